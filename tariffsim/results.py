@@ -1,0 +1,217 @@
+"""Result and SolverInfo: what every model returns, and the standard column names.
+
+Belongs here: the shared Result type, the one definition of each standard column (with
+its formula), and conversion to tidy pandas frames and JSON. Models fill the columns they
+compute; a column a model does not compute is absent, never silently zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Result", "SolverInfo", "COUNTRY_COLUMNS", "FLOW_COLUMNS"]
+
+#: Per-country columns: name -> definition (units). One place, used by every model.
+COUNTRY_COLUMNS: dict[str, str] = {
+    "welfare_pct": "exact change in real income, 100*(W'/W - 1); > 0 is a gain",
+    "welfare_tot_pct": "terms-of-trade part of the first-order welfare change (Caliendo-Parro 2015 eq. 16), percent",
+    "welfare_vot_pct": "volume-of-trade part of the first-order welfare change (Caliendo-Parro 2015 eq. 16), percent",
+    "welfare_first_order_pct": "welfare_tot_pct + welfare_vot_pct (what CP 2015 Table 2 reports), percent",
+    "real_wage_pct": "100*(w_hat/P_hat - 1)",
+    "price_index_pct": "100*(P_hat - 1), consumer price index of the country",
+    "exports_pct": "100*(X'/X - 1), exports to other countries at producer prices",
+    "imports_pct": "100*(M'/M - 1), imports from other countries at customs (pre-tariff) value",
+    "exports": "exports to other countries after the shock, USD mn",
+    "imports": "imports from other countries after the shock, USD mn (customs value)",
+    "tariff_revenue": "sum_i t'_ij M'_ij: duties collected by the importer after the shock, USD mn",
+    "tariff_revenue_change": "tariff_revenue - sum_i t_ij M_ij (baseline duties at baseline flows), USD mn",
+    "etr": "trade-weighted applied tariff on the country's imports, sum t'M / sum M at the flows the model reports (decimal)",
+    "etr_base": "the same at baseline rates and flows (decimal)",
+    "trade_balance_change": "change in exports minus imports, USD mn",
+    "trade_creation": "sum over partners and sectors of trade creation, USD mn (PE)",
+    "trade_diversion": "sum over partners and sectors of trade diversion into the country's imports, USD mn (PE; sums to ~0 per market)",
+    "consumer_surplus": "change in consumer surplus, USD mn (PE)",
+    "producer_surplus": "change in producer surplus, USD mn (PE)",
+    "welfare_change": "net welfare change in USD mn (PE: CS + PS + revenue change)",
+}
+
+#: Per-flow columns (exporter, importer, sector).
+FLOW_COLUMNS: dict[str, str] = {
+    "flow_base": "baseline flow, USD mn",
+    "flow_new": "flow after the shock, USD mn (customs value)",
+    "flow_pct": "100*(flow_new/flow_base - 1); NaN where flow_base == 0",
+    "tariff_base": "baseline ad valorem tariff (decimal)",
+    "tariff_new": "new ad valorem tariff (decimal)",
+    "trade_creation": "trade creation on the flow, USD mn (PE)",
+    "trade_diversion": "trade diversion onto the flow, USD mn (PE)",
+    "price_pct": "change of the exporter's price for this flow, percent (PE with finite supply)",
+}
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    """Convergence diagnostics of an iterative solver, one entry per scenario.
+
+    Attributes
+    ----------
+    success : ndarray of bool, shape (B,)
+    iterations : ndarray of int, shape (B,)
+    max_residual : ndarray of float, shape (B,)
+        Largest absolute residual of the equilibrium conditions (units in ``residual_units``).
+    method : str
+    tolerance : float
+    message : str
+    residual_units : str
+    """
+
+    success: np.ndarray
+    iterations: np.ndarray
+    max_residual: np.ndarray
+    method: str
+    tolerance: float
+    message: str = ""
+    residual_units: str = ""
+
+    @property
+    def all_converged(self) -> bool:
+        return bool(np.all(self.success))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "tolerance": self.tolerance,
+            "success": np.asarray(self.success).tolist(),
+            "iterations": np.asarray(self.iterations).tolist(),
+            "max_residual": np.asarray(self.max_residual).tolist(),
+            "message": self.message,
+            "residual_units": self.residual_units,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outputs of one model on a batch of B scenarios.
+
+    Attributes
+    ----------
+    model : str
+    scenarios : tuple of str, length B
+    countries : tuple of str, length n
+    sectors : tuple of str, length S
+    country : dict of str -> ndarray of shape (B, n)
+        Standard per-country columns (see :data:`COUNTRY_COLUMNS`).
+    flow : dict of str -> ndarray of shape (B, n, n, S)
+        Per-flow columns (exporter, importer, sector); see :data:`FLOW_COLUMNS`.
+    solver : SolverInfo or None
+    provenance : dict
+        Data source, parameters, applied overrides, warnings.
+    """
+
+    model: str
+    scenarios: tuple[str, ...]
+    countries: tuple[str, ...]
+    sectors: tuple[str, ...]
+    country: dict[str, np.ndarray]
+    flow: dict[str, np.ndarray] = field(default_factory=dict)
+    solver: SolverInfo | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        b, n, s = len(self.scenarios), len(self.countries), len(self.sectors)
+        for name, arr in self.country.items():
+            if np.shape(arr) != (b, n):
+                raise ValueError(f"country column {name!r} has shape {np.shape(arr)}, expected {(b, n)}")
+        for name, arr in self.flow.items():
+            if np.shape(arr) != (b, n, n, s):
+                raise ValueError(f"flow column {name!r} has shape {np.shape(arr)}, expected {(b, n, n, s)}")
+
+    # ----------------------------------------------------------------- frames
+    def country_frame(self) -> pd.DataFrame:
+        """Tidy frame: one row per (scenario, country), one column per output."""
+        b, n = len(self.scenarios), len(self.countries)
+        out = pd.DataFrame(
+            {
+                "scenario": np.repeat(self.scenarios, n),
+                "country": np.tile(self.countries, b),
+            }
+        )
+        for name, arr in self.country.items():
+            out[name] = np.asarray(arr, dtype=float).reshape(b * n)
+        return out
+
+    def flow_frame(self, *, nonzero: bool = True) -> pd.DataFrame:
+        """Tidy frame: one row per (scenario, exporter, importer, sector).
+
+        With ``nonzero`` (default), rows whose baseline and new flow are both zero and
+        domestic flows are left out.
+        """
+        b, n, s = len(self.scenarios), len(self.countries), len(self.sectors)
+        idx = pd.MultiIndex.from_product(
+            [self.scenarios, self.countries, self.countries, self.sectors],
+            names=["scenario", "exporter", "importer", "sector"],
+        )
+        out = pd.DataFrame({k: np.asarray(v, dtype=float).reshape(b * n * n * s) for k, v in self.flow.items()}, index=idx)
+        out = out.reset_index()
+        if nonzero and len(out):
+            keep = out["exporter"] != out["importer"]
+            live = [c for c in ("flow_base", "flow_new") if c in out]
+            if live:
+                keep &= (out[live].abs().sum(axis=1) > 0)
+            out = out[keep].reset_index(drop=True)
+        return out
+
+    def select(self, scenario: int | str) -> "Result":
+        """The result of one scenario of the batch (keeps a batch axis of 1)."""
+        k = self.scenarios.index(scenario) if isinstance(scenario, str) else int(scenario)
+        sl = slice(k, k + 1)
+        solver = None
+        if self.solver is not None:
+            s = self.solver
+            solver = SolverInfo(
+                np.asarray(s.success)[sl], np.asarray(s.iterations)[sl], np.asarray(s.max_residual)[sl],
+                s.method, s.tolerance, s.message, s.residual_units,
+            )
+        return Result(
+            self.model, self.scenarios[sl], self.countries, self.sectors,
+            {k2: v[sl] for k2, v in self.country.items()},
+            {k2: v[sl] for k2, v in self.flow.items()},
+            solver, dict(self.provenance),
+        )
+
+    def to_dict(self, *, flows: bool = True) -> dict[str, Any]:
+        """JSON-ready dict with the standard column names."""
+
+        def clean(x):
+            x = float(x)
+            return None if not np.isfinite(x) else x
+
+        doc: dict[str, Any] = {
+            "model": self.model,
+            "scenarios": list(self.scenarios),
+            "countries": list(self.countries),
+            "sectors": list(self.sectors),
+            "columns": {k: COUNTRY_COLUMNS.get(k, "") for k in self.country},
+            "country": [
+                {k: (clean(v) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()}
+                for row in self.country_frame().to_dict(orient="records")
+            ],
+            "solver": None if self.solver is None else self.solver.to_dict(),
+            "provenance": self.provenance,
+        }
+        if flows and self.flow:
+            frame = self.flow_frame()
+            doc["flow"] = [
+                {k: (clean(v) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()}
+                for row in frame.to_dict(orient="records")
+            ]
+        return doc
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(model={self.model!r}, scenarios={len(self.scenarios)}, countries={len(self.countries)}, "
+            f"sectors={len(self.sectors)}, columns={list(self.country)})"
+        )
