@@ -32,11 +32,13 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "etr": "trade-weighted applied tariff on the country's imports, sum t'M / sum M at the flows the model reports (decimal)",
     "etr_base": "the same at baseline rates and flows (decimal)",
     "trade_balance_change": "change in exports minus imports, USD mn",
+    "acr_real_wage_pct": "real wage change implied by domestic shares, 100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) (Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without input-output links (GE diagnostic)",
     "trade_creation": "sum over partners and sectors of trade creation, USD mn (PE)",
     "trade_diversion": "sum over partners and sectors of trade diversion into the country's imports, USD mn (PE; sums to ~0 per market)",
     "consumer_surplus": "change in consumer surplus, USD mn (PE)",
     "producer_surplus": "change in producer surplus, USD mn (PE)",
     "welfare_change": "net welfare change in USD mn (PE: CS + PS + revenue change)",
+    "welfare_wits": "WITS SMART welfare 0.5*sum_k (t_k - t'_k)(M'_k - M_k) by importer, USD mn, as WITS reports it (>= 0 whenever imports move against the tariff change; not a net welfare measure)",
 }
 
 #: Per-flow columns (exporter, importer, sector).
@@ -49,6 +51,7 @@ FLOW_COLUMNS: dict[str, str] = {
     "trade_creation": "trade creation on the flow, USD mn (PE)",
     "trade_diversion": "trade diversion onto the flow, USD mn (PE)",
     "price_pct": "change of the exporter's price for this flow, percent (PE with finite supply)",
+    "price_effect": "change in the flow's customs value due to the exporter's price change, USD mn (PE: flow_new = flow_base + trade_creation + trade_diversion + price_effect)",
 }
 
 
@@ -109,6 +112,8 @@ class Result:
     solver : SolverInfo or None
     provenance : dict
         Data source, parameters, applied overrides, warnings.
+    tables : dict of str -> pandas.DataFrame
+        Model-specific tables (e.g. the accounting model's customs table by US partner).
     """
 
     model: str
@@ -119,6 +124,7 @@ class Result:
     flow: dict[str, np.ndarray] = field(default_factory=dict)
     solver: SolverInfo | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         b, n, s = len(self.scenarios), len(self.countries), len(self.sectors)
@@ -180,6 +186,7 @@ class Result:
             {k2: v[sl] for k2, v in self.country.items()},
             {k2: v[sl] for k2, v in self.flow.items()},
             solver, dict(self.provenance),
+            {k2: (t[t["scenario"] == self.scenarios[k]] if "scenario" in t else t) for k2, t in self.tables.items()},
         )
 
     def to_dict(self, *, flows: bool = True) -> dict[str, Any]:
@@ -202,6 +209,11 @@ class Result:
             "solver": None if self.solver is None else self.solver.to_dict(),
             "provenance": self.provenance,
         }
+        for name, table in self.tables.items():
+            doc[name] = [
+                {k: (clean(v) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()}
+                for row in table.to_dict(orient="records")
+            ]
         if flows and self.flow:
             frame = self.flow_frame()
             doc["flow"] = [

@@ -1,0 +1,291 @@
+"""GSIM (Francois & Hall 2003): global partial equilibrium per sector, all markets at once.
+
+Belongs here: the pure numpy kernel :func:`gsim` and its batched Newton solver. Does not
+belong here: labels, parameter objects, Result, raising on failure (``tariffsim.models.pe``
+turns the diagnostics into ``SolverInfo`` / ``ConvergenceError``).
+
+Model (per sector s; importer v, exporter r, r != v; world prices normalised to 1)
+------------------------------------------------------------------------------------
+The domestic diagonal ``M[v, v, s]`` is not part of the import market: each importer's
+demand system covers its imports only (as in GSIM, whose trade matrix holds bilateral
+imports), and each exporter's supply is its supply to export markets, X_r = Σ_v M_rv.
+
+We solve the nonlinear (levels) form of GSIM, as the GSIMv2 spreadsheet does ("a
+multi-region non-linear model of Armington-based international trade"):
+
+- internal price of r's variety in v: T1_rv p_r, relative to baseline T̂_rv p̂_r
+  (T̂ = (1+t1)/(1+t0), p̂_r the exporter's world-price ratio P̂*)
+- import price index: P̂_v^(1-σ) = Σ_r θ_rv (T̂_rv p̂_r)^(1-σ),  θ_rv = T0 M_rv / Σ_r T0 M_rv
+- constant-elasticity composite demand and CES allocation:
+  q̂_rv = P̂_v^(σ-η) (T̂_rv p̂_r)^(-σ)
+- constant-elasticity export supply and market clearing per exporter (N equations):
+  Σ_v φ_rv q̂_rv = p̂_r^ε,   φ_rv = M_rv / X_r
+
+Linearised, these are exactly F&H's equations (MODELS.md §3): the Allen elasticities of
+the nested CES are N_rv,rv = θ_rv E_m - (1-θ_rv) E_s and N_rv,sv = θ_sv (E_m + E_s) with
+E_m = -η, E_s = σ, and clearing Σ_v φ_rv M̂_rv = E_x P̂*_r. With ε = inf, p̂ = 1 and each
+market is the SMART exact model (``tariffsim.kernels.smart``, ``method="exact"``) with the
+same η and σ.
+
+Solver: Newton on y = ln p̂ for all scenarios, sectors and exporters at once. Residual
+F_r = ln Σ_v φ_rv q̂_rv - ε y_r; Jacobian J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs with
+w_rv = φ_rv q̂_rv / Σ_v φ_rv q̂_rv (r's new sales shares) and θ'_sv the new internal-price
+shares in v. One batched ``np.linalg.solve`` on (B, S, N, N) per iteration; steps longer
+than 1 in log price are scaled down. Exporters with no exports in a sector and sectors with
+ε = inf have the trivial equation y_r = 0 (price unchanged), so no NaN appears.
+
+Welfare (exact areas under the constant-elasticity curves; the MODELS.md formulas are their
+second-order expansions):
+ΔCS_v = -E_v (P̂_v^(1-η) - 1)/(1-η), E_v = Σ_r T0 M_rv;  ΔPS_r = X_r (p̂_r^(1+ε) - 1)/(1+ε);
+ΔTR_v = Σ_r t1 M'_rv - t0 M_rv with M'_rv = M_rv q̂_rv p̂_r (customs value).
+
+Purchase commitments (``demand_shift`` D): demand for flow rv shifts out by D at baseline
+prices (the demand system runs on M + D, supply stays calibrated to the observed X), so
+world prices rise; changes are reported against the observed M.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["gsim", "GsimEffects"]
+
+
+@dataclass(frozen=True)
+class GsimEffects:
+    """Outputs of :func:`gsim`. Flows are (B, n_exporter, n_importer, S), USD mn.
+
+    Attributes
+    ----------
+    trade_creation, trade_diversion, price_effect, flow_new : ndarray (B, n, n, S)
+        ``flow_new = M + TC + TD + price_effect`` (customs value, >= 0). TC and TD split the
+        quantity change per market as SMART exact does (TC at baseline shares, Σ TD = 0).
+    world_price_pct : ndarray (B, n, S)
+        Change of each exporter's world price P̂*, percent.
+    revenue_base, revenue_new, consumer_surplus : ndarray (B, n)
+        By importer, USD mn.
+    producer_surplus : ndarray (B, n)
+        By exporter, USD mn.
+    excess_demand : ndarray (B, n, S)
+        Σ_v M'_rv - X_r p̂_r^(1+ε): market-clearing gap in value, USD mn (0 at a solution).
+    success : ndarray of bool (B,)
+    iterations : ndarray of int (B,)
+    max_residual : ndarray (B,)
+        max |F| (log units) at the returned prices.
+    message : str
+    """
+
+    trade_creation: np.ndarray
+    trade_diversion: np.ndarray
+    price_effect: np.ndarray
+    flow_new: np.ndarray
+    world_price_pct: np.ndarray
+    revenue_base: np.ndarray
+    revenue_new: np.ndarray
+    consumer_surplus: np.ndarray
+    producer_surplus: np.ndarray
+    excess_demand: np.ndarray
+    success: np.ndarray
+    iterations: np.ndarray
+    max_residual: np.ndarray
+    message: str
+
+
+def gsim(
+    imports,
+    tariff_base,
+    tariff_new,
+    import_demand,
+    substitution,
+    export_supply,
+    *,
+    demand_shift=None,
+    tol: float = 1e-12,
+    max_iter: int = 50,
+) -> GsimEffects:
+    """Solve GSIM for a batch of scenarios, all sectors and exporters at once.
+
+    Parameters
+    ----------
+    imports : ndarray of shape (n, n, S) or (B, n, n, S)
+        Baseline flows M[r, v, s] exporter -> importer, USD mn; the diagonal is ignored.
+    tariff_base, tariff_new : ndarray of shape (B, n, n, S)
+        Ad valorem rates t0, t1 (decimal, > -1).
+    import_demand, substitution : ndarray of shape (S,)
+        η > 0 (E_m = -η) and σ > 0 (E_s = σ).
+    export_supply : ndarray of shape (S,)
+        ε > 0 (E_x), ``inf`` allowed (given world prices).
+    demand_shift : ndarray of shape (B, n, n, S), optional
+        Purchase commitments, USD mn.
+    tol : float
+        Convergence when max |F| < tol (log units: relative excess demand).
+    max_iter : int
+
+    Returns
+    -------
+    GsimEffects
+        With ``success`` False where the solver did not converge (no exception here).
+    """
+    t0 = np.asarray(tariff_base, dtype=float)
+    t1 = np.asarray(tariff_new, dtype=float)
+    n = t0.shape[-2]
+    offdiag = (1.0 - np.eye(n))[:, :, None]
+    m_obs = np.broadcast_to(np.asarray(imports, dtype=float) * offdiag, t0.shape)
+    m_eff = m_obs if demand_shift is None else m_obs + np.asarray(demand_shift, dtype=float) * offdiag
+    # solver layout (B, S, r, v): sectors become a batch axis of independent systems
+    to_s = (0, 3, 1, 2)
+    M = np.transpose(m_eff, to_s)
+    M_obs = np.transpose(m_obs, to_s)
+    T0 = 1.0 + np.transpose(t0, to_s)
+    ln_that = np.log1p(np.transpose(t1, to_s)) - np.log1p(np.transpose(t0, to_s))  # ln T̂
+    eta = np.asarray(import_demand, dtype=float)[:, None, None]  # (S, 1, 1)
+    sigma = np.asarray(substitution, dtype=float)[:, None, None]
+    eps_raw = np.asarray(export_supply, dtype=float)[:, None]  # (S, 1)
+    inf = np.isinf(eps_raw)
+    eps = np.where(inf, 0.0, eps_raw)  # finite stand-in; ε = inf rows are masked
+    spend = T0 * M  # T0 M_rv
+    e_v = spend.sum(axis=-2, keepdims=True)  # E_v = Σ_r T0 M_rv, (B, S, 1, v)
+    theta = _safe_div(spend, e_v)  # θ_rv
+    x_obs = M_obs.sum(axis=-1)  # X_r = Σ_v M_rv (observed supply at p = 1), (B, S, r)
+    phi = _safe_div(M, x_obs[..., None])  # φ_rv = M_rv / X_r
+    fixed = (x_obs <= 0) | inf  # trivial equation y_r = 0
+    state = _State(theta, phi, ln_that, eta, sigma, eps[..., None], fixed)
+
+    b = t0.shape[0]
+    y = np.zeros(x_obs.shape)
+    iterations = np.zeros(b, dtype=int)
+    done = np.zeros(b, dtype=bool)
+    message = "converged"
+    F = state.residual(y)
+    for it in range(max_iter + 1):  # Newton iterations (not a loop over scenarios)
+        res_b = np.max(np.abs(F), axis=(-2, -1)) if F.size else np.zeros(b)
+        newly = ~done & (res_b < tol)
+        iterations[newly] = it
+        done |= newly
+        if done.all() or it == max_iter:
+            break
+        J = state.jacobian(y)
+        try:
+            step = -np.linalg.solve(J, F[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            message = "singular Jacobian: check elasticities (η much larger than σ + ε)"
+            break
+        longest = np.max(np.abs(step), axis=-1, keepdims=True)
+        step = step / np.maximum(longest, 1.0)  # cap the longest step at 1 in log price
+        step[done] = 0.0
+        y = y + step
+        F = state.residual(y)
+    res_b = np.max(np.abs(F), axis=(-2, -1)) if F.size else np.zeros(b)
+    success = done & np.all(np.isfinite(F), axis=(-2, -1))
+    iterations[~done] = it
+    if not success.all() and message == "converged":
+        message = f"did not converge within {max_iter} Newton iterations (tol {tol:g})"
+
+    ln_P, ln_q = state.demand(y)
+    q = M * np.exp(ln_q)  # q'_rv = (M + D)_rv q̂_rv, quantities at baseline world prices
+    p = np.exp(y)
+    flow_new_s = q * p[..., None]  # customs value M'_rv = q' p̂_r
+    # market-clearing gap in value: Σ_v M'_rv - X_r p̂^{1+ε}
+    excess = flow_new_s.sum(axis=-1) - np.where(fixed, flow_new_s.sum(axis=-1), x_obs * p ** (1.0 + eps))
+    # decomposition per market at baseline shares (see kernels.smart)
+    q_tot = M.sum(axis=-2, keepdims=True)
+    q_tot_new = q.sum(axis=-2, keepdims=True)
+    tc_s = np.where(q_tot > 0, M * _safe_div(q_tot_new, q_tot) - M, q - M)  # TC = M (Q'/Q - 1)
+    td_s = q - M - tc_s  # TD = q' - M Q'/Q, Σ_r TD = 0
+    tc_s = tc_s + (M - M_obs)  # purchase commitments count as creation
+    # ΔCS_v = -E_v (P̂^{1-η} - 1)/(1-η);  ΔPS_r = X_r (p̂^{1+ε} - 1)/(1+ε)
+    cs = -np.sum(e_v[..., 0, :] * ln_P[..., 0, :] * _exprel((1.0 - eta[..., 0]) * ln_P[..., 0, :]), axis=1)
+    ps = np.sum(np.where(fixed, 0.0, x_obs * y * _exprel((1.0 + eps) * y)), axis=1)
+
+    back = (0, 2, 3, 1)  # (B, S, r, v) -> (B, r, v, S)
+    flow_new = np.transpose(flow_new_s, back)
+    q_back = np.transpose(q, back)
+    return GsimEffects(
+        trade_creation=np.transpose(tc_s, back),
+        trade_diversion=np.transpose(td_s, back),
+        price_effect=flow_new - q_back,
+        flow_new=flow_new,
+        world_price_pct=np.transpose(100.0 * (p - 1.0), (0, 2, 1)),
+        revenue_base=np.sum(t0 * m_obs, axis=(-3, -1)),  # R0_v = Σ t0 M
+        revenue_new=np.sum(t1 * flow_new, axis=(-3, -1)),  # R1_v = Σ t1 M'
+        consumer_surplus=cs,
+        producer_surplus=ps,
+        excess_demand=np.transpose(excess, (0, 2, 1)),
+        success=success,
+        iterations=iterations,
+        max_residual=res_b,
+        message=message,
+    )
+
+
+class _State:
+    """The GSIM system for fixed data: residual, Jacobian and demand at log prices y.
+
+    Arrays (B, S, r, v) except y (B, S, r); elasticities broadcast over (S, 1, 1).
+    """
+
+    def __init__(self, theta, phi, ln_that, eta, sigma, eps, fixed):
+        self.theta, self.phi, self.ln_that = theta, phi, ln_that
+        self.eta, self.sigma, self.eps, self.fixed = eta, sigma, eps, fixed
+        self.live = theta > 0
+
+    def demand(self, y):
+        """ln P̂_v (B, S, 1, v) and ln q̂_rv (B, S, r, v) at log world prices y."""
+        ln_price = self.ln_that + y[..., None]  # ln(T̂_rv p̂_r)
+        ln_P = _log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, self.live)
+        ln_q = (self.sigma - self.eta) * ln_P - self.sigma * ln_price  # q̂ = P̂^{σ-η} (T̂p̂)^{-σ}
+        return ln_P, ln_q
+
+    def _sales(self, y):
+        ln_P, ln_q = self.demand(y)
+        sales = np.where(self.live, self.phi * np.exp(ln_q), 0.0)  # φ_rv q̂_rv
+        return ln_P, sales, sales.sum(axis=-1)
+
+    def residual(self, y):
+        """F_r = ln Σ_v φ_rv q̂_rv - ε ln p̂_r; y_r where the equation is trivial."""
+        _, _, demand = self._sales(y)
+        ok = ~self.fixed & (demand > 0)
+        f = np.log(np.where(ok, demand, 1.0)) - self.eps[..., 0] * y
+        return np.where(ok, f, y)
+
+    def jacobian(self, y):
+        """J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs; identity rows where trivial."""
+        ln_P, sales, demand = self._sales(y)
+        w = _safe_div(sales, demand[..., None])  # w_rv = φ q̂ / Σ_v φ q̂
+        ln_price = self.ln_that + y[..., None]
+        # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares
+        theta_new = np.where(self.live, self.theta * np.exp((1.0 - self.sigma) * (ln_price - ln_P)), 0.0)
+        cross = (self.sigma - self.eta) * np.einsum("...rv,...sv->...rs", w, theta_new)
+        n = y.shape[-1]
+        eye = np.eye(n)
+        diag = (self.sigma + self.eps)  # (S, 1, 1)
+        J = cross - diag * eye
+        ok = ~self.fixed & (demand > 0)
+        return np.where(ok[..., None], J, eye)
+
+
+def _safe_div(num, den):
+    """num / den where den != 0, else 0 (explicit mask, no silenced warnings)."""
+    ok = den != 0
+    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+
+
+def _exprel(z):
+    """(e^z - 1)/z with the limit 1 at z = 0."""
+    zero = z == 0
+    return np.where(zero, 1.0, np.expm1(z) / np.where(zero, 1.0, z))
+
+
+def _log_ces_mean(weights, x, rho, live):
+    """ln(Σ_r w e^(ρ x)) / ρ over exporters (axis -2), ρ → 0 limit Σ w x; 0 if no weight."""
+    small = np.abs(rho) < 1e-10
+    rho_safe = np.where(small, 1.0, rho)
+    z = rho_safe * x
+    zmax = np.max(np.where(live, z, -np.inf), axis=-2, keepdims=True)
+    zmax = np.where(np.isfinite(zmax), zmax, 0.0)
+    s = np.sum(np.where(live, weights * np.exp(np.where(live, z - zmax, 0.0)), 0.0), axis=-2, keepdims=True)
+    log_mean = (np.log(np.where(s > 0, s, 1.0)) + zmax) / rho_safe  # ln Σ θ e^{ρx} / ρ
+    limit = np.sum(np.where(live, weights * x, 0.0), axis=-2, keepdims=True)  # Σ θ x
+    return np.where(s > 0, np.where(small, limit, log_mean), 0.0)

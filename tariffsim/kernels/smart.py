@@ -1,0 +1,290 @@
+"""WITS SMART: single-importer partial equilibrium, every importer x sector at once.
+
+Belongs here: the pure numpy kernel :func:`smart` (arrays in, arrays out) and its two
+methods. Does not belong here: labels, parameters objects, Result (``tariffsim.models.pe``).
+
+Each (importer j, sector s) is one SMART market: the partners k != j sell varieties of
+the sector's good (Armington), world prices are normalised to 1 so baseline import values
+are quantities. The domestic diagonal ``M[j, j, s]`` is not an import and is ignored.
+
+Methods
+-------
+``method="linear"``: the SMART formulas (Laird & Yeats 1986; Jammes & Olarreaga 2005;
+MODELS.md §2), with t̂_k = (t1_k - t0_k)/(1 + t0_k):
+
+- trade creation  TC_k = -η M_k t̂_k / (1 + η/ε_X)
+- trade diversion TD_k = σ M_k (t̄ - t̂_k),  t̄ = Σ_l M_l t̂_l / Σ_l M_l.
+  This equals the two-group form σ M_k M_R/(M_k + M_R)(t̂_R - t̂_k) with t̂_R the
+  import-weighted change of the rest R, and sums to exactly 0 per market.
+- ceiling: no partner can lose more than its imports to diversion (WITS' ceiling,
+  "diversion reaches its ceiling with existing trade"). Losses are capped at M_l and the
+  gains are scaled down by the same total, so Σ TD = 0 still holds and no partner gains
+  more than the rest's imports.
+- price effect p̂_k = -η/(η + ε_X) t̂_k on the exporter's world price (0 if ε_X = inf);
+  the customs value is the new quantity times (1 + p̂_k).
+- **clipping** (our decision): a large tariff increase can make the linear creation
+  exceed the flow (η t̂ > 1, e.g. η = 3 and t 0 → 0.5). The new quantity is clipped at 0
+  and the creation reported is what the clipped flow implies (so
+  ``flow_new = M + TC + TD + price_effect`` still holds); likewise the price factor
+  1 + p̂ is clipped at 0. ``clipped`` flags the flows; the model layer warns. The exact
+  method never needs clipping.
+
+``method="exact"``: constant-elasticity demand for the import composite (elasticity η)
+and CES allocation across partners (σ), constant-elasticity export supply ε_X per
+partner. With θ_k = T0_k M_k / Σ T0 M (internal-price shares), T̂ = (1+t1)/(1+t0):
+
+- P̂^(1-σ) = Σ_k θ_k (T̂_k p̂_k)^(1-σ);  q̂_k = P̂^(σ-η) (T̂_k p̂_k)^(-σ);  q̂_k = p̂_k^ε_X
+- because ε_X is common to all partners, the fixed point has a closed form:
+  ln P̂ = (ε+σ)/(ε+η) · 1/(1-σ) · ln Σ θ_k T̂_k^((1-σ) ε/(ε+σ)),
+  ln p̂_k = [(σ-η) ln P̂ - σ ln T̂_k]/(ε + σ).
+  No Newton iteration is needed (ε = inf gives p̂ = 1); the equilibrium residuals are
+  still evaluated and returned (``max_residual``).
+- decomposition: creation is the change of the market's total import quantity spread at
+  baseline shares, TC_k = M_k (Q'/Q - 1); diversion is the rest, TD_k = q'_k - M_k Q'/Q,
+  so Σ TD = 0 exactly and a uniform tariff change gives TD = 0 (with a purchase
+  commitment D, M is M + D here and D is added to TC).
+
+When they differ
+----------------
+- Per flow even for small changes: WITS attributes creation to a partner's *own* tariff
+  change (-η t̂_k); the CES demand system attributes it to the composite price
+  (-η Σ θ t̂). Market totals agree to first order; flows differ by η M_k (t̄ - t̂_k).
+- Large changes: the linear formulas are first-order; they overstate creation for large
+  increases (and need clipping), the exact version bounds flows in (0, ∞).
+- With η > σ the exact version makes sources gross complements (cross-price elasticity
+  θ_l (σ - η) < 0); linear diversion is always substitution.
+
+Welfare
+-------
+``welfare_wits`` = ½ Σ_k (t0_k - t1_k)(M'_k - M_k): the WITS "welfare" (its triangle), as
+WITS reports it. Note it is >= 0 whenever imports move against the tariff change, also for
+tariff *increases*: it is not a net welfare measure. The model's net welfare is
+consumer surplus + producer surplus + revenue change:
+
+- linear: trapezoid per flow, ΔCS = -Σ_k [T1_k (1 + p̂_k) - T0_k] (q_k + q'_k)/2,
+  ΔPS_k = p̂_k (q_k + q'_k)/2.
+- exact: ΔCS = -E0 (P̂^(1-η) - 1)/(1-η) (E0 = Σ T0 M), ΔPS_k = M_k (p̂^(1+ε) - 1)/(1+ε).
+
+Purchase commitments (``demand_shift`` D, USD mn): the importer's demand for the flow
+shifts out by D at baseline prices: the model runs on M + D and reports changes against
+the observed M, so D is counted in trade creation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["smart", "SmartEffects", "SMART_METHODS"]
+
+SMART_METHODS = ("linear", "exact")
+
+
+@dataclass(frozen=True)
+class SmartEffects:
+    """Outputs of :func:`smart`. Flows are (B, n_exporter, n_importer, S), USD mn.
+
+    Attributes
+    ----------
+    trade_creation, trade_diversion, price_effect : ndarray (B, n, n, S)
+        Components of the change in customs value: ``flow_new = M + TC + TD + price_effect``.
+    flow_new : ndarray (B, n, n, S)
+        Imports after the shock, customs (world-price) value, >= 0; 0 on the diagonal.
+    price_pct : ndarray (B, n, n, S)
+        Change of the exporter's world price for the flow, percent.
+    clipped : ndarray of bool (B, n, n, S)
+        Linear method: flows (or prices) that the formulas would have made negative.
+    revenue_base, revenue_new : ndarray (B, n)
+        Σ t0 M and Σ t1 M' by importer, USD mn.
+    welfare_wits : ndarray (B, n)
+        ½ Σ (t0 - t1)(M' - M) by importer, USD mn (WITS definition).
+    consumer_surplus : ndarray (B, n)
+        Change in the importer's consumer surplus, USD mn.
+    producer_surplus : ndarray (B, n)
+        Change in producer surplus of each country as an exporter, summed over markets.
+    max_residual : ndarray (B,)
+        Exact method: largest equilibrium residual (log units); 0 for linear.
+    """
+
+    trade_creation: np.ndarray
+    trade_diversion: np.ndarray
+    price_effect: np.ndarray
+    flow_new: np.ndarray
+    price_pct: np.ndarray
+    clipped: np.ndarray
+    revenue_base: np.ndarray
+    revenue_new: np.ndarray
+    welfare_wits: np.ndarray
+    consumer_surplus: np.ndarray
+    producer_surplus: np.ndarray
+    max_residual: np.ndarray
+
+
+def smart(
+    imports,
+    tariff_base,
+    tariff_new,
+    import_demand,
+    substitution,
+    export_supply,
+    *,
+    method: str = "linear",
+    demand_shift=None,
+) -> SmartEffects:
+    """WITS SMART for every importer and sector of a batch of scenarios.
+
+    Parameters
+    ----------
+    imports : ndarray of shape (n, n, S) or (B, n, n, S)
+        Baseline flows M[i, j, s] exporter -> importer, USD mn; the diagonal is ignored.
+    tariff_base, tariff_new : ndarray of shape (B, n, n, S)
+        Ad valorem rates t0, t1 (decimal, > -1).
+    import_demand : ndarray of shape (S,)
+        η > 0.
+    substitution : ndarray of shape (S,)
+        σ > 0.
+    export_supply : ndarray of shape (S,)
+        ε_X > 0, may be ``inf``.
+    method : {"linear", "exact"}
+        See the module docstring.
+    demand_shift : ndarray of shape (B, n, n, S), optional
+        Purchase commitments D (USD mn), added to the demand for the flow.
+
+    Returns
+    -------
+    SmartEffects
+    """
+    if method not in SMART_METHODS:
+        raise ValueError(f"unknown SMART method {method!r}; valid methods are {list(SMART_METHODS)}.")
+    t0 = np.asarray(tariff_base, dtype=float)
+    t1 = np.asarray(tariff_new, dtype=float)
+    n = t0.shape[-2]
+    offdiag = (1.0 - np.eye(n))[:, :, None]  # imports only: M[j, j, s] is domestic
+    m_obs = np.broadcast_to(np.asarray(imports, dtype=float) * offdiag, t0.shape)
+    m_eff = m_obs if demand_shift is None else m_obs + np.asarray(demand_shift, dtype=float) * offdiag
+    eta = np.asarray(import_demand, dtype=float)
+    sigma = np.asarray(substitution, dtype=float)
+    eps = np.asarray(export_supply, dtype=float)
+    if method == "linear":
+        q_new, tc, td, p_hat, clipped, resid = _linear(m_obs, m_eff, t0, t1, eta, sigma, eps)
+        # trapezoid areas: ΔCS = -Σ Δ(domestic price) (q + q')/2 ; ΔPS = Σ Δp (q + q')/2
+        dprice = (1.0 + t1) * (1.0 + p_hat) - (1.0 + t0)
+        cs = -np.sum(dprice * (m_eff + q_new) / 2.0, axis=(-3, -1))
+        ps = np.sum(p_hat * (m_eff + q_new) / 2.0, axis=(-2, -1))
+        price_factor = 1.0 + p_hat
+    else:
+        q_new, tc, td, ln_p, cs, ps, resid = _exact(m_obs, m_eff, t0, t1, eta, sigma, eps)
+        price_factor = np.exp(ln_p)
+        clipped = np.zeros(t0.shape, dtype=bool)
+    flow_new = q_new * price_factor  # customs value = quantity x world price
+    price_effect = flow_new - q_new
+    revenue_base = np.sum(t0 * m_obs, axis=(-3, -1))  # R0_j = Σ_k,s t0 M
+    revenue_new = np.sum(t1 * flow_new, axis=(-3, -1))  # R1_j = Σ_k,s t1 M'
+    welfare_wits = 0.5 * np.sum((t0 - t1) * (flow_new - m_obs), axis=(-3, -1))  # ½ Σ (t - t')ΔM
+    return SmartEffects(
+        trade_creation=tc,
+        trade_diversion=td,
+        price_effect=price_effect,
+        flow_new=flow_new,
+        price_pct=100.0 * (price_factor - 1.0),
+        clipped=clipped,
+        revenue_base=revenue_base,
+        revenue_new=revenue_new,
+        welfare_wits=welfare_wits,
+        consumer_surplus=cs,
+        producer_surplus=ps,
+        max_residual=resid,
+    )
+
+
+def _market_sum(x: np.ndarray) -> np.ndarray:
+    """Σ over partners (exporter axis) keeping dims: shape (B, 1, n, S)."""
+    return np.sum(x, axis=-3, keepdims=True)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den != 0, else 0 (explicit mask, no silenced warnings)."""
+    ok = den != 0
+    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+
+
+def _linear(m_obs, m_eff, t0, t1, eta, sigma, eps):
+    """Linear SMART formulas; returns quantities, TC, TD, p̂, clipped mask, residual."""
+    t_hat = (t1 - t0) / (1.0 + t0)  # t̂_k = Δt_k / (1 + t_k)
+    eta_over_eps = np.where(np.isinf(eps), 0.0, eta / np.where(np.isinf(eps), 1.0, eps))
+    creation = -eta * m_eff * t_hat / (1.0 + eta_over_eps)  # TC_k = -η M_k t̂_k / (1 + η/ε)
+    p_hat = -(eta_over_eps / (1.0 + eta_over_eps)) * t_hat  # p̂_k = -η/(η+ε) t̂_k
+    total = _market_sum(m_eff)
+    t_bar = _safe_div(_market_sum(m_eff * t_hat), total)  # t̄ = Σ M t̂ / Σ M
+    raw = sigma * m_eff * (t_bar - t_hat)  # TD_k = σ M_k (t̄ - t̂_k)
+    loss = np.maximum(-raw, 0.0)
+    capped = np.minimum(loss, m_eff)  # WITS ceiling: a partner loses at most its imports
+    scale = np.where(_market_sum(loss) > 0, _safe_div(_market_sum(capped), _market_sum(loss)), 1.0)
+    diversion = np.where(raw > 0, raw * scale, -capped)  # gains scaled so Σ TD = 0
+    p_hat = np.where(m_eff > 0, p_hat, 0.0)  # no flow, no price in this market
+    q_raw = m_eff + creation + diversion
+    clipped = (q_raw < 0) | (1.0 + p_hat < 0)
+    q_new = np.maximum(q_raw, 0.0)
+    p_hat = np.maximum(p_hat, -1.0)
+    creation = q_new - m_obs - diversion  # creation implied by the clipped flow (incl. demand shift)
+    resid = np.zeros(t0.shape[:-3])
+    return q_new, creation, diversion, p_hat, clipped, resid
+
+
+def _log_ces_mean(weights, x, rho):
+    """ln(Σ w e^(ρ x)) / ρ over partners, with the ρ → 0 limit Σ w x; 0 where Σ w = 0.
+
+    weights, x : (B, n, n, S); rho : (S,). Returns (B, 1, n, S).
+    """
+    small = np.abs(rho) < 1e-10
+    rho_safe = np.where(small, 1.0, rho)
+    z = rho_safe * x
+    live = weights > 0
+    zmax = np.max(np.where(live, z, -np.inf), axis=-3, keepdims=True)
+    zmax = np.where(np.isfinite(zmax), zmax, 0.0)
+    s = _market_sum(np.where(live, weights * np.exp(np.where(live, z - zmax, 0.0)), 0.0))
+    log_mean = (np.log(np.where(s > 0, s, 1.0)) + zmax) / rho_safe  # ln Σ θ e^{ρx} / ρ (log-sum-exp)
+    limit = _market_sum(weights * x)  # ρ → 0: Σ θ x (Cobb-Douglas)
+    return np.where(s > 0, np.where(small, limit, log_mean), 0.0)
+
+
+def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
+    """Exact nested CES with constant-elasticity supply (closed form, see module doc)."""
+    inf = np.isinf(eps)
+    eps_f = np.where(inf, 0.0, eps)  # finite stand-in, only used where ε < inf
+    w = np.where(inf, 1.0, eps_f / (eps_f + sigma))  # ε/(ε+σ)
+    r = np.where(inf, 1.0, (eps_f + sigma) / (eps_f + eta))  # (ε+σ)/(ε+η)
+    ln_that = np.log1p(t1) - np.log1p(t0)  # ln T̂ = ln[(1+t1)/(1+t0)]
+    spend = (1.0 + t0) * m_eff  # T0 M: spending at internal prices
+    theta = _safe_div(spend, _market_sum(spend))  # θ_k = T0 M_k / Σ T0 M
+    ln_P = r * _log_ces_mean(theta, w * ln_that, 1.0 - sigma)  # ln P̂ = r/(1-σ) ln Σ θ T̂^{(1-σ)w}
+    ln_p = np.where(inf, 0.0, ((sigma - eta) * ln_P - sigma * ln_that) / np.where(inf, 1.0, eps_f + sigma))
+    ln_p = np.where(m_eff > 0, ln_p, 0.0)  # no flow, no price in this market
+    ln_q = (sigma - eta) * ln_P - sigma * (ln_that + ln_p)  # q̂ = P̂^{σ-η} (T̂ p̂)^{-σ}
+    q_new = m_eff * np.exp(ln_q)
+    # residuals: supply q̂ = p̂^ε and the price index P̂ = CES(T̂ p̂)
+    live = m_eff > 0
+    supply_gap = np.where(live & ~inf, ln_q - eps_f * ln_p, 0.0)
+    index_gap = ln_P - _log_ces_mean(theta, ln_that + ln_p, 1.0 - sigma)
+    resid = np.maximum(
+        np.max(np.abs(supply_gap), axis=(-3, -2, -1)), np.max(np.abs(index_gap), axis=(-3, -2, -1))
+    )
+    # decomposition at baseline shares: TC_k = M_k (Q'/Q - 1) + D_k, TD_k = q'_k - M_k Q'/Q
+    q_tot, q_tot_new = _market_sum(m_eff), _market_sum(q_new)
+    creation = np.where(q_tot > 0, m_eff * _safe_div(q_tot_new, q_tot) - m_eff, q_new - m_eff)
+    diversion = q_new - m_eff - creation  # Σ_k TD_k = 0
+    creation = creation + (m_eff - m_obs)  # the purchase commitment counts as creation
+    # ΔCS = -E0 ∫_1^P̂ x^{-η} dx = -E0 (P̂^{1-η} - 1)/(1-η)
+    e0 = _market_sum(spend)
+    cs = -np.sum(e0 * ln_P * _exprel((1.0 - eta) * ln_P), axis=(-3, -1))
+    # ΔPS_k = M_k ∫_1^p̂ x^ε dx = M_k (p̂^{1+ε} - 1)/(1+ε)
+    ps_flow = m_eff * ln_p * _exprel((1.0 + eps_f) * ln_p)
+    ps = np.sum(np.where(inf, 0.0, ps_flow), axis=(-2, -1))
+    return q_new, creation, diversion, ln_p, cs, ps, resid
+
+
+def _exprel(z: np.ndarray) -> np.ndarray:
+    """(e^z - 1)/z with the limit 1 at z = 0."""
+    zero = z == 0
+    return np.where(zero, 1.0, np.expm1(z) / np.where(zero, 1.0, z))

@@ -1,0 +1,1 @@
+"""Model adapters: Shocks in, Result out (accounting, smart, gsim, ge)."""

@@ -1,0 +1,117 @@
+"""The accounting model: statutory tariff rates and duties at baseline flows.
+
+Two views, both at fixed (pre-substitution) flows:
+
+* world view, on the model world's flows (ICIO, basic prices): per importer
+  ``etr = sum_i,s t'_ijs M_ijs / sum_i,s M_ijs`` and duties ``sum t' M``;
+* customs view, on the 2024 US import lines (Census customs value): per partner duties,
+  statutory ETR, and an exposure table (how much of each partner's exports to the US each
+  measure's duty applies to, in USD and percent).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..kernels.accounting import offdiagonal, trade_weighted_rate
+from ..results import Result
+from ..shocks import Shocks
+
+__all__ = ["run_accounting", "customs_tables"]
+
+
+def run_accounting(shocks: Shocks, schedules=None) -> Result:
+    """Duties and trade-weighted rates at baseline flows.
+
+    Parameters
+    ----------
+    shocks : Shocks
+        A batch of B compiled scenarios.
+    schedules : sequence of CompiledSchedule, optional
+        One per scenario (in batch order, or one for all); adds the customs tables
+        ``us_partners`` and ``exposure`` built on the US import lines.
+    """
+    world = shocks.world
+    m = offdiagonal(world.flows)[None]  # (1, n, n, S) imports at customs value
+    etr_new, imports = trade_weighted_rate(shocks.tariff_new, m, axis=(-3, -1))
+    etr_base, _ = trade_weighted_rate(shocks.tariff_base, m, axis=(-3, -1))
+    revenue_new = (shocks.tariff_new * m).sum(axis=(-3, -1))
+    revenue_base = (shocks.tariff_base * m).sum(axis=(-3, -1))
+    b = shocks.batch_size
+    exports = np.broadcast_to(m.sum(axis=(-2, -1)), (b, world.n_countries))
+    country = {
+        "imports": np.broadcast_to(imports, (b, world.n_countries)).copy(),
+        "exports": exports.copy(),
+        "etr_base": etr_base,
+        "etr": etr_new,
+        "tariff_revenue": revenue_new,
+        "tariff_revenue_change": revenue_new - revenue_base,
+    }
+    flow_base = np.broadcast_to(m, shocks.tariff_new.shape)
+    flow = {
+        "flow_base": flow_base.copy(),
+        "tariff_base": shocks.tariff_base,
+        "tariff_new": shocks.tariff_new,
+    }
+    tables = {}
+    if schedules is not None:
+        tables = customs_tables(shocks, schedules)
+    return Result(
+        "accounting", shocks.scenarios, world.countries, world.sectors, country, flow,
+        provenance={"world": world.name, "source": world.source, "flows": "baseline (pre-substitution)",
+                    "warnings": list(shocks.warnings)},
+        tables=tables,
+    )
+
+
+def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
+    """Customs-value tables on the US import lines, one block per scenario."""
+    schedules = list(schedules)
+    if len(schedules) == 1 and shocks.batch_size > 1:
+        schedules = schedules * shocks.batch_size
+    partners, exposure = [], []
+    k = 0
+    for sched in schedules:
+        acc = sched.line_accounting()
+        name = shocks.scenarios[k]
+        k += 1
+        if len(acc["partner"]) == 0:
+            continue
+        value = acc["value"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame = pd.DataFrame({
+                "scenario": name,
+                "importer": "USA",
+                "partner": acc["partner"],
+                "imports_usd_bn": value / 1e9,
+                "duties_base_usd_bn": acc["duty_base"] / 1e9,
+                "duties_usd_bn": acc["duty_new"][0] / 1e9,
+                "etr_base": acc["duty_base"] / value,
+                "etr": acc["duty_new"][0] / value,
+            })
+        frame["etr_change"] = frame["etr"] - frame["etr_base"]
+        total = pd.DataFrame({
+            "scenario": [name], "importer": ["USA"], "partner": ["WORLD"],
+            "imports_usd_bn": [value.sum() / 1e9],
+            "duties_base_usd_bn": [acc["duty_base"].sum() / 1e9],
+            "duties_usd_bn": [acc["duty_new"][0].sum() / 1e9],
+        })
+        total["etr_base"] = total["duties_base_usd_bn"] / total["imports_usd_bn"]
+        total["etr"] = total["duties_usd_bn"] / total["imports_usd_bn"]
+        total["etr_change"] = total["etr"] - total["etr_base"]
+        partners.append(pd.concat([total, frame], ignore_index=True))
+        for mid, covered in acc["applied"].items():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                exposure.append(pd.DataFrame({
+                    "scenario": name, "measure": mid, "partner": acc["partner"],
+                    "covered_usd_bn": covered[0] / 1e9,
+                    "covered_share": covered[0] / value,
+                }))
+    out = {}
+    if partners:
+        out["us_partners"] = pd.concat(partners, ignore_index=True)
+    if exposure:
+        exp = pd.concat(exposure, ignore_index=True)
+        out["exposure"] = exp[exp["covered_usd_bn"] > 0].reset_index(drop=True)
+    return out

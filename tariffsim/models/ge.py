@@ -1,0 +1,218 @@
+"""General equilibrium adapter: Shocks in, Result out (model ``"ge"``).
+
+Belongs here: parameter validation, elasticity defaults, the deficit option, warnings
+about shocks GE does not represent, and packing kernel arrays into a
+:class:`~tariffsim.results.Result`. The economics lives in :mod:`tariffsim.kernels.cp`
+and :mod:`tariffsim.kernels.cp_outputs`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvergenceError, DataError, shorten_list
+from ..kernels.cp import calibrate, solve_equilibrium
+from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
+from ..results import Result, SolverInfo
+from ..shocks import Shocks
+
+__all__ = ["run_ge", "DEFICIT_OPTIONS"]
+
+#: Valid values of ``deficits``.
+DEFICIT_OPTIONS = ("fixed", "purge")
+
+_METHOD = "cp-hat: log wage step scaled by the diagonal Jacobian, backtracking; inner (c, P) fixed point"
+
+
+def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray, str]:
+    """θ as an array of shape (B, S) and a description for provenance."""
+    world = shocks.world
+    b, s = shocks.batch_size, world.n_sectors
+    source = "user"
+    if trade_elasticity is None:
+        from ..datasets import load_elasticities
+
+        trade_elasticity = load_elasticities("cp2015")
+        source = "cp2015 (tariffsim.datasets.load_elasticities)"
+    if hasattr(trade_elasticity, "reindex"):  # pandas Series indexed by sector code
+        missing = [x for x in world.sectors if x not in trade_elasticity.index]
+        if missing:
+            raise DataError(
+                f"the trade_elasticity series has no value for sector(s) {shorten_list(missing)} of this world "
+                f"(it covers {shorten_list(trade_elasticity.index)}); pass a series indexed by "
+                f"{shorten_list(world.sectors)} or an array of shape ({s},)."
+            )
+        theta = trade_elasticity.reindex(list(world.sectors)).to_numpy(dtype=float)
+    else:
+        theta = np.asarray(trade_elasticity, dtype=float)
+    try:
+        theta = np.broadcast_to(theta, (b, s)).copy()
+    except ValueError:
+        raise DataError(
+            f"The 'trade_elasticity' parameter of run_ge must be a scalar, an array of shape ({s},) or "
+            f"({b}, {s}), or a Series indexed by sector. Got shape {np.shape(theta)} instead."
+        ) from None
+    if not np.all(np.isfinite(theta) & (theta > 0)):
+        raise DataError(f"trade elasticities must be positive and finite; got min {np.nanmin(theta):g}.")
+    return theta, source
+
+
+def _check_shocks(shocks: Shocks) -> None:
+    if np.any(shocks.tariff_base <= -1) or np.any(shocks.tariff_new <= -1):
+        raise DataError("tariffs must be > -1 (decimal rates, 0.25 = 25%).")
+    if np.any(shocks.ntb <= -1):
+        raise DataError("ntb must be > -1: it multiplies the iceberg cost by (1 + ntb).")
+    if np.any(shocks.productivity <= 0):
+        raise DataError("productivity changes are ratios new/old and must be > 0 (1 = none).")
+    world_va = shocks.world.flows.sum()
+    gap = np.abs(shocks.deficit_change.sum(axis=1))
+    if np.any(gap > 1e-9 * world_va):
+        k = int(np.argmax(gap))
+        raise DataError(
+            f"deficit_change must sum to zero over countries in each scenario (one country's transfer is "
+            f"another's); scenario {shocks.scenarios[k]!r} sums to {shocks.deficit_change[k].sum():g}."
+        )
+
+
+def run_ge(
+    shocks: Shocks,
+    trade_elasticity=None,
+    *,
+    deficits: str = "fixed",
+    tol: float = 1e-10,
+    max_iter: int = 500,
+    raise_on_failure: bool = True,
+) -> Result:
+    """General equilibrium effects by exact hat algebra (Caliendo & Parro 2015), batched.
+
+    Parameters
+    ----------
+    shocks : Shocks
+        B scenarios on a world. Tariffs are ad valorem with revenue rebated to the importer
+        (not iceberg costs); ``ntb`` changes iceberg costs, d̂ = 1 + ntb; ``productivity``
+        scales producer prices by 1/ẑ; ``deficit_change`` (USD mn, summing to zero) is
+        added to the new deficits. Worlds with ``value_added_share`` and
+        ``io_coefficients`` get input-output links; otherwise γ = 1 (no intermediates).
+    trade_elasticity : scalar, array of shape (S,) or (B, S), or Series, optional
+        θ^j > 0 by sector (a Series is reindexed to the world's sectors). Default:
+        ``tariffsim.datasets.load_elasticities("cp2015")``.
+    deficits : {"fixed", "purge"}
+        ``"fixed"``: each country's deficit stays at its baseline level in USD (CP's
+        benchmark with deficits). ``"purge"``: first solve a counterfactual with all
+        deficits set to zero at baseline tariffs and use it as the baseline (CP's
+        NAFTA exercise); reported baseline flows are then the purged ones.
+    tol : float
+        Relative tolerance on each country's trade-balance excess (share of its value added).
+    max_iter : int
+        Maximum wage iterations per solve.
+    raise_on_failure : bool
+        If True, raise :class:`~tariffsim.errors.ConvergenceError` (carrying the
+        :class:`SolverInfo`) when any scenario fails; if False, return the Result with
+        ``solver.success`` False for those scenarios (for sweeps).
+
+    Returns
+    -------
+    Result
+        Model ``"ge"``. Country columns: ``welfare_pct`` (exact real income), CP eq. 16
+        ``welfare_tot_pct``, ``welfare_vot_pct``, ``welfare_first_order_pct``,
+        ``real_wage_pct``, ``price_index_pct``, trade, revenue and ETR columns, and, without
+        IO links, ``acr_real_wage_pct``. Flow columns ``flow_base, flow_new, flow_pct,
+        tariff_base, tariff_new``. Values are in the world's currency unit with world value
+        added as numeraire (Σ_n ŵ_n w_n L_n = Σ_n w_n L_n).
+
+    Notes
+    -----
+    ``demand_shift`` (purchase commitments) and ``currency`` shocks are not represented:
+    with flexible wages a nominal exchange-rate change is neutral, and a purchase commitment
+    needs a demand-side wedge this model does not have. If either is non-neutral, GE warns
+    (UserWarning, also in ``provenance["warnings"]``) and ignores it.
+    """
+    if deficits not in DEFICIT_OPTIONS:
+        raise DataError(
+            f"The 'deficits' parameter of run_ge must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead."
+        )
+    if not (np.isfinite(tol) and tol > 0):
+        raise DataError(f"The 'tol' parameter of run_ge must be a float in the range (0, inf). Got {tol!r} instead.")
+    if int(max_iter) < 1:
+        raise DataError(f"The 'max_iter' parameter of run_ge must be an int in the range [1, inf). Got {max_iter!r} instead.")
+    _check_shocks(shocks)
+    theta, theta_source = _trade_elasticity(shocks, trade_elasticity)
+    world = shocks.world
+    if (world.value_added_share is None) != (world.io_coefficients is None):
+        raise DataError(
+            "the world has only one of value_added_share and io_coefficients; GE needs both for "
+            "input-output links (or neither, for gamma = 1)."
+        )
+    notes = list(shocks.warnings)
+    for name, what in (("demand_shift", "purchase commitments"), ("currency", "currency")):
+        if shocks.uses(name):
+            msg = f"GE ignores the {what} shock ({name}): it has no counterpart in the Caliendo-Parro model."
+            warnings.warn(msg, UserWarning, stacklevel=2)
+            notes.append(msg)
+
+    base = calibrate(world.flows, shocks.tariff_base, world.value_added_share, world.io_coefficients)
+    iterations = np.zeros(shocks.batch_size, dtype=int)
+    purge_ok = np.ones(shocks.batch_size, dtype=bool)
+    if deficits == "purge":
+        zero = solve_equilibrium(base, base.tariff, theta, deficit_new=np.zeros_like(base.deficit),
+                                 tol=tol, max_iter=max_iter)
+        purged = calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
+        base = dataclasses.replace(purged, alpha=base.alpha, alpha_clipped=base.alpha_clipped)
+        iterations += zero.iterations
+        purge_ok = zero.success
+    else:
+        clipped = base.alpha_clipped > 1e-9 * base.value_added.sum(axis=1)
+        if np.any(clipped):
+            msg = (
+                "final demand computed from the data is negative in some (country, sector) cells and was set to "
+                f"zero (up to {base.alpha_clipped.max():.4g} in total), so the baseline is not an exact equilibrium "
+                "of the model; deficits='purge' re-solves the baseline first."
+            )
+            warnings.warn(msg, UserWarning, stacklevel=2)
+            notes.append(msg)
+    deficit_new = base.deficit + shocks.deficit_change
+    ntb = shocks.ntb if shocks.uses("ntb") else None
+    prod = shocks.productivity if shocks.uses("productivity") else None
+    eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
+                           deficit_new=deficit_new, tol=tol, max_iter=max_iter)
+    iterations += eq.iterations
+    success = eq.success & purge_ok
+    residual = np.maximum(eq.residual_trade_balance, eq.residual_goods)
+    info = SolverInfo(
+        success=success, iterations=iterations, max_residual=residual, method=_METHOD, tolerance=tol,
+        message="converged" if success.all() else f"{int((~success).sum())} of {success.size} scenario(s) did not converge",
+        residual_units="max over countries of |trade-balance excess| / value added, and max |goods-market excess| / max X'",
+    )
+    if raise_on_failure and not success.all():
+        bad = [shocks.scenarios[k] for k in np.flatnonzero(~success)]
+        raise ConvergenceError(
+            f"GE did not converge for {len(bad)} scenario(s) {shorten_list(bad)} within max_iter={max_iter} "
+            f"(largest residual {residual.max():.3g}, tol {tol:g}); raise max_iter, or pass "
+            "raise_on_failure=False to keep the other scenarios.",
+            info,
+        )
+    country = country_outputs(base, eq, shocks.tariff_new)
+    if world.io_coefficients is None and world.value_added_share is None:
+        acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
+        country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
+    provenance = {
+        "world": world.name,
+        "source": world.source,
+        "trade_elasticity": dict(zip(world.sectors, theta[0].tolist())) if np.all(theta == theta[0]) else "per scenario",
+        "trade_elasticity_source": theta_source,
+        "deficits": deficits,
+        "input_output": world.io_coefficients is not None,
+        "numeraire": "world value added fixed",
+        "alpha_clipped": base.alpha_clipped.tolist(),
+        "residual_trade_balance": eq.residual_trade_balance.tolist(),
+        "residual_goods": eq.residual_goods.tolist(),
+        "warnings": notes,
+    }
+    return Result(
+        model="ge", scenarios=shocks.scenarios, countries=world.countries, sectors=world.sectors,
+        country=country, flow=flow_outputs(base, eq, shocks.tariff_new), solver=info, provenance=provenance,
+    )

@@ -1,0 +1,273 @@
+"""Partial-equilibrium models: WITS SMART and GSIM on a batch of Shocks.
+
+Belongs here: the thin adapters :func:`run_smart` and :func:`run_gsim` (Shocks +
+PEParameters in, :class:`~tariffsim.results.Result` out), the shared per-country columns,
+warnings about shocks PE ignores, and turning solver diagnostics into ``SolverInfo`` /
+``ConvergenceError``. The equations live in ``tariffsim.kernels.smart`` and
+``tariffsim.kernels.gsim``.
+
+Shocks in PE: tariffs are simulated; ``demand_shift`` (purchase commitments) shifts the
+importer's demand for that exporter's sector outward by the committed amount at baseline
+prices (see the kernels). ``ntb``, ``productivity``, ``deficit_change`` and ``currency``
+have no place in these single-sector PE models: they are ignored with a ``UserWarning``
+and a line in ``provenance["warnings"]``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import ConvergenceError, DataError
+from ..kernels.gsim import gsim
+from ..kernels.smart import SMART_METHODS, smart
+from ..parameters import PEParameters, pe_defaults
+from ..results import Result, SolverInfo
+from ..shocks import Shocks
+
+__all__ = ["run_smart", "run_gsim"]
+
+_IGNORED = {
+    "ntb": "non-tariff barriers (ntb)",
+    "productivity": "productivity",
+    "deficit_change": "deficit_change (transfers)",
+    "currency": "currency",
+}
+
+
+def run_smart(
+    shocks: Shocks,
+    params: PEParameters | None = None,
+    *,
+    method: str = "linear",
+    flows: bool = True,
+) -> Result:
+    """WITS SMART single-market PE for every importer and sector of a batch of scenarios.
+
+    Parameters
+    ----------
+    shocks : Shocks
+        B compiled scenarios; baseline flows come from ``shocks.world``.
+    params : PEParameters, optional
+        Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`.
+    method : {"linear", "exact"}
+        ``"linear"``: the SMART formulas (flows clipped at zero, with a warning, where a
+        large tariff change would make them negative). ``"exact"``: nonlinear CES,
+        closed form. See :mod:`tariffsim.kernels.smart`.
+    flows : bool
+        Also return the per-flow columns (B x n x n x S arrays; turn off in large sweeps).
+
+    Returns
+    -------
+    Result
+        ``model="smart"``; per-country columns as in :data:`~tariffsim.results.COUNTRY_COLUMNS`
+        plus ``welfare_wits``. Exporter columns (``exports``, ``producer_surplus``) add up
+        the single-market results over all markets.
+
+    Warns
+    -----
+    UserWarning
+        Shocks PE ignores; linear flows clipped at zero.
+    """
+    if method not in SMART_METHODS:
+        raise DataError(
+            f"The 'method' parameter of run_smart must be a str among {set(SMART_METHODS)}. Got {method!r} instead."
+        )
+    world, params, notes = _prepare(shocks, params, "smart")
+    eff = smart(
+        world.flows, shocks.tariff_base, shocks.tariff_new,
+        params.import_demand, params.substitution, params.export_supply,
+        method=method, demand_shift=shocks.demand_shift if shocks.uses("demand_shift") else None,
+    )
+    if eff.clipped.any():
+        n_flows = int(eff.clipped.sum())
+        n_scen = int(eff.clipped.any(axis=(1, 2, 3)).sum())
+        _warn(notes, (
+            f"smart (linear): {n_flows} flow(s) in {n_scen} scenario(s) would turn negative under the linear "
+            "SMART formulas (tariff change too large for a first-order approximation); they were clipped at "
+            "zero. Use method='exact' for large tariff changes."
+        ))
+    solver = None
+    if method == "exact":
+        ok = eff.max_residual < 1e-9
+        solver = SolverInfo(
+            success=ok, iterations=np.zeros(shocks.batch_size, dtype=int), max_residual=eff.max_residual,
+            method="closed form", tolerance=1e-9,
+            message="closed-form equilibrium (no iteration); residuals evaluated",
+            residual_units="log units (supply and price-index equations)",
+        )
+    country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
+    country["welfare_wits"] = eff.welfare_wits
+    flow = _flow_columns(shocks, eff, eff.price_pct) if flows else {}
+    provenance = _provenance(shocks, params, notes, method=method)
+    return Result("smart", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+
+
+def run_gsim(
+    shocks: Shocks,
+    params: PEParameters | None = None,
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 50,
+    flows: bool = True,
+    raise_on_failure: bool = True,
+) -> Result:
+    """GSIM global PE (Francois & Hall 2003) per sector, endogenous exporter prices.
+
+    Parameters
+    ----------
+    shocks : Shocks
+    params : PEParameters, optional
+        Default :func:`tariffsim.parameters.pe_defaults`.
+    tol : float
+        Newton tolerance on the log market-clearing residuals (relative excess demand).
+    max_iter : int
+    flows : bool
+        Also return the per-flow columns.
+    raise_on_failure : bool
+        Raise :class:`~tariffsim.errors.ConvergenceError` (carrying the ``SolverInfo``) if
+        any scenario fails; ``False`` returns the result with ``solver.success`` per scenario.
+
+    Returns
+    -------
+    Result
+        ``model="gsim"``; ``price_pct`` is the exporter's world-price change (the same on
+        all its export flows).
+    """
+    world, params, notes = _prepare(shocks, params, "gsim")
+    eff = gsim(
+        world.flows, shocks.tariff_base, shocks.tariff_new,
+        params.import_demand, params.substitution, params.export_supply,
+        demand_shift=shocks.demand_shift if shocks.uses("demand_shift") else None,
+        tol=tol, max_iter=max_iter,
+    )
+    solver = SolverInfo(
+        success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+        method="newton", tolerance=tol, message=eff.message,
+        residual_units="log relative excess demand per exporter and sector",
+    )
+    if raise_on_failure and not solver.all_converged:
+        bad = np.flatnonzero(~eff.success)
+        first = int(bad[0])
+        raise ConvergenceError(
+            f"GSIM did not converge for {bad.size} of {shocks.batch_size} scenario(s), first "
+            f"{shocks.scenarios[first]!r} (max residual {eff.max_residual[first]:.3g} after "
+            f"{eff.iterations[first]} iterations; {eff.message}). Check the elasticities, raise max_iter, or "
+            "pass raise_on_failure=False to keep the converged scenarios.",
+            solver,
+        )
+    country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
+    n = world.n_countries
+    # the exporter's world price applies to every export flow (not to the domestic diagonal)
+    price = eff.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
+    flow = _flow_columns(shocks, eff, price) if flows else {}
+    provenance = _provenance(shocks, params, notes)
+    return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+
+
+# ------------------------------------------------------------------ helpers
+def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
+    """Parameters for the world, checked tariffs, and warnings for ignored shocks."""
+    world = shocks.world
+    if params is None:
+        params = pe_defaults(world.sectors)
+    elif not isinstance(params, PEParameters):
+        raise DataError(
+            f"The 'params' parameter of run_{model} must be a PEParameters or None. Got {type(params).__name__} "
+            "instead; build one with PEParameters(...) or pe_defaults(world.sectors)."
+        )
+    params.check_sectors(world.sectors)
+    for name in ("tariff_base", "tariff_new"):
+        rates = getattr(shocks, name)
+        bad = ~np.isfinite(rates) | (rates <= -1.0)
+        if bad.any():
+            b, i, j, s = np.argwhere(bad)[0]
+            raise DataError(
+                f"{name} of scenario {shocks.scenarios[b]!r} is {float(rates[b, i, j, s])!r} for exporter={world.countries[i]}, "
+                f"importer={world.countries[j]}, sector={world.sectors[s]}; rates must be finite and > -1 "
+                "(decimal fractions, 0.25 = 25%)."
+            )
+    notes = list(shocks.warnings)
+    for name, label in _IGNORED.items():
+        if shocks.uses(name):
+            _warn(notes, f"{model}: the {label} shock is ignored by the partial-equilibrium model; use model 'ge' for it.", 4)
+    return world, params, notes
+
+
+def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
+    """Record a warning in provenance and emit it at the user's call site."""
+    notes.append(message)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den == 0 (explicit mask, no silenced warnings)."""
+    ok = den != 0
+    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def _ratio_pct(new: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """100 (new/base - 1), NaN where base == 0."""
+    return 100.0 * (_ratio(new, base) - 1.0)
+
+
+def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) -> dict[str, np.ndarray]:
+    """Standard per-country columns from kernel outputs; sums over exporters, importers, sectors."""
+    world = shocks.world
+    n = world.n_countries
+    m = world.flows * (1.0 - np.eye(n))[:, :, None]  # imports only
+    b = shocks.batch_size
+    imports_base = np.broadcast_to(m.sum(axis=(0, 2)), (b, n))  # Σ_i,s M_ij
+    exports_base = np.broadcast_to(m.sum(axis=(1, 2)), (b, n))  # Σ_j,s M_ij
+    imports = eff.flow_new.sum(axis=(-3, -1))
+    exports = eff.flow_new.sum(axis=(-2, -1))
+    revenue_change = eff.revenue_new - eff.revenue_base
+    etr_base_num = np.sum(shocks.tariff_base * m, axis=(-3, -1))
+    return {
+        "exports_pct": _ratio_pct(exports, exports_base),
+        "imports_pct": _ratio_pct(imports, imports_base),
+        "exports": exports,
+        "imports": imports,
+        "tariff_revenue": eff.revenue_new,
+        "tariff_revenue_change": revenue_change,
+        # etr = Σ t'M' / Σ M' (post-substitution); etr_base = Σ t M / Σ M
+        "etr": _ratio(eff.revenue_new, imports),
+        "etr_base": _ratio(etr_base_num, imports_base),
+        "trade_balance_change": (exports - imports) - (exports_base - imports_base),
+        "trade_creation": eff.trade_creation.sum(axis=(-3, -1)),
+        "trade_diversion": eff.trade_diversion.sum(axis=(-3, -1)),
+        "consumer_surplus": consumer_surplus,
+        "producer_surplus": producer_surplus,
+        "welfare_change": consumer_surplus + producer_surplus + revenue_change,  # ΔW = ΔCS + ΔPS + ΔTR
+    }
+
+
+def _flow_columns(shocks: Shocks, eff, price_pct: np.ndarray) -> dict[str, np.ndarray]:
+    world = shocks.world
+    n = world.n_countries
+    m = np.broadcast_to(world.flows * (1.0 - np.eye(n))[:, :, None], shocks.tariff_new.shape)
+    return {
+        "flow_base": np.array(m),
+        "flow_new": eff.flow_new,
+        "flow_pct": _ratio_pct(eff.flow_new, m),
+        "tariff_base": shocks.tariff_base,
+        "tariff_new": shocks.tariff_new,
+        "trade_creation": eff.trade_creation,
+        "trade_diversion": eff.trade_diversion,
+        "price_effect": eff.price_effect,
+        "price_pct": np.broadcast_to(price_pct, shocks.tariff_new.shape).copy(),
+    }
+
+
+def _provenance(shocks: Shocks, params: PEParameters, notes: list[str], **extra) -> dict:
+    world = shocks.world
+    out = {
+        "world": world.name,
+        "source": world.source,
+        "parameters": params.to_dict(),
+        "domestic_flows": "excluded: the diagonal is not an import market",
+        "warnings": notes,
+    }
+    out.update(extra)
+    return out

@@ -1,0 +1,130 @@
+"""Checks of a resolved scenario that need the embedded data: codes, names, references.
+
+Every problem is collected and raised at once as a :class:`~tariffsim.errors.ScenarioError`,
+each naming the file and key path where the measure was written.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..errors import Problem, ScenarioError, did_you_mean, shorten_list
+
+__all__ = ["check_scenario", "vocabulary", "normalise_hs"]
+
+_HS = re.compile(r"^\d{2,10}$")
+US = "USA"
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, frozenset[str]]:
+    """Known codes: countries/regions, sectors, list names, rate tables."""
+    from .. import datasets
+
+    census = datasets.load_census_countries()
+    regions = datasets.load_regions()
+    countries = set(census["iso3"]) | set(regions["iso3"]) | set(regions["region10"]) | {"EU27", "ROW"}
+    return {
+        "countries": frozenset(countries),
+        "sectors": frozenset(datasets.load_sectors()["code"]),
+        "lists": frozenset(datasets.list_names()),
+        "tables": frozenset(datasets.rate_table_names()),
+    }
+
+
+def normalise_hs(code: str) -> str:
+    """'8703.22.01' -> '87032201'."""
+    return str(code).replace(".", "").replace(" ", "")
+
+
+def check_scenario(scenario) -> None:
+    """Raise ScenarioError listing every data-dependent problem of ``scenario``."""
+    voc = vocabulary()
+    ids = [m.id for m in scenario.measures]
+    problems: list[Problem] = []
+    files: set[str] = set()
+
+    def add(mid: str, key: str, value, message: str, hint: str = "") -> None:
+        file, path = scenario.origin(mid)
+        files.add(file or "")
+        shown = f"{path}.{key}" if key else path
+        if value is not None:
+            shown += f" = {value!r}"
+        problems.append(Problem(f"{file} → {shown}" if file else shown, message, hint))
+
+    def country(mid, key, code, allow_default=False):
+        if allow_default and code == "default":
+            return
+        if code not in voc["countries"]:
+            hint = did_you_mean(code, voc["countries"]) or "Use ISO3 codes (KOR, JPN, DEU) or EU27 / ROW."
+            add(mid, key, code, "is not a known country or region code.", hint)
+
+    for m in scenario.measures:
+        mid = m.id
+        for key in ("importer", "country", "payer", "recipient", "exporter"):
+            if hasattr(m, key):
+                country(mid, key, getattr(m, key))
+        for key in ("partners", "exclude_partners"):
+            for k, code in enumerate(getattr(m, key, ())):
+                country(mid, f"{key}[{k}]", code)
+        for code in getattr(m, "rates", {}) or {}:
+            country(mid, f"rates.{code}", code, allow_default=True)
+        for k, code in enumerate(getattr(m, "sectors", ())):
+            if code not in voc["sectors"]:
+                add(mid, f"sectors[{k}]", code, "is not a sector code.", did_you_mean(code, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}.")
+        for key in ("products", "exempt"):
+            for k, item in enumerate(getattr(m, key, ())):
+                _check_product(add, mid, f"{key}[{k}]", item, key == "exempt", voc, ids)
+        importer = getattr(m, "importer", None)
+        if importer is not None and importer != US and getattr(m, "products", ()):
+            add(mid, "products", None, f"product lists need line-level import data, which tariffsim has only for importer USA (this measure's importer is {importer}).",
+                "Use sectors = [...] with coverage = share of the sector's trade affected.")
+        if m.kind == "base":
+            if (m.schedule is None) == (m.rate is None):
+                add(mid, "", None, "a base measure needs exactly one of `schedule` or `rate`.", "US: schedule = \"hts_2024\"; others: rate = 0.05.")
+            if m.schedule is not None and importer != US:
+                add(mid, "schedule", m.schedule, f"is the US schedule; importer is {importer}.", "Use rate = ... for other importers.")
+        if m.kind == "reciprocal":
+            if not m.rates and m.table is None:
+                add(mid, "rates", None, "a reciprocal measure needs `rates` or `table`.", "e.g. rates = { KOR = 0.25, default = 0.10 }.")
+            if m.table is not None and m.table not in voc["tables"]:
+                add(mid, "table", m.table, "is not a rate table.", did_you_mean(m.table, voc["tables"]) or f"Tables: {sorted(voc['tables'])}.")
+        if m.kind == "exemption":
+            for k, ref in enumerate(m.measures):
+                if ref not in ids:
+                    add(mid, f"measures[{k}]", ref, "names no measure of this scenario.", did_you_mean(ref, ids) or f"Measures: {ids}.")
+        if m.kind in ("deficit",) and m.payer == m.recipient:
+            add(mid, "recipient", m.recipient, "is the payer too.", "A transfer needs two different countries.")
+        if m.kind == "purchase" and m.importer == m.exporter:
+            add(mid, "exporter", m.exporter, "is the importer too.", "A purchase commitment is between two countries.")
+        if m.effective and m.until and m.until <= m.effective:
+            add(mid, "until", m.until.isoformat(), f"is not after effective = {m.effective.isoformat()}.", "`until` is the first day no longer in force.")
+    if problems:
+        only = next(iter(files)) if len(files) == 1 else None
+        if only:
+            for p in problems:
+                p.path = p.path.removeprefix(f"{only} → ")
+        raise ScenarioError(problems, file=only or scenario.file)
+
+
+def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:
+    item = str(item)
+    if item.startswith("list:"):
+        name = item[5:]
+        if name not in voc["lists"]:
+            names = sorted("list:" + n for n in voc["lists"])
+            add(mid, key, item, "is not a known list.", did_you_mean(item, names) or f"Lists: {shorten_list(names, 12)}.")
+    elif item.startswith("measure:"):
+        ref = item[8:]
+        if not is_exempt:
+            add(mid, key, item, "'measure:' references are allowed only in `exempt`.")
+        elif ref not in ids:
+            add(mid, key, item, "names no measure of this scenario.", did_you_mean(ref, ids) or f"Measures: {ids}.")
+    elif item.startswith("sector:"):
+        code = item[7:]
+        if code not in voc["sectors"]:
+            add(mid, key, item, "is not a sector code.", did_you_mean(code, voc["sectors"]))
+    elif not _HS.match(normalise_hs(item)):
+        add(mid, key, item, "is not an HS prefix (2-10 digits), 'list:NAME', 'sector:CODE' or 'measure:ID'.",
+            "Write HS codes as strings, e.g. \"8703\" or \"8703.22.01\".")

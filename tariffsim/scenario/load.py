@@ -1,0 +1,331 @@
+"""Read scenario files: TOML → validated, inheritance-resolved :class:`Scenario`.
+
+Belongs here: reading TOML, resolving ``extends`` / ``disable`` / ``overrides`` with a
+documented precedence, and turning pydantic's errors into :class:`~tariffsim.errors.Problem`
+lines (file → key path → offending value → hint). Checks that need the embedded data
+(country codes, list names) are in :mod:`tariffsim.scenario.check`.
+
+Precedence (later wins): the parent file's measures → the child's ``[[measure]]`` entries
+(an entry with an inherited id replaces that measure whole) → the child's
+``[overrides.ID]`` tables (replace single fields of a measure) → the child's ``disable``.
+Every replacement is recorded in :attr:`Scenario.applied_overrides`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Problem, ScenarioError, did_you_mean
+from .schema import MEASURE_KINDS, MEASURE_MODELS, ParameterSpec, ScenarioFile, WorldSpec
+
+__all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with inheritance resolved.
+
+    Attributes
+    ----------
+    name, description : str
+    measures : tuple of measure models (see :mod:`tariffsim.scenario.schema`)
+    effective : date or None
+        The date the scenario describes; only measures in force that day apply.
+    stacking : str
+        Named stacking rule (``mutual_exclusion``, ``additive``, ``max``).
+    models : tuple of str
+        Models the scenario declares it is meant for.
+    world, parameters : WorldSpec, ParameterSpec
+    file : str or None
+        Path of the file it was read from.
+    parents : tuple of str
+        Files it extends, nearest first.
+    applied_overrides : tuple of str
+        Human-readable record of replaced and disabled measures.
+    """
+
+    name: str
+    measures: tuple
+    description: str = ""
+    effective: dt.date | None = None
+    stacking: str = "mutual_exclusion"
+    models: tuple[str, ...] = ("accounting", "smart", "gsim", "ge")
+    world: WorldSpec = field(default_factory=WorldSpec)
+    parameters: ParameterSpec = field(default_factory=ParameterSpec)
+    file: str | None = None
+    parents: tuple[str, ...] = ()
+    applied_overrides: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str, str], ...] = ()
+
+    def origin(self, measure_id: str) -> tuple[str | None, str]:
+        """(file, key path) where a measure was defined, for error messages."""
+        for mid, file, path in self.origins:
+            if mid == measure_id:
+                return file, path
+        return self.file, f"measure[id={measure_id}]"
+
+    def measure(self, measure_id: str):
+        """The measure with this id (KeyError with suggestions if absent)."""
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        ids = [m.id for m in self.measures]
+        raise KeyError(f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}")
+
+    def in_force(self, date: dt.date | None = None) -> tuple:
+        """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all)."""
+        date = date or self.effective
+        if date is None:
+            return self.measures
+        return tuple(
+            m for m in self.measures
+            if (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
+        )
+
+    def with_date(self, date: dt.date) -> "Scenario":
+        """The same scenario evaluated on another date."""
+        return _replace(self, effective=date, name=f"{self.name}@{date.isoformat()}")
+
+
+def _replace(obj, **changes):
+    from dataclasses import replace
+
+    return replace(obj, **changes)
+
+
+# --------------------------------------------------------------------------- errors
+def _fmt_loc(prefix: str, loc: tuple) -> str:
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(top level)"
+
+
+def _problems_from_validation(err: ValidationError, prefix: str, model) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        # drop pydantic's internal union/literal tags
+        loc = tuple(x for x in loc if x not in ("literal['mutual_exclusion','additive','max']",))
+        path = _fmt_loc(prefix, loc)
+        kind = e["type"]
+        value = e.get("input")
+        if kind == "extra_forbidden":
+            name = str(loc[-1]) if loc else "?"
+            fields = list(getattr(model, "model_fields", {}))
+            hint = did_you_mean(name, fields) or f"Allowed keys: {', '.join(fields)}."
+            problems.append(Problem(path, f"unknown key {name!r}.", hint))
+        elif kind == "missing":
+            problems.append(Problem(path, "required key is missing.", "Add it."))
+        elif kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+            ctx = e.get("ctx", {})
+            lo, hi = _range_of(model, loc)
+            rng = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else str(ctx)
+            hint = ""
+            if isinstance(value, (int, float)) and value > 1 and hi is not None and hi <= 5:
+                hint = f"Rates are decimal fractions (0.25 = 25%). Did you mean {value / 100:g}?"
+            problems.append(Problem(f"{path} = {value!r}", f"is outside {rng}.", hint))
+        elif kind == "literal_error":
+            expected = e.get("ctx", {}).get("expected", "")
+            opts = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",") if o.strip()]
+            hint = did_you_mean(str(value), opts) or f"Valid values: {expected}."
+            problems.append(Problem(f"{path} = {value!r}", "is not a valid value.", hint))
+        else:
+            problems.append(Problem(f"{path} = {value!r}" if value is not None and not isinstance(value, dict) else path, e["msg"] + "."))
+    return problems
+
+
+def _range_of(model, loc):
+    """Bounds of the numeric field at ``loc`` (for messages)."""
+    name = next((x for x in loc if isinstance(x, str) and x in getattr(model, "model_fields", {})), None)
+    if name is None:
+        return None, None
+    lo = hi = None
+    for meta in model.model_fields[name].metadata:
+        lo = getattr(meta, "ge", lo) if getattr(meta, "ge", None) is not None else lo
+        hi = getattr(meta, "le", hi) if getattr(meta, "le", None) is not None else hi
+    if lo is None and hi is None:  # dict[str, Rate] and similar: look inside the annotation
+        from .schema import Rate  # noqa: F401  (documented bounds of Rate)
+
+        return 0.0, 5.0
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- parsing
+def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str = "measure"):
+    path = f"{prefix}[{index}]"
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(path, f"must be a table, got {type(raw).__name__}."))
+        return None
+    kind = raw.get("kind")
+    if kind is None:
+        problems.append(Problem(f"{path}.kind", "is missing.", f"Choose one of {', '.join(MEASURE_KINDS)}."))
+        return None
+    if kind not in MEASURE_MODELS:
+        hint = did_you_mean(str(kind), MEASURE_KINDS) or f"Valid kinds: {', '.join(MEASURE_KINDS)}."
+        problems.append(Problem(f"{path}.kind = {kind!r}", "is not a measure kind.", hint))
+        return None
+    model = MEASURE_MODELS[kind]
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as err:
+        problems.extend(_problems_from_validation(err, path, model))
+        return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(
+            [Problem("(file)", f"file not found: {path}.", "Check the path (relative paths are from the current directory).")],
+            file=str(path),
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([Problem("(syntax)", f"not valid TOML: {err}.", "Fix the syntax at that line.")], file=str(path)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and resolve a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.toml`` scenario file. ``extends`` paths are relative to it.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found (file → key path → value → hint).
+    """
+    path = Path(path)
+    return _load(path, chain=())
+
+
+def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path = ".", file: str | None = None) -> Scenario:
+    """Validate and resolve a scenario given as a dict (the TOML structure).
+
+    ``extends`` is resolved relative to ``base_dir``.
+    """
+    return _resolve(dict(data), Path(base_dir), file, chain=())
+
+
+def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " → ".join(str(p) for p in (*chain, resolved))
+        raise ScenarioError([Problem("extends", f"inheritance cycle: {cycle}.", "Remove one of the `extends`.")], file=str(path))
+    data = _read_toml(path)
+    return _resolve(data, path.parent, str(path), chain=(*chain, resolved))
+
+
+def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ...]) -> Scenario:
+    from .check import check_scenario
+
+    problems: list[Problem] = []
+    raw_measures = data.get("measure", [])
+    if not isinstance(raw_measures, list):
+        problems.append(Problem("measure", "must be an array of tables ([[measure]])."))
+        raw_measures = []
+    try:
+        top = ScenarioFile.model_validate({**data, "measure": ()})
+    except ValidationError as err:
+        problems.extend(_problems_from_validation(err, "", ScenarioFile))
+        top = None
+    own = [_validate_measure(m, k, problems) for k, m in enumerate(raw_measures)]
+    seen: dict[str, int] = {}
+    for k, m in enumerate(own):
+        if m is None:
+            continue
+        if m.id in seen:
+            problems.append(Problem(f"measure[{k}].id = {m.id!r}", f"is already used by measure[{seen[m.id]}].", "Give each measure a unique id."))
+        seen[m.id] = k
+
+    parent: Scenario | None = None
+    if top is not None and top.extends:
+        ppath = base_dir / top.extends
+        try:
+            parent = _load(ppath, chain)
+        except ScenarioError as err:
+            if not ppath.exists():
+                problems.append(Problem(f"extends = {top.extends!r}", f"no such file ({ppath}).", "Paths are relative to this file."))
+            else:
+                raise ScenarioError(err.problems + problems, file=err.file) from None
+    if problems:
+        raise ScenarioError(problems, file=file)
+    assert top is not None
+
+    # ---- merge with the parent (precedence documented in the module docstring)
+    applied: list[str] = list(parent.applied_overrides) if parent else []
+    measures: dict[str, Any] = {m.id: m for m in parent.measures} if parent else {}
+    origins: dict[str, tuple[str, str, str]] = {o[0]: o for o in parent.origins} if parent else {}
+    for k, m in enumerate(own):
+        origins[m.id] = (m.id, file or "", f"measure[{k}]")
+    for m in own:
+        if m.id in measures:
+            applied.append(f"{file or top.name}: measure {m.id!r} replaces the inherited one")
+        measures[m.id] = m
+    for mid, patch in top.overrides.items():
+        if mid not in measures:
+            problems.append(Problem(f"overrides.{mid}", f"no measure {mid!r} to override.", did_you_mean(mid, measures) or f"Known: {list(measures)}."))
+            continue
+        if not isinstance(patch, Mapping):
+            problems.append(Problem(f"overrides.{mid}", "must be a table of fields."))
+            continue
+        old = measures[mid]
+        merged = {**old.model_dump(), **patch}
+        new = _validate_measure(merged, 0, sub := [], prefix=f"overrides.{mid}")
+        for p in sub:
+            p.path = p.path.replace(f"overrides.{mid}[0]", f"overrides.{mid}")
+        problems.extend(sub)
+        if new is not None:
+            measures[mid] = new
+            origins[mid] = (mid, file or "", f"overrides.{mid}")
+            applied.append(f"{file or top.name}: overrides {mid}." + ", ".join(f"{k}={v!r}" for k, v in patch.items()))
+    for mid in top.disable:
+        if mid not in measures:
+            problems.append(Problem(f"disable = {mid!r}", "names no inherited measure.", did_you_mean(mid, measures) or f"Known: {list(measures)}."))
+            continue
+        del measures[mid]
+        applied.append(f"{file or top.name}: disables {mid}")
+    if problems:
+        raise ScenarioError(problems, file=file)
+
+    # settings: the child's explicit keys win over the parent's
+    def pick(key, default):
+        if key in data:
+            return getattr(top, key)
+        return getattr(parent, key) if parent else default
+
+    scenario = Scenario(
+        name=top.name,
+        description=top.description,
+        measures=tuple(measures.values()),
+        effective=pick("effective", None),
+        stacking=pick("stacking", "mutual_exclusion"),
+        models=pick("models", top.models),
+        world=pick("world", top.world),
+        parameters=pick("parameters", top.parameters),
+        file=file,
+        parents=((parent.file,) + parent.parents) if parent and parent.file else (),
+        applied_overrides=tuple(applied),
+        origins=tuple(origins[m] for m in measures),
+    )
+    check_scenario(scenario)
+    return scenario

@@ -1,0 +1,271 @@
+"""The scenario file format: strict, frozen pydantic models. The only place it lives.
+
+A scenario is a list of named measures plus settings. Each measure ``kind`` has its own
+model below; every field is documented. Structural checks (types, unknown keys, ranges)
+happen here; checks that need data (country codes, list names, measure references) happen
+in :mod:`tariffsim.scenario.check`, and both report every problem at once.
+
+Rates are decimal fractions (0.25 = 25%) in ``[0, 5]``; amounts are USD millions a year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MEASURE_MODELS",
+    "MEASURE_KINDS",
+    "STACKING_RULES",
+    "MODEL_NAMES",
+    "ScenarioFile",
+    "Measure",
+]
+
+Rate = Annotated[float, Field(ge=0.0, le=5.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+STACKING_RULES = ("mutual_exclusion", "additive", "max")
+MODEL_NAMES = ("accounting", "smart", "gsim", "ge")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class _MeasureBase(_Strict):
+    id: str = Field(description="Unique name; other measures and files refer to it.")
+    kind: str = Field(description="Measure kind; selects the model below.")
+    description: str = Field("", description="What the measure is, in words.")
+    source: str = Field("", description="Legal or published source (e.g. 'EO 14257 Annex I; 90 FR 15041').")
+    effective: dt.date | None = Field(None, description="First day in force (inclusive); none = always.")
+    until: dt.date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
+
+
+class _Products(_Strict):
+    """Coverage fields shared by tariff measures."""
+
+    products: tuple[str, ...] = Field(
+        (), description="HS prefixes (2-10 digits, dots allowed) or named lists 'list:NAME'. Empty = all products."
+    )
+    sectors: tuple[str, ...] = Field((), description="Sector codes (ICIO); with products, a line must match both.")
+    partners: tuple[str, ...] = Field((), description="Exporters covered (ISO3 or region codes); empty = all.")
+    exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
+    exempt: tuple[str, ...] = Field(
+        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+    )
+    coverage: Share = Field(
+        1.0, description="Share of each covered sector's trade affected, for importers without product-level data."
+    )
+
+
+class BaseMeasure(_MeasureBase):
+    """Baseline (MFN and preferential) rates."""
+
+    kind: Literal["base"]
+    importer: str
+    schedule: Literal["hts_2024"] | None = Field(
+        None, description="'hts_2024': the US 2024 MFN and FTA rates by HS line (KORUS, USMCA with utilisation, ...)."
+    )
+    rate: Rate | None = Field(None, description="A uniform base rate, for importers without a line schedule.")
+    partners: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+
+
+class ReciprocalMeasure(_MeasureBase):
+    """Country-level ('reciprocal') additional ad valorem duty on an importer's imports."""
+
+    kind: Literal["reciprocal"]
+    importer: str
+    rates: dict[str, Rate] = Field(
+        default_factory=dict, description="Partner -> additional rate; key 'default' for partners not named."
+    )
+    table: str | None = Field(None, description="A named rate table (e.g. 'reciprocal_2025_04') under `rates`.")
+    exempt: tuple[str, ...] = ()
+    exclude_partners: tuple[str, ...] = ()
+
+
+class ItemMeasure(_MeasureBase):
+    """Product- or sector-specific additional duty (e.g. Section 232)."""
+
+    kind: Literal["item", "retaliation"]
+    importer: str
+    rate: Rate = Field(description="Additional ad valorem rate.")
+    rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
+    all_in: bool = Field(False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0).")
+    precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
+    products: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+    exclude_partners: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = ()
+    coverage: Share = 1.0
+
+
+class FloorMeasure(_MeasureBase):
+    """All-in floor replacing the reciprocal duty: total = max(rate, base) on covered lines."""
+
+    kind: Literal["floor"]
+    importer: str
+    rate: Rate
+    partners: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = ()
+    coverage: Share = 1.0
+
+
+class CapMeasure(_MeasureBase):
+    """All-in cap: total = min(total, max(rate, base)) on covered lines (a cap never cuts the base rate)."""
+
+    kind: Literal["cap"]
+    importer: str
+    rate: Rate
+    partners: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = ()
+    coverage: Share = 1.0
+
+
+class ExemptionMeasure(_MeasureBase):
+    """Lifts other measures (default: all additional duties) on covered partners/products."""
+
+    kind: Literal["exemption"]
+    importer: str
+    measures: tuple[str, ...] = Field((), description="Measure ids lifted; empty = every additional duty.")
+    partners: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+
+
+class QuotaMeasure(_MeasureBase):
+    """Tariff-rate quota: in-quota rate up to `quota` USD mn of imports, over-quota rate beyond."""
+
+    kind: Literal["quota"]
+    importer: str
+    in_quota_rate: Rate
+    over_quota_rate: Rate
+    quota: float = Field(ge=0.0, description="Quota volume, USD mn a year of covered imports.")
+    partners: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+
+
+class NTBMeasure(_MeasureBase):
+    """Non-tariff barrier change as an ad valorem equivalent; an iceberg cost, no revenue."""
+
+    kind: Literal["ntb"]
+    importer: str
+    partners: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = Field((), description="Sectors affected (e.g. ['SERV'] for digital-services rules).")
+    rate: float = Field(ge=-0.9, le=5.0, description="Change of the AVE (decimal); negative removes a barrier.")
+
+
+class ProductivityMeasure(_MeasureBase):
+    """Productivity change in a country's sectors (e.g. shipbuilding cooperation)."""
+
+    kind: Literal["productivity"]
+    country: str
+    sectors: tuple[str, ...] = ()
+    change: float = Field(ge=-0.9, le=5.0, description="Proportional change, 0.02 = +2%.")
+
+
+class DeficitMeasure(_MeasureBase):
+    """A transfer that changes trade balances (investment pledges, imbalance targets)."""
+
+    kind: Literal["deficit"]
+    payer: str = Field(description="Country whose trade surplus must rise by `amount` (it transfers abroad).")
+    recipient: str = Field(description="Country whose deficit may rise by `amount`.")
+    amount: float = Field(ge=0.0, description="USD mn a year.")
+
+
+class PurchaseMeasure(_MeasureBase):
+    """A purchase commitment: `importer` buys `amount` more from `exporter` in `sectors`."""
+
+    kind: Literal["purchase"]
+    importer: str
+    exporter: str
+    sectors: tuple[str, ...]
+    amount: float = Field(ge=0.0, description="USD mn a year of additional purchases.")
+
+
+class CurrencyMeasure(_MeasureBase):
+    """Exchange-rate shock: appreciation of `country`'s currency, passed through in part."""
+
+    kind: Literal["currency"]
+    country: str
+    appreciation: float = Field(ge=-0.5, le=1.0, description="0.05 = 5% stronger against all others.")
+    pass_through: Share = Field(1.0, description="Share passed through to trade prices.")
+
+
+MEASURE_MODELS: dict[str, type[_MeasureBase]] = {
+    "base": BaseMeasure,
+    "reciprocal": ReciprocalMeasure,
+    "item": ItemMeasure,
+    "retaliation": ItemMeasure,
+    "floor": FloorMeasure,
+    "cap": CapMeasure,
+    "exemption": ExemptionMeasure,
+    "quota": QuotaMeasure,
+    "ntb": NTBMeasure,
+    "productivity": ProductivityMeasure,
+    "deficit": DeficitMeasure,
+    "purchase": PurchaseMeasure,
+    "currency": CurrencyMeasure,
+}
+MEASURE_KINDS = tuple(MEASURE_MODELS)
+
+Measure = (
+    BaseMeasure
+    | ReciprocalMeasure
+    | ItemMeasure
+    | FloorMeasure
+    | CapMeasure
+    | ExemptionMeasure
+    | QuotaMeasure
+    | NTBMeasure
+    | ProductivityMeasure
+    | DeficitMeasure
+    | PurchaseMeasure
+    | CurrencyMeasure
+)
+
+
+class WorldSpec(_Strict):
+    """Which embedded world to run on."""
+
+    regions: str = Field("region10", description="'region10' (default) or 'icio81'.")
+    keep: tuple[str, ...] = Field((), description="Economies kept apart from their region, e.g. ['DEU'].")
+
+
+class ParameterSpec(_Strict):
+    """Model parameters a scenario may set."""
+
+    trade_elasticity: str | dict[str, float] = Field(
+        "cp2015", description="Source name of sector trade elasticities, or sector -> value overrides on cp2015."
+    )
+    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    deficits: Literal["fixed", "purge"] = "fixed"
+
+
+class ScenarioFile(_Strict):
+    """Top level of a scenario file (after `extends` is resolved)."""
+
+    name: str
+    description: str = ""
+    extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
+    effective: dt.date | None = Field(None, description="The date the scenario describes: measures in force then apply.")
+    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
+        "mutual_exclusion", description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking)."
+    )
+    models: tuple[Literal["accounting", "smart", "gsim", "ge"], ...] = MODEL_NAMES
+    disable: tuple[str, ...] = Field((), description="Inherited measure ids switched off.")
+    overrides: dict[str, dict] = Field(default_factory=dict, description="measure id -> fields replaced in the inherited measure.")
+    world: WorldSpec = WorldSpec()
+    parameters: ParameterSpec = ParameterSpec()
+    measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")

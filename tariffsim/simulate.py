@@ -1,0 +1,128 @@
+"""simulate(): scenario(s) → compiled shocks → one model → Result.
+
+A thin façade (like ``scipy.optimize.root``'s ``method=``): it loads and compiles what it is
+given, dispatches to the model adapter in :mod:`tariffsim.models`, and records the scenario
+provenance (files, applied overrides) in the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, did_you_mean
+from .results import Result
+from .shocks import Shocks
+from .world import TradeWorld
+
+__all__ = ["simulate", "MODELS"]
+
+MODELS = ("accounting", "smart", "gsim", "ge")
+
+
+def _as_scenarios(scenario) -> list:
+    from .scenario import Scenario, load_scenario
+
+    items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+    out = []
+    for item in items:
+        if isinstance(item, (str, Path)):
+            out.append(load_scenario(item))
+        elif isinstance(item, Scenario):
+            out.append(item)
+        else:
+            raise DataError(f"expected a scenario file path or Scenario, got {type(item).__name__}.")
+    return out
+
+
+def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, date: dt.date | None = None,
+             **options: Any) -> Result:
+    """Run one model on one scenario or a batch of scenarios.
+
+    Parameters
+    ----------
+    world : TradeWorld or None
+        The world to run on; ``None`` loads the embedded world the (first) scenario asks for.
+    scenario : Scenario, path, list of them, or Shocks
+        What to simulate. A list is a batch (leading axis of every output).
+    model : {'accounting', 'smart', 'gsim', 'ge'}
+    date : date, optional
+        Evaluate the measures in force on this date.
+    **options
+        Passed to the model: ``params`` / ``method`` (smart, gsim), ``trade_elasticity``,
+        ``deficits``, ``tol`` (ge).
+
+    Returns
+    -------
+    Result
+    """
+    if model not in MODELS:
+        raise DataError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}. {did_you_mean(model, MODELS)}".rstrip())
+    schedules = None
+    scenarios = []
+    if isinstance(scenario, Shocks):
+        shocks = scenario
+    else:
+        from .datasets import load_world
+        from .schedule import concat_shocks, prepare_schedule
+
+        scenarios = _as_scenarios(scenario)
+        if world is None:
+            spec = scenarios[0].world
+            world = load_world(spec.regions, keep=spec.keep)
+        schedules = [prepare_schedule(s, world, date=date) for s in scenarios]
+        shocks = concat_shocks([s.shocks() for s in schedules])
+        options = {**_scenario_options(scenarios[0], model, world), **options}
+    result = _dispatch(model, shocks, schedules, options)
+    if scenarios:
+        result.provenance["scenario_files"] = [s.file for s in scenarios]
+        result.provenance["applied_overrides"] = [list(s.applied_overrides) for s in scenarios]
+        result.provenance["dates"] = [None if (d := (date or s.effective)) is None else d.isoformat() for s in scenarios]
+    return result
+
+
+def _dispatch(model: str, shocks: Shocks, schedules, options: dict) -> Result:
+    if model == "accounting":
+        from .models.accounting import run_accounting
+
+        return run_accounting(shocks, schedules)
+    if model == "smart":
+        from .models.pe import run_smart
+
+        return run_smart(shocks, **options)
+    if model == "gsim":
+        from .models.pe import run_gsim
+
+        options.pop("method", None)
+        return run_gsim(shocks, **options)
+    from .models.ge import run_ge
+
+    return run_ge(shocks, **options)
+
+
+def _scenario_options(scenario, model: str, world: TradeWorld) -> dict:
+    """Model options a scenario file's [parameters] table sets."""
+    spec = scenario.parameters
+    if model in ("smart", "gsim"):
+        from .parameters import pe_defaults
+
+        overrides = {}
+        for field in ("import_demand", "substitution", "export_supply"):
+            for sector, value in getattr(spec, field).items():
+                overrides.setdefault(sector, {})[field] = value
+        if not overrides:
+            return {}
+        return {"params": pe_defaults(world.sectors).with_overrides(overrides)}
+    if model == "ge":
+        from .datasets import load_elasticities
+
+        te = spec.trade_elasticity
+        if isinstance(te, str):
+            series = load_elasticities(te)
+        else:
+            series = load_elasticities("cp2015").copy()
+            for sector, value in te.items():
+                series[sector] = value
+        return {"trade_elasticity": series.reindex(list(world.sectors)).to_numpy(dtype=float), "deficits": spec.deficits}
+    return {}
