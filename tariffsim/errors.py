@@ -103,12 +103,25 @@ def did_you_mean(value: str, options: Iterable[str], n: int = 3) -> str:
     upper = {o.upper(): o for o in options}
     if str(value).upper() in upper and str(value) not in options:
         return f"Did you mean {upper[str(value).upper()]!r}?"
-    close = difflib.get_close_matches(str(value), options, n=n, cutoff=0.6)
+    close = _ranked(str(value), options, n)
     if not close:
-        close = difflib.get_close_matches(str(value).upper(), list(upper), n=n, cutoff=0.6)
-        close = [upper[c] for c in close]
+        close = [upper[c] for c in _ranked(str(value).upper(), list(upper), n)]
     if not close:
         return ""
     if len(close) == 1:
         return f"Did you mean {close[0]!r}?"
     return "Did you mean one of " + ", ".join(repr(c) for c in close) + "?"
+
+
+def _ranked(value: str, options: list[str], n: int) -> list[str]:
+    """Close matches, best first: similarity, then the longest common prefix."""
+    close = difflib.get_close_matches(value, options, n=max(n, 10), cutoff=0.6)
+
+    def prefix(a: str) -> int:
+        k = 0
+        while k < min(len(a), len(value)) and a[k] == value[k]:
+            k += 1
+        return k
+
+    close.sort(key=lambda c: (-round(difflib.SequenceMatcher(None, value, c).ratio(), 3), -prefix(c)))
+    return close[:n]

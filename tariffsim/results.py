@@ -29,7 +29,7 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "imports": "imports from other countries after the shock, USD mn (customs value)",
     "tariff_revenue": "sum_i t'_ij M'_ij: duties collected by the importer after the shock, USD mn",
     "tariff_revenue_change": "tariff_revenue - sum_i t_ij M_ij (baseline duties at baseline flows), USD mn",
-    "etr": "trade-weighted applied tariff on the country's imports, sum t'M / sum M at the flows the model reports (decimal)",
+    "etr": "trade-weighted applied tariff on the country's goods imports (world.goods sectors), sum t'M / sum M at the flows the model reports (decimal)",
     "etr_base": "the same at baseline rates and flows (decimal)",
     "trade_balance_change": "change in exports minus imports, USD mn",
     "acr_real_wage_pct": "real wage change implied by domestic shares, 100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) (Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without input-output links (GE diagnostic)",

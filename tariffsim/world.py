@@ -58,8 +58,10 @@ class TradeWorld:
         Caliendo–Parro γ_n^{k,j}: ``io_coefficients[n, k, j]`` is the cost share of input
         sector ``k`` in sector ``j`` of country ``n``; ``sum_k + value_added_share == 1``.
     tradable : ndarray of bool, shape (S,), optional
-        Which sectors can be traded (tariffs apply); default: sectors with any
-        off-diagonal flow.
+        Which sectors can be traded; default: sectors with any off-diagonal flow.
+    goods : ndarray of bool, shape (S,), optional
+        Which sectors are goods (customs duties apply; tariff rates are averaged over
+        these). Default: all sectors.
     """
 
     countries: tuple[str, ...]
@@ -71,6 +73,7 @@ class TradeWorld:
     value_added_share: np.ndarray | None = None
     io_coefficients: np.ndarray | None = None
     tradable: np.ndarray | None = field(default=None)
+    goods: np.ndarray | None = field(default=None)
 
     def __post_init__(self) -> None:
         countries = _check_labels(self.countries, "country")
@@ -125,6 +128,11 @@ class TradeWorld:
         tradable = tradable.copy()
         tradable.setflags(write=False)
         object.__setattr__(self, "tradable", tradable)
+        goods = np.ones(s, dtype=bool) if self.goods is None else np.array(self.goods, dtype=bool)
+        if goods.shape != (s,):
+            raise DataError(f"goods must have shape {(s,)}.")
+        goods.setflags(write=False)
+        object.__setattr__(self, "goods", goods)
 
     # ----------------------------------------------------------------- lookups
     @property
@@ -264,11 +272,12 @@ class TradeWorld:
             agg, countries = self._aggregation_matrix(regions, self.countries, "country")
             # flows'[r, q, s] = sum_{i in r} sum_{j in q} flows[i, j, s]
             flows = np.einsum("ri,ijs,qj->rqs", agg, flows, agg)
-        tradable = self.tradable
+        tradable, goods = self.tradable, self.goods
         if sectors is not None:
             agg, sector_labels = self._aggregation_matrix(sectors, self.sectors, "sector")
             flows = np.einsum("ijs,gs->ijg", flows, agg)
             tradable = (agg @ self.tradable.astype(float)) > 0
+            goods = (agg @ self.goods.astype(float)) > 0
         has_io = self.value_added_share is not None and regions is None and sectors is None
         return TradeWorld(
             countries,
@@ -280,6 +289,7 @@ class TradeWorld:
             value_added_share=self.value_added_share if has_io else None,
             io_coefficients=self.io_coefficients if has_io else None,
             tradable=tradable,
+            goods=goods,
         )
 
     @staticmethod

@@ -9,7 +9,7 @@ from tariffsim import Shocks
 from tariffsim.models.ge import run_ge
 from tariffsim.readers import read_caliendo_parro
 
-from .test_ge_helpers import CP_DIR, needs_cp
+from test_ge_helpers import CP_DIR, needs_cp
 
 pytestmark = [needs_cp]
 

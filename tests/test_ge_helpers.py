@@ -24,9 +24,14 @@ def random_world(n: int = 5, s: int = 3, *, io: bool = True, seed: int = 0) -> T
     flows[np.arange(n), np.arange(n), :] *= 20.0
     kwargs = {}
     if io:
-        va = rng.uniform(0.3, 0.7, (n, s))
-        shares = rng.dirichlet(np.ones(s), size=(n, s)).transpose(0, 2, 1)  # [n, k, j], sums over k
+        va = rng.uniform(0.6, 0.9, (n, s))
+        shares = rng.dirichlet(np.full(s, 5.0), size=(n, s)).transpose(0, 2, 1)  # [n, k, j], sums over k
         kwargs = dict(value_added_share=va, io_coefficients=shares * (1.0 - va)[:, None, :])
         # make final demand positive: absorption must exceed intermediate demand
-        flows[np.arange(n), np.arange(n), :] *= 3.0
+        io_ = kwargs["io_coefficients"]
+        for _ in range(50):
+            final = flows.sum(axis=0) - np.einsum("nkj,nj->nk", io_, flows.sum(axis=1))
+            if final.min() > 0:
+                break
+            flows[np.arange(n), np.arange(n), :] *= np.where(final < 0, 2.0, 1.0)
     return TradeWorld([f"C{k}" for k in range(n)], [f"S{k}" for k in range(s)], flows, name="random", **kwargs)

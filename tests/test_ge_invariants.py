@@ -10,7 +10,7 @@ from tariffsim.kernels.cp import calibrate, solve_equilibrium
 from tariffsim.models.ge import run_ge
 from tariffsim.readers import read_gravity_long
 
-from .test_ge_helpers import GRAVITY_FILE, needs_gravity, random_world
+from test_ge_helpers import GRAVITY_FILE, needs_gravity, random_world
 
 
 def _tariffs(world, b, seed=1, scale=0.2):

@@ -8,7 +8,7 @@ import pytest
 from tariffsim import DataError
 from tariffsim.readers import read_caliendo_parro, read_gravity_long
 
-from .test_ge_helpers import GRAVITY_FILE, needs_gravity
+from test_ge_helpers import GRAVITY_FILE, needs_gravity
 
 
 @needs_gravity

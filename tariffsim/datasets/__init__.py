@@ -222,6 +222,7 @@ def load_world(regions="region10", *, keep: Sequence[str] = (), year: int = 2022
             tuple(str(r) for r in r10["regions"]), tuple(str(s) for s in r10["sectors"]), r10["flows"][k],
             name=f"OECD ICIO {year}, 10 regions", source=ICIO_SOURCE, year=year,
             tradable=np.ones(len(r10["sectors"]), dtype=bool),
+            goods=np.array([str(c) in goods_sectors() for c in r10["sectors"]]),
         )
     z = _npz("icio2022_flows.npz")
     countries = tuple(str(c) for c in z["countries"])
@@ -243,7 +244,8 @@ def load_world(regions="region10", *, keep: Sequence[str] = (), year: int = 2022
     if keep:
         desc += " + " + ", ".join(keep) + " apart"
     return TradeWorld(tuple(order), sectors, flows, name=f"OECD ICIO 2022, {desc}",
-                      source=ICIO_SOURCE, year=2022, tradable=tradable)
+                      source=ICIO_SOURCE, year=2022, tradable=tradable,
+                      goods=np.array([s in goods_sectors() for s in sectors]))
 
 
 # -------------------------------------------------------------- codes and concordance

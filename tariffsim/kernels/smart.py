@@ -244,6 +244,8 @@ def _log_ces_mean(weights, x, rho):
     zmax = np.max(np.where(live, z, -np.inf), axis=-3, keepdims=True)
     zmax = np.where(np.isfinite(zmax), zmax, 0.0)
     s = _market_sum(np.where(live, weights * np.exp(np.where(live, z - zmax, 0.0)), 0.0))
+    total = _market_sum(np.where(live, weights, 0.0))
+    s = _safe_div(s, total)  # normalise: exactly 1 when all x are equal, so a zero shock gives exactly 0
     log_mean = (np.log(np.where(s > 0, s, 1.0)) + zmax) / rho_safe  # ln Σ θ e^{ρx} / ρ (log-sum-exp)
     limit = _market_sum(weights * x)  # ρ → 0: Σ θ x (Cobb-Douglas)
     return np.where(s > 0, np.where(small, limit, log_mean), 0.0)

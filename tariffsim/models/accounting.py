@@ -34,8 +34,10 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
     """
     world = shocks.world
     m = offdiagonal(world.flows)[None]  # (1, n, n, S) imports at customs value
-    etr_new, imports = trade_weighted_rate(shocks.tariff_new, m, axis=(-3, -1))
-    etr_base, _ = trade_weighted_rate(shocks.tariff_base, m, axis=(-3, -1))
+    goods = m * world.goods  # duties apply to goods; ETRs are averages over goods imports
+    etr_new, _ = trade_weighted_rate(shocks.tariff_new, goods, axis=(-3, -1))
+    etr_base, _ = trade_weighted_rate(shocks.tariff_base, goods, axis=(-3, -1))
+    imports = m.sum(axis=(-3, -1))
     revenue_new = (shocks.tariff_new * m).sum(axis=(-3, -1))
     revenue_base = (shocks.tariff_base * m).sum(axis=(-3, -1))
     b = shocks.batch_size

@@ -162,7 +162,7 @@ def _range_of(model, loc):
 
 
 # --------------------------------------------------------------------------- parsing
-def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str = "measure"):
+def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str = "measure", salvage: list | None = None):
     path = f"{prefix}[{index}]"
     if not isinstance(raw, Mapping):
         problems.append(Problem(path, f"must be a table, got {type(raw).__name__}."))
@@ -180,7 +180,19 @@ def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str
         return model.model_validate(dict(raw))
     except ValidationError as err:
         problems.extend(_problems_from_validation(err, path, model))
+        if salvage is not None:  # unvalidated copy, so the data checks can still look at it
+            fields = {k: v for k, v in raw.items() if k in model.model_fields}
+            fields.setdefault("id", f"#{index}")
+            salvage.append((index, model.model_construct(**fields)))
         return None
+
+
+def _measure_order(path: str) -> tuple[int, str]:
+    """Sort key: top-level keys first, then measures in file order."""
+    import re
+
+    hit = re.search(r"measure\[(\d+)\]", path)
+    return (int(hit.group(1)) + 1 if hit else 0, "")
 
 
 def _read_toml(path: Path) -> dict:
@@ -248,7 +260,8 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
     except ValidationError as err:
         problems.extend(_problems_from_validation(err, "", ScenarioFile))
         top = None
-    own = [_validate_measure(m, k, problems) for k, m in enumerate(raw_measures)]
+    salvaged: list = []
+    own = [_validate_measure(m, k, problems, salvage=salvaged) for k, m in enumerate(raw_measures)]
     seen: dict[str, int] = {}
     for k, m in enumerate(own):
         if m is None:
@@ -268,6 +281,17 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
             else:
                 raise ScenarioError(err.problems + problems, file=err.file) from None
     if problems:
+        # still check what did parse, so that one run reports every problem of the file
+        usable = [(k, m) for k, m in enumerate(own) if m is not None] + salvaged
+        partial = Scenario(name=str(data.get("name", "?")), measures=tuple(m for _, m in usable), file=file,
+                           origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable))
+        try:
+            check_scenario(partial)
+        except ScenarioError as err:
+            problems.extend(err.problems)
+        except (TypeError, AttributeError, ValueError):
+            pass  # a salvaged measure too malformed to check further; its structural problems are listed
+        problems.sort(key=lambda p: _measure_order(p.path))
         raise ScenarioError(problems, file=file)
     assert top is not None
 

@@ -1,0 +1,205 @@
+"""GSIM (kernels.gsim, models.pe.run_gsim): market clearing, links to SMART and to F&H."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tariffsim import Shocks, TradeWorld
+from tariffsim.errors import ConvergenceError
+from tariffsim.models.pe import run_gsim, run_smart
+from tariffsim.parameters import PEParameters
+from tariffsim.results import SolverInfo
+
+
+def random_world(rng, n=6, s=4, zeros=0.15) -> TradeWorld:
+    flows = rng.lognormal(3.0, 1.5, (n, n, s))
+    flows[rng.random((n, n, s)) < zeros] = 0.0
+    return TradeWorld(tuple(f"C{i}" for i in range(n)), tuple(f"S{k}" for k in range(s)), flows)
+
+
+def random_shocks(rng, w, b=3, top=0.4) -> Shocks:
+    n, s = w.n_countries, w.n_sectors
+    t0 = rng.uniform(0, 0.15, (b, n, n, s))
+    t1 = rng.uniform(0, top, (b, n, n, s))
+    return Shocks.from_rates(w, t0, t1)
+
+
+def test_hand_worked_one_importer_one_exporter():
+    """C0 imports 100 from C1 only; η = 2, ε = 2, tariff 0 -> 21% (T̂ = 1.21).
+
+    One variety: P̂ = T̂ p, q̂ = P̂^-η; clearing q̂ = p^ε gives p^(ε+η) = T̂^-η,
+    p = 1.21^(-1/2) = 1/1.1. q̂ = p² = 1/1.21; customs value 100 q̂ p = 100/1.1³ = 75.13.
+    Revenue 0.21 * 75.13 = 15.78. PS = 100 (p³ - 1)/3 = -8.29.
+    CS = -100 (P̂^(1-η) - 1)/(1-η) with P̂ = 1.1: -100 (1 - 1/1.1) = -9.09.
+    """
+    flows = np.zeros((2, 2, 1))
+    flows[1, 0, 0] = 100.0
+    flows[0, 0, 0] = flows[1, 1, 0] = 500.0  # domestic: ignored
+    w = TradeWorld(("C0", "C1"), ("S",), flows)
+    t1 = np.zeros((2, 2, 1))
+    t1[1, 0, 0] = 0.21
+    r = run_gsim(Shocks.from_rates(w, np.zeros_like(t1), t1), PEParameters([2.0], [1.5], [2.0]))
+    value = 100 / 1.1**3
+    assert r.flow["flow_new"][0, 1, 0, 0] == pytest.approx(value, rel=1e-12)
+    assert r.flow["price_pct"][0, 1, 0, 0] == pytest.approx(100 * (1 / 1.1 - 1), rel=1e-12)
+    assert r.country["tariff_revenue"][0, 0] == pytest.approx(0.21 * value, rel=1e-12)
+    assert r.country["producer_surplus"][0, 1] == pytest.approx(100 * (1.1**-3 - 1) / 3, rel=1e-12)
+    assert r.country["consumer_surplus"][0, 0] == pytest.approx(-100 * (1 - 1 / 1.1), rel=1e-12)
+    assert r.country["welfare_change"][0].sum() == pytest.approx(
+        0.21 * value + 100 * (1.1**-3 - 1) / 3 - 100 * (1 - 1 / 1.1), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("eps", [0.5, 2.0, 20.0])
+def test_markets_clear(eps):
+    rng = np.random.default_rng(10)
+    w = random_world(rng)
+    sh = random_shocks(rng, w)
+    p = PEParameters(rng.uniform(0.5, 4, w.n_sectors), rng.uniform(0.5, 6, w.n_sectors), [eps] * w.n_sectors)
+    r = run_gsim(sh, p)
+    assert r.solver.all_converged
+    assert np.all(r.solver.max_residual < 1e-12)
+    # supply X_r p^(1+ε) (value) must equal the customs value of r's sales over all markets
+    off = w.flows * (1 - np.eye(w.n_countries))[:, :, None]
+    x = off.sum(axis=1)  # (n, S)
+    price = 1 + r.flow["price_pct"][:, :, :, :] / 100  # same for all of r's export flows
+    p_r = price.max(axis=2)  # (B, n, S): the diagonal carries 0 %, exports carry the price
+    p_r = np.where(x > 0, np.take_along_axis(price, np.argmax(off > 0, axis=1)[None, :, None, :], axis=2)[:, :, 0], 1)
+    supply = x * p_r ** (1 + eps)
+    demand = r.flow["flow_new"].sum(axis=2)
+    np.testing.assert_allclose(demand, supply, rtol=1e-10, atol=1e-10 * x.max())
+
+
+def test_infinite_supply_matches_smart_exact():
+    """Correspondence: GSIM's E_m = -η, E_s = σ, E_x = ∞ is SMART exact with η, σ, ε_X = ∞.
+
+    With E_x = ∞ world prices stay at 1 and GSIM splits into independent markets, each a
+    SMART market with constant-elasticity composite demand η and CES substitution σ.
+    """
+    rng = np.random.default_rng(11)
+    w = random_world(rng)
+    sh = random_shocks(rng, w, top=1.5)
+    s = w.n_sectors
+    p = PEParameters(rng.uniform(0.5, 4, s), rng.uniform(0.5, 6, s), [np.inf] * s)
+    g = run_gsim(sh, p)
+    m = run_smart(sh, p, method="exact")
+    for name in ("flow_new", "trade_creation", "trade_diversion"):
+        np.testing.assert_allclose(g.flow[name], m.flow[name], rtol=1e-10, atol=1e-9, err_msg=name)
+    for name in ("imports", "exports", "tariff_revenue", "consumer_surplus", "welfare_change"):
+        np.testing.assert_allclose(g.country[name], m.country[name], rtol=1e-10, atol=1e-9, err_msg=name)
+    assert np.all(g.solver.iterations == 0)
+
+
+def test_first_order_matches_francois_hall_equations():
+    """For a small shock the solution solves MODELS.md §3 (F&H 2003) to first order.
+
+    M̂_rv = N_rv,rv (T̂_rv + P̂*_r) + Σ_s≠r N_rv,sv (T̂_sv + P̂*_s), with
+    N_rv,rv = θ_rv E_m - (1-θ_rv) E_s, N_rv,sv = θ_sv (E_m + E_s), and Σ_v φ_rv M̂_rv = E_x P̂*_r.
+    """
+    rng = np.random.default_rng(12)
+    n = 5
+    flows = rng.lognormal(3, 1, (n, n, 1))  # every exporter sells everywhere
+    w = TradeWorld(tuple(f"C{i}" for i in range(n)), ("S",), flows)
+    t0 = rng.uniform(0, 0.2, (n, n, 1))
+    t1 = t0 + 1e-5 * rng.uniform(-1, 1, (n, n, 1))
+    eta, sigma, eps = 1.7, 3.2, 2.5
+    r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([eta], [sigma], [eps]))
+
+    off = 1 - np.eye(n)
+    m = flows[:, :, 0] * off
+    T0, T_hat = 1 + t0[:, :, 0], (1 + t1[:, :, 0]) / (1 + t0[:, :, 0]) - 1
+    theta = m * T0 / (m * T0).sum(axis=0, keepdims=True)
+    phi = m / m.sum(axis=1, keepdims=True)
+    e_m, e_s, e_x = -eta, sigma, eps
+    # linear system in P̂*: Σ_v φ_rv [(E_m+E_s) Σ_s θ_sv (T̂_sv + P̂*_s) - E_s (T̂_rv + P̂*_r)] = E_x P̂*_r
+    a = (e_m + e_s) * phi @ theta.T - np.diag(e_s * phi.sum(axis=1) + e_x)
+    rhs = -(phi * ((e_m + e_s) * (theta * T_hat).sum(axis=0)[None, :] - e_s * T_hat)).sum(axis=1)
+    p_star = np.linalg.solve(a, rhs)
+    m_hat = (e_m + e_s) * (theta * (T_hat + p_star[:, None])).sum(axis=0)[None, :] - e_s * (T_hat + p_star[:, None])
+
+    price = r.flow["price_pct"][0, :, :, 0] / 100
+    p_model = price[np.arange(n), (np.arange(n) + 1) % n]
+    np.testing.assert_allclose(p_model, p_star, rtol=1e-3, atol=1e-9)
+    q_hat = r.flow["flow_new"][0, :, :, 0] / (1 + p_model[:, None]) / np.where(off > 0, m, 1) - 1
+    np.testing.assert_allclose(q_hat * off, m_hat * off, rtol=1e-3, atol=1e-9)
+
+
+def test_zero_change_is_exactly_zero_and_needs_no_iteration():
+    rng = np.random.default_rng(13)
+    w = random_world(rng)
+    t = rng.uniform(0, 0.3, (2, w.n_countries, w.n_countries, w.n_sectors))
+    r = run_gsim(Shocks.from_rates(w, t, t), PEParameters([2.0] * 4, [3.0] * 4, [1.0] * 4))
+    assert np.all(r.solver.iterations == 0)
+    np.testing.assert_array_equal(r.flow["flow_new"], r.flow["flow_base"])
+    for name in ("price_pct", "trade_creation", "trade_diversion", "price_effect"):
+        assert np.all(r.flow[name] == 0.0), name
+    for name in ("tariff_revenue_change", "consumer_surplus", "producer_surplus", "welfare_change"):
+        assert np.all(r.country[name] == 0.0), name
+
+
+def test_batch_equals_one_at_a_time():
+    rng = np.random.default_rng(14)
+    w = random_world(rng)
+    sh = random_shocks(rng, w, b=5)
+    p = PEParameters(rng.uniform(0.5, 4, 4), rng.uniform(0.5, 6, 4), [0.7, 3.0, np.inf, 99.0])
+    batch = run_gsim(sh, p)
+    for k in range(sh.batch_size):
+        one = run_gsim(Shocks.from_rates(w, sh.tariff_base[k], sh.tariff_new[k]), p)
+        for name, arr in one.country.items():
+            np.testing.assert_allclose(batch.country[name][k], arr[0], rtol=1e-10, atol=1e-8, err_msg=name)
+        np.testing.assert_allclose(batch.flow["flow_new"][k], one.flow["flow_new"][0], rtol=1e-10, atol=1e-8)
+
+
+def test_exporters_without_exports_give_no_nan():
+    rng = np.random.default_rng(15)
+    w0 = random_world(rng, zeros=0.0)
+    flows = np.array(w0.flows)
+    flows[0, 1:, 0] = 0.0  # C0 exports nothing in S0
+    flows[:, :, 1] = 0.0  # nobody trades S1
+    flows[2, 2, 1] = 10.0  # ... except at home
+    w = TradeWorld(w0.countries, w0.sectors, flows)
+    r = run_gsim(random_shocks(rng, w), PEParameters([2.0] * 4, [3.0] * 4, [1.0] * 4))
+    assert r.solver.all_converged
+    for name, arr in r.flow.items():
+        if name != "flow_pct":
+            assert np.all(np.isfinite(arr)), name
+    for name, arr in r.country.items():
+        if not name.endswith("_pct") and not name.startswith("etr"):
+            assert np.all(np.isfinite(arr)), name
+    assert np.all(r.flow["price_pct"][:, 0, :, 0] == 0.0)
+
+
+def test_uniform_increase_with_infinite_supply_gives_no_diversion():
+    rng = np.random.default_rng(16)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    r = run_gsim(Shocks.from_rates(w, np.zeros((n, n, s)), np.full((n, n, s), 0.25)),
+                 PEParameters([1.0] * s, [4.0] * s, [np.inf] * s))
+    np.testing.assert_allclose(r.flow["trade_diversion"], 0.0, atol=1e-9)
+
+
+def test_purchase_commitment_raises_the_exporters_price():
+    rng = np.random.default_rng(17)
+    w = random_world(rng, zeros=0.0)
+    n, s = w.n_countries, w.n_sectors
+    d = np.zeros((1, n, n, s))
+    d[0, 1, 0, 2] = 50.0  # C0 commits to buy 50 more of S2 from C1
+    sh = Shocks.from_rates(w, np.zeros((n, n, s)), np.zeros((n, n, s)), demand_shift=d)
+    r = run_gsim(sh, PEParameters([2.0] * s, [3.0] * s, [1.0] * s))
+    assert r.flow["price_pct"][0, 1, 0, 2] > 0
+    assert r.flow["flow_new"][0, 1, 0, 2] > w.flows[1, 0, 2]
+    assert r.flow["trade_diversion"][0, :, 0, 2].sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_failure_raises_convergence_error_with_solver_info():
+    rng = np.random.default_rng(18)
+    w = random_world(rng)
+    sh = random_shocks(rng, w, b=2)
+    p = PEParameters([2.0] * 4, [3.0] * 4, [0.5] * 4)
+    with pytest.raises(ConvergenceError, match=r"GSIM did not converge for 2 of 2 scenario\(s\), first 'scenario_0'") as err:
+        run_gsim(sh, p, max_iter=1)
+    assert isinstance(err.value.info, SolverInfo)
+    assert not err.value.info.success.any()
+    r = run_gsim(sh, p, max_iter=1, raise_on_failure=False)
+    assert not r.solver.all_converged and r.solver.iterations.tolist() == [1, 1]
