@@ -283,8 +283,9 @@ def solve_equilibrium(
     Algorithm (CP Appendix C, with a better-scaled wage step). Given ŵ: (1) inner fixed
     point on (ĉ, P̂), warm-started; (2) π'; (3) X' from the linear system; (4) labour-market
     clearing gives ŵ_LMC = Σ_j γ_n^j Y'_n^j / VA_n, whose gap to ŵ equals the trade-balance
-    excess; (5) a log step Δ ln ŵ = −excess / (diagonal of its Jacobian), so ŵ stays
-    positive, with per-scenario backtracking when the residual grows. The numeraire keeps
+    excess; (5) a quasi-Newton (Broyden) step in ln ŵ, started from the own-wage
+    derivative of the excess, so ŵ stays positive, with per-scenario backtracking on
+    ||excess/VA||² (restarting from the diagonal Jacobian when steps keep failing). The numeraire keeps
     world value added fixed: Σ_n ŵ_n VA_n = Σ_n VA_n.
     """
     pi0, tau0, VA = base.pi, base.tariff, base.value_added
@@ -347,20 +348,45 @@ def solve_equilibrium(
     iters = np.zeros(b, dtype=int)
     done = cur["res"] <= tol
     acc_lnw = lnw
+    eye = np.eye(n)
+
+    def merit(state):
+        return np.sum((state["excess"] / VA) ** 2, axis=1)  # ||excess / VA||²
+
+    def diagonal_jacobian(state):
+        return eye * (state["jac"] / VA)[:, None, :]  # d(excess_n/VA_n)/d ln ŵ_n, own effect only
+
+    J = diagonal_jacobian(cur)
+    u = VA / VA_tot
     for it in range(1, max_iter + 1):
         if np.all(done):
             break
-        direction = -cur["excess"] / cur["jac"]  # Δ ln ŵ (Newton on the diagonal)
+        f = cur["excess"] / VA
+        # quasi-Newton step J Δ = −f (Broyden). Walras' law makes J singular (VAᵀ J = 0); the
+        # rank-one term u uᵀ (u = VA/ΣVA) pins the level, which the numeraire fixes anyway.
+        direction = -np.linalg.solve(J + u[:, :, None] * u[:, None, :], f[..., None])[..., 0]
         trial = acc_lnw + np.where(done, 0.0, lam)[:, None] * direction
         # numeraire: Σ_n ŵ_n VA_n = Σ_n VA_n
         trial = trial - np.log((np.exp(trial) * VA).sum(axis=1, keepdims=True) / VA_tot)
         new = evaluate(trial, cur["lnP"], cur["X"])
-        better = (new["res"] < cur["res"]) | done
+        # Broyden update from every evaluated point: J += (Δf − J Δx) Δxᵀ / (Δxᵀ Δx)
+        dx = np.where(done[:, None], 0.0, trial - acc_lnw)
+        df = new["excess"] / VA - f
+        denom = np.einsum("bn,bn->b", dx, dx)
+        upd = (df - np.einsum("bmn,bn->bm", J, dx))[:, :, None] * dx[:, None, :]
+        J = J + np.where(denom > 0, 1.0, 0.0)[:, None, None] * upd / np.where(denom > 0, denom, 1.0)[:, None, None]
+        better = (merit(new) < merit(cur)) & ~done
         # accept improving steps; otherwise halve the step and retry from the accepted point
-        lam = np.where(better, np.minimum(1.0, lam * 1.5), lam * 0.5)
+        lam = np.where(better, np.minimum(1.0, lam * 2.0), lam * 0.5)
         keep = better[:, None]
         acc_lnw = np.where(keep, trial, acc_lnw)
-        cur = {k: np.where(better.reshape((b,) + (1,) * (v.ndim - 1)), v, cur[k]) for k, v in new.items()}
+        if better.all():
+            cur = new
+        elif better.any():
+            cur = {k: np.where(better.reshape((b,) + (1,) * (v.ndim - 1)), v, cur[k]) for k, v in new.items()}
+        stuck = lam < 1.0 / 64.0  # restart from the diagonal Jacobian
+        J = np.where(stuck[:, None, None], diagonal_jacobian(cur), J)
+        lam = np.where(stuck, 1.0, lam)
         iters = np.where(done, iters, it)
         done = done | (cur["res"] <= tol)
 

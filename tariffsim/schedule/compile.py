@@ -61,6 +61,25 @@ class _Plan:
     lifts: tuple[int, ...] = ()  # exemption: positions of the measures it lifts
 
 
+@dataclass
+class _Layout:
+    """Cells as the rate kernel sees them: base rates, coverage, parameter indices, aggregation."""
+
+    base: np.ndarray  # (C,)
+    cover: np.ndarray  # (C, M) bool
+    params: list  # per plan: (C,) parameter index or None
+    seconds: list  # per plan: (C,) over-quota parameter index or None
+    agg: sp.csr_matrix  # (G, C) trade weights within each world group
+    cols: list | None = None  # per plan: covered cells (slice or index array)
+
+    def __post_init__(self) -> None:
+        c = self.cover.shape[0]
+        self.cols = []
+        for j in range(self.cover.shape[1]):
+            idx = np.flatnonzero(self.cover[:, j])
+            self.cols.append(slice(None) if len(idx) == c else idx)
+
+
 class CompiledSchedule:
     """A scenario compiled on a world: coverage cells plus named parameters.
 
@@ -429,22 +448,47 @@ class CompiledSchedule:
         cells = self.cells
         group = (cells["exporter"] * n + cells["importer"]) * s + cells["sector"]
         self.groups, ginv = np.unique(group, return_inverse=True)
+        params = [p.param for p in self.plans]
+        seconds = [p.second for p in self.plans]
+        self._full = _Layout(cells["base"], self.cover, params, seconds, self._weights(ginv, cells["weight"]))
+        # compact layout for evaluate(): cells that differ only by partner or by a base rate no
+        # duty depends on are merged (the customs tables by partner keep the full layout)
+        nonlinear = np.array([p.kind in ("floor", "cap") or p.all_in for p in self.plans], dtype=bool)
+        needs_base = self.cover[:, nonlinear].any(axis=1) if nonlinear.any() else np.zeros(len(ginv), dtype=bool)
+        base_key = np.where(needs_base, np.round(cells["base"] * 1e9), -1).astype(np.int64)
+        columns = [ginv, base_key, *(np.packbits(self.cover, axis=1).astype(np.int64).T if self.cover.shape[1] else [])]
+        columns += [a for a in params + seconds if a is not None]
+        key = pd.DataFrame(np.column_stack(columns))
+        inv = key.groupby(list(key.columns), sort=True).ngroup().to_numpy() if len(key) else np.zeros(0, int)
+        c = int(inv.max()) + 1 if len(inv) else 0
+        _, first = np.unique(inv, return_index=True)
         w = cells["weight"]
-        total = np.bincount(ginv, weights=w, minlength=len(self.groups))
-        count = np.bincount(ginv, minlength=len(self.groups))
-        # trade weights within each (exporter, importer, sector); equal weights where no trade
-        share = np.where(total[ginv] > 0, w / np.where(total[ginv] > 0, total[ginv], 1.0), 1.0 / count[ginv])
-        self._agg = sp.csr_matrix((share, (ginv, np.arange(len(w)))), shape=(len(self.groups), len(w)))
-        self.tariff_base = self._to_world(self.cells["base"][None, :])[0]
+        weight = np.bincount(inv, weights=w, minlength=c)
+        count = np.bincount(inv, minlength=c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # weighted mean base of merged cells: sum w b / sum w (equal weights if no trade)
+            base = np.where(weight > 0, np.bincount(inv, weights=w * cells["base"], minlength=c) / np.where(weight > 0, weight, 1.0),
+                            np.bincount(inv, weights=cells["base"], minlength=c) / np.maximum(count, 1))
+        self._compact = _Layout(base, self.cover[first], [None if a is None else a[first] for a in params],
+                                [None if a is None else a[first] for a in seconds], self._weights(ginv[first], weight))
+        self.tariff_base = self._to_world(self._full.base[None, :], self._full)[0]
 
-    def _to_world(self, cell_rates: np.ndarray) -> np.ndarray:
+    def _weights(self, ginv: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
+        """(G, C) matrix of each cell's share of its world group's trade (equal shares where none)."""
+        g = len(self.groups)
+        total = np.bincount(ginv, weights=w, minlength=g)
+        count = np.bincount(ginv, minlength=g)
+        share = np.where(total[ginv] > 0, w / np.where(total[ginv] > 0, total[ginv], 1.0), 1.0 / np.maximum(count[ginv], 1))
+        return sp.csr_matrix((share, (ginv, np.arange(len(w)))), shape=(g, len(w)))
+
+    def _to_world(self, cell_rates: np.ndarray, layout: _Layout) -> np.ndarray:
         """(B, C) cell rates → (B, n, n, S) trade-weighted rates; 0 where no cell."""
         n, s = self.world.n_countries, self.world.n_sectors
         b = cell_rates.shape[0]
         out = np.zeros((b, n * n * s))
         if len(self.groups):
             # t[g] = sum_c w_cg t_c / sum_c w_cg  (weights normalised in _agg)
-            out[:, self.groups] = (self._agg @ cell_rates.T).T
+            out[:, self.groups] = (layout.agg @ cell_rates.T).T
         return out.reshape(b, n, n, s)
 
     # --------------------------------------------------------------- evaluate
@@ -475,18 +519,29 @@ class CompiledSchedule:
         -------
         ndarray of shape (B, C)  [, dict of str -> ndarray of bool (B, C)]
         """
-        theta = self._as_batch(theta)
-        bsz, c = theta.shape[0], len(self.cells["base"])
-        base = self.cells["base"][None, :]
+        return self._rates(self._as_batch(theta), self._full, applied)
+
+    def _rates(self, theta: np.ndarray, layout: _Layout, applied: bool = False):
+        if applied:
+            return self._cell_rates(theta, layout, applied=True)
+        # sub-batches small enough for the temporaries to stay in cache (~4 MB each)
+        step = max(1, (1 << 19) // max(len(layout.base), 1))
+        if theta.shape[0] <= step:
+            return self._cell_rates(theta, layout)
+        return np.concatenate([self._cell_rates(theta[k:k + step], layout) for k in range(0, theta.shape[0], step)])
+
+    def _cell_rates(self, theta: np.ndarray, layout: _Layout, applied: bool = False):
+        bsz, c = theta.shape[0], len(layout.base)
+        base = layout.base[None, :]
+        cover = layout.cover
         on = theta[:, [p.enabled for p in self.plans]] > 0.5 if self.plans else np.zeros((bsz, 0), bool)
-        lifted = [np.zeros((bsz, c), dtype=bool) for _ in self.plans]
+        lifted: dict[int, np.ndarray] = {}
         for k, plan in enumerate(self.plans):
             if plan.kind == "exemption":
-                region = self.cover[None, :, k] & on[:, k, None]
+                region = cover[None, :, k] & on[:, k, None]
                 for target in plan.lifts:
-                    lifted[target] |= region
+                    lifted[target] = lifted.get(target, np.zeros((bsz, c), dtype=bool)) | region
         recip = np.zeros((bsz, c))
-        recip_on = np.zeros((bsz, c), dtype=bool)
         floor = np.zeros((bsz, c))
         floor_on = np.zeros((bsz, c), dtype=bool)
         item = np.zeros((bsz, c))
@@ -496,40 +551,47 @@ class CompiledSchedule:
         for k, plan in enumerate(self.plans):
             if plan.kind == "exemption":
                 continue
-            act = self.cover[None, :, k] & on[:, k, None] & ~lifted[k]
-            active_by[k] = act
-            r = theta[:, plan.param]
+            cols = layout.cols[k]  # work only on the cells the measure covers
+            act = np.repeat(on[:, k, None], base[:, cols].shape[1], axis=1)
+            if k in lifted:
+                act &= ~lifted[k][:, cols]
+            active_by[k] = (cols, act)
+            r = theta[:, layout.params[k][cols]]
+            b = base[:, cols]
             if plan.kind == "reciprocal":
-                recip += np.where(act, r, 0.0)  # reciprocal duties add up
-                recip_on |= act
+                recip[:, cols] += np.where(act, r, 0.0)  # reciprocal duties add up
             elif plan.kind == "floor":
-                duty = np.maximum(r - base, 0.0)  # all-in floor: max(floor, base) - base
-                floor = np.where(act, np.maximum(floor, duty), floor)
-                floor_on |= act
+                duty = np.maximum(r - b, 0.0)  # all-in floor: max(floor, base) - base
+                floor[:, cols] = np.where(act, np.maximum(floor[:, cols], duty), floor[:, cols])
+                floor_on[:, cols] |= act
             elif plan.kind == "cap":
-                caps.append((act, r))
+                caps.append((cols, act, r))
             else:  # item, retaliation, quota
                 if plan.kind == "quota":
                     # in-quota rate on the first Q, over-quota beyond: t_in + (t_out - t_in) * excess share
-                    r = r + (theta[:, plan.second] - r) * plan.excess
-                duty = np.maximum(r - base, 0.0) if plan.all_in else r
-                higher = act & (plan.precedence > level)
-                same = act & (plan.precedence == level)
-                item = np.where(higher, duty, np.where(same, combine_items(item, duty, self.rule), item))
-                level = np.where(higher, plan.precedence, level)
+                    r = r + (theta[:, layout.seconds[k][cols]] - r) * plan.excess
+                duty = np.maximum(r - b, 0.0) if plan.all_in else r
+                lvl, cur = level[:, cols], item[:, cols]
+                higher = act & (plan.precedence > lvl)
+                same = act & (plan.precedence == lvl)
+                item[:, cols] = np.where(higher, duty, np.where(same, combine_items(cur, duty, self.rule), cur))
+                level[:, cols] = np.where(higher, plan.precedence, lvl)
         recip = np.where(floor_on, floor, recip)
         item_on = level > -np.inf
         total = base + combine_with_reciprocal(item, item_on, recip, self.rule)
-        for act, r in caps:
-            total = np.where(act, np.minimum(total, np.maximum(r, base)), total)
+        for cols, act, r in caps:
+            b = base[:, cols]
+            total[:, cols] = np.where(act, np.minimum(total[:, cols], np.maximum(r, b)), total[:, cols])
         if not applied:
             return total
         masks = {}
         for k, plan in enumerate(self.plans):
             if plan.kind == "exemption":
-                masks[plan.id] = self.cover[None, :, k] & on[:, k, None]
+                masks[plan.id] = cover[None, :, k] & on[:, k, None]
                 continue
-            act = active_by[k]
+            cols, act_cols = active_by[k]
+            act = np.zeros((bsz, c), dtype=bool)
+            act[:, cols] = act_cols
             if plan.kind == "reciprocal":
                 masks[plan.id] = act & ~floor_on & (~item_on if self.rule == "mutual_exclusion" else True)
             elif plan.kind == "floor":
@@ -542,7 +604,7 @@ class CompiledSchedule:
 
     def evaluate(self, theta=None) -> np.ndarray:
         """New tariff rates, shape (B, n, n, S), for parameter vectors ``theta`` (B, P)."""
-        return self._to_world(self.cell_rates(theta))
+        return self._to_world(self._rates(self._as_batch(theta), self._compact), self._compact)
 
     # -------------------------------------------------------- non-tariff shocks
     def _build_other_shocks(self) -> None:
