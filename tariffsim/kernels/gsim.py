@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .smart import log_ces_mean
+
 __all__ = ["gsim", "GsimEffects"]
 
 
@@ -234,7 +236,7 @@ class _State:
     def demand(self, y):
         """ln P̂_v (B, S, 1, v) and ln q̂_rv (B, S, r, v) at log world prices y."""
         ln_price = self.ln_that + y[..., None]  # ln(T̂_rv p̂_r)
-        ln_P = _log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, self.live)
+        ln_P = log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, axis=-2)
         ln_q = (self.sigma - self.eta) * ln_P - self.sigma * ln_price  # q̂ = P̂^{σ-η} (T̂p̂)^{-σ}
         return ln_P, ln_q
 
@@ -276,18 +278,3 @@ def _exprel(z):
     """(e^z - 1)/z with the limit 1 at z = 0."""
     zero = z == 0
     return np.where(zero, 1.0, np.expm1(z) / np.where(zero, 1.0, z))
-
-
-def _log_ces_mean(weights, x, rho, live):
-    """ln(Σ_r w e^(ρ x)) / ρ over exporters (axis -2), ρ → 0 limit Σ w x; 0 if no weight."""
-    small = np.abs(rho) < 1e-10
-    rho_safe = np.where(small, 1.0, rho)
-    z = rho_safe * x
-    zmax = np.max(np.where(live, z, -np.inf), axis=-2, keepdims=True)
-    zmax = np.where(np.isfinite(zmax), zmax, 0.0)
-    s = np.sum(np.where(live, weights * np.exp(np.where(live, z - zmax, 0.0)), 0.0), axis=-2, keepdims=True)
-    total = np.sum(np.where(live, weights, 0.0), axis=-2, keepdims=True)
-    s = _safe_div(s, total)  # normalise: exactly 1 when all x are equal, so a zero shock gives exactly 0
-    log_mean = (np.log(np.where(s > 0, s, 1.0)) + zmax) / rho_safe  # ln Σ θ e^{ρx} / ρ
-    limit = np.sum(np.where(live, weights * x, 0.0), axis=-2, keepdims=True)  # Σ θ x
-    return np.where(s > 0, np.where(small, limit, log_mean), 0.0)

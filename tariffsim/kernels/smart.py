@@ -76,7 +76,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["smart", "SmartEffects", "SMART_METHODS"]
+__all__ = ["smart", "SmartEffects", "SMART_METHODS", "log_ces_mean"]
 
 SMART_METHODS = ("linear", "exact")
 
@@ -232,23 +232,38 @@ def _linear(m_obs, m_eff, t0, t1, eta, sigma, eps):
     return q_new, creation, diversion, p_hat, clipped, resid
 
 
-def _log_ces_mean(weights, x, rho):
-    """ln(Σ w e^(ρ x)) / ρ over partners, with the ρ → 0 limit Σ w x; 0 where Σ w = 0.
+def log_ces_mean(weights, x, rho, axis: int = -3) -> np.ndarray:
+    """ln(Σ w e^(ρ x) / Σ w) / ρ along ``axis`` (keepdims), the ρ → 0 limit Σ w x / Σ w; 0 if Σ w = 0.
 
-    weights, x : (B, n, n, S); rho : (S,). Returns (B, 1, n, S).
+    This is ln of the CES price index: ln P̂ = 1/(1-σ) ln Σ θ P̂_k^(1-σ) with ρ = 1 - σ and
+    x = ln P̂_k. Evaluated around the weighted mean c = Σ w x so that nothing cancels
+    for σ near 1: ln P̂ = c + log1p(Σ w expm1(ρ (x - c))) / ρ (the log1p term is >= 0).
+    Entries with weight 0 are ignored (no NaN from them).
+
+    Parameters
+    ----------
+    weights : ndarray, >= 0
+    x : ndarray, broadcastable with weights
+    rho : ndarray broadcastable over the last axis (one value per sector)
+    axis : int
+        The partner axis (-3 in (B, exporter, importer, S), -2 in GSIM's (B, S, r, v)).
     """
-    small = np.abs(rho) < 1e-10
-    rho_safe = np.where(small, 1.0, rho)
-    z = rho_safe * x
     live = weights > 0
-    zmax = np.max(np.where(live, z, -np.inf), axis=-3, keepdims=True)
+    total = np.sum(np.where(live, weights, 0.0), axis=axis, keepdims=True)
+    w = np.where(live, _safe_div(weights, total), 0.0)  # normalised weights
+    x_live = np.where(live, x, 0.0)
+    c = np.sum(w * x_live, axis=axis, keepdims=True)  # Σ w x, also the ρ → 0 limit
+    small = np.abs(rho) < 1e-12
+    rho_safe = np.where(small, 1.0, rho)
+    z = rho_safe * (x_live - c)
+    zmax = np.max(np.where(live, z, -np.inf), axis=axis, keepdims=True)
     zmax = np.where(np.isfinite(zmax), zmax, 0.0)
-    s = _market_sum(np.where(live, weights * np.exp(np.where(live, z - zmax, 0.0)), 0.0))
-    total = _market_sum(np.where(live, weights, 0.0))
-    s = _safe_div(s, total)  # normalise: exactly 1 when all x are equal, so a zero shock gives exactly 0
-    log_mean = (np.log(np.where(s > 0, s, 1.0)) + zmax) / rho_safe  # ln Σ θ e^{ρx} / ρ (log-sum-exp)
-    limit = _market_sum(weights * x)  # ρ → 0: Σ θ x (Cobb-Douglas)
-    return np.where(s > 0, np.where(small, limit, log_mean), 0.0)
+    # centred form (accurate near ρ = 0) unless an exponent could overflow
+    centred = np.log1p(np.sum(w * np.expm1(np.minimum(z, 700.0)), axis=axis, keepdims=True))
+    shifted = np.sum(w * np.exp(np.where(live, z - zmax, 0.0)), axis=axis, keepdims=True)
+    lse = zmax + np.log(np.where(shifted > 0, shifted, 1.0))  # log-sum-exp
+    log_sum = np.where(zmax < 700.0, centred, lse)  # ln Σ w e^{ρ(x - c)}
+    return np.where(total > 0, c + np.where(small, 0.0, log_sum / rho_safe), 0.0)
 
 
 def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
@@ -260,7 +275,7 @@ def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
     ln_that = np.log1p(t1) - np.log1p(t0)  # ln T̂ = ln[(1+t1)/(1+t0)]
     spend = (1.0 + t0) * m_eff  # T0 M: spending at internal prices
     theta = _safe_div(spend, _market_sum(spend))  # θ_k = T0 M_k / Σ T0 M
-    ln_P = r * _log_ces_mean(theta, w * ln_that, 1.0 - sigma)  # ln P̂ = r/(1-σ) ln Σ θ T̂^{(1-σ)w}
+    ln_P = r * log_ces_mean(theta, w * ln_that, 1.0 - sigma)  # ln P̂ = r/(1-σ) ln Σ θ T̂^{(1-σ)w}
     ln_p = np.where(inf, 0.0, ((sigma - eta) * ln_P - sigma * ln_that) / np.where(inf, 1.0, eps_f + sigma))
     ln_p = np.where(m_eff > 0, ln_p, 0.0)  # no flow, no price in this market
     ln_q = (sigma - eta) * ln_P - sigma * (ln_that + ln_p)  # q̂ = P̂^{σ-η} (T̂ p̂)^{-σ}
@@ -268,7 +283,7 @@ def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
     # residuals: supply q̂ = p̂^ε and the price index P̂ = CES(T̂ p̂)
     live = m_eff > 0
     supply_gap = np.where(live & ~inf, ln_q - eps_f * ln_p, 0.0)
-    index_gap = ln_P - _log_ces_mean(theta, ln_that + ln_p, 1.0 - sigma)
+    index_gap = ln_P - log_ces_mean(theta, ln_that + ln_p, 1.0 - sigma)
     resid = np.maximum(
         np.max(np.abs(supply_gap), axis=(-3, -2, -1)), np.max(np.abs(index_gap), axis=(-3, -2, -1))
     )
