@@ -173,7 +173,8 @@ def test_three_level_chain_records_every_step(tmp_path):
     assert s.stacking == "max"
     assert len(s.parents) == 2 and s.parents[1].endswith("a.toml")
     assert len(s.applied_overrides) == 2
-    assert s.applied_overrides[0].startswith(str(tmp_path / "b.toml"))
+    assert "b.toml: overrides recip.rates={'KOR': 0.2}" in s.applied_overrides[0]
+    assert s.applied_overrides[1].endswith("c.toml: disables autos")
 
 
 def test_override_validated_like_a_measure(tmp_path):

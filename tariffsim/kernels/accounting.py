@@ -33,3 +33,20 @@ def trade_weighted_rate(rates: np.ndarray, imports: np.ndarray, axis) -> tuple[n
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(total > 0, paid / np.where(total > 0, total, 1.0), np.nan)
     return rate, total
+
+
+def importer_etr(rates: np.ndarray, flows: np.ndarray, goods: np.ndarray) -> np.ndarray:
+    """Trade-weighted tariff on each importer's goods imports, shape (..., n).
+
+    ``etr_j = sum_{i != j, s in goods} t_ijs M_ijs / sum_{i != j, s in goods} M_ijs``.
+
+    Parameters
+    ----------
+    rates, flows : ndarray of shape (..., n, n, S)
+        Rates (decimal) and flows (exporter, importer, sector), customs value.
+    goods : ndarray of bool, shape (S,)
+        Sectors whose imports pay duties (services do not).
+    """
+    m = offdiagonal(flows) * np.asarray(goods, dtype=float)
+    rate, _ = trade_weighted_rate(rates, m, axis=(-3, -1))
+    return rate

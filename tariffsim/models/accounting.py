@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..kernels.accounting import offdiagonal, trade_weighted_rate
+from ..kernels.accounting import importer_etr, offdiagonal
 from ..results import Result
 from ..shocks import Shocks
 
@@ -34,9 +34,8 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
     """
     world = shocks.world
     m = offdiagonal(world.flows)[None]  # (1, n, n, S) imports at customs value
-    goods = m * world.goods  # duties apply to goods; ETRs are averages over goods imports
-    etr_new, _ = trade_weighted_rate(shocks.tariff_new, goods, axis=(-3, -1))
-    etr_base, _ = trade_weighted_rate(shocks.tariff_base, goods, axis=(-3, -1))
+    etr_new = importer_etr(shocks.tariff_new, m, world.goods)
+    etr_base = importer_etr(shocks.tariff_base, m, world.goods)
     imports = m.sum(axis=(-3, -1))
     revenue_new = (shocks.tariff_new * m).sum(axis=(-3, -1))
     revenue_base = (shocks.tariff_base * m).sum(axis=(-3, -1))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
 from ..kernels.cp import calibrate, solve_equilibrium
+from ..kernels.accounting import importer_etr
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
@@ -196,6 +197,10 @@ def run_ge(
             info,
         )
     country = country_outputs(base, eq, shocks.tariff_new)
+    flows = flow_outputs(base, eq, shocks.tariff_new)
+    # ETRs over goods imports, as in every model (services pay no duty)
+    country["etr"] = importer_etr(flows["tariff_new"], flows["flow_new"], world.goods)
+    country["etr_base"] = importer_etr(flows["tariff_base"], flows["flow_base"], world.goods)
     if world.io_coefficients is None and world.value_added_share is None:
         acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
         country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
@@ -214,5 +219,5 @@ def run_ge(
     }
     return Result(
         model="ge", scenarios=shocks.scenarios, countries=world.countries, sectors=world.sectors,
-        country=country, flow=flow_outputs(base, eq, shocks.tariff_new), solver=info, provenance=provenance,
+        country=country, flow=flows, solver=info, provenance=provenance,
     )

@@ -471,7 +471,9 @@ class CompiledSchedule:
                             np.bincount(inv, weights=cells["base"], minlength=c) / np.maximum(count, 1))
         self._compact = _Layout(base, self.cover[first], [None if a is None else a[first] for a in params],
                                 [None if a is None else a[first] for a in seconds], self._weights(ginv[first], weight))
-        self.tariff_base = self._to_world(self._full.base[None, :], self._full)[0]
+        # base rates through the same (compact) layout as evaluate(), so that a zero shock gives
+        # tariff_new == tariff_base exactly, not up to the rounding of a different summation
+        self.tariff_base = self._to_world(self._compact.base[None, :], self._compact)[0]
 
     def _weights(self, ginv: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
         """(G, C) matrix of each cell's share of its world group's trade (equal shares where none)."""

@@ -1,0 +1,260 @@
+"""Evaluate one chunk of a sweep: parameters -> batched shocks -> models -> tidy rows.
+
+Belongs here: :class:`SweepJob` (everything a worker needs, built once and shipped to
+workers: spec, compiled schedule, design, elasticity draws, model options) and
+:func:`evaluate_chunk` (one array program per chunk and model; never a loop over
+scenarios). Does not belong here: files, manifests, backends (``runner``, ``backends``).
+
+Rows: one per (model, scenario, country), columns ``scenario`` (index in the sweep),
+``model``, ``country``, the varied parameters (by compiled name), ``elasticity_source``
+and ``elasticity_draw`` (if the sweep has ``[elasticities]``), the model's per-country
+outputs (:data:`tariffsim.results.COUNTRY_COLUMNS`; NaN where a model does not compute a
+column), ``status`` (``"ok"`` or ``"failed"``) and ``reason`` (why, for failed scenarios,
+whose outputs are NaN), and ``iterations``/``max_residual`` for solver models.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..shocks import Shocks
+from .design import Design, elasticity_draws
+from .spec import SweepSpec
+
+__all__ = ["SweepJob", "ChunkOutput", "evaluate_chunk", "prepare_job"]
+
+#: ``warnings.catch_warnings`` is process-global: chunks evaluated by threads of one
+#: process (Dask threads) take turns so that each records its own warnings.
+_LOCK = threading.Lock()
+_SHOCK_FIELDS = ("tariff_base", "tariff_new", "ntb", "productivity", "deficit_change", "demand_shift", "currency")
+
+
+@dataclass
+class SweepJob:
+    """What any worker needs to evaluate any chunk (picklable; built once per sweep).
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    schedule : CompiledSchedule
+    design : Design
+    columns : list of int
+        Compiled parameter index of each varied parameter (order of ``spec.varied``).
+    theta : ndarray of shape (n_elasticity, S) or None
+        Trade elasticities per elasticity setting.
+    labels : list of (source, draw)
+    options : dict of model -> dict
+        Keyword arguments for each model adapter (without elasticities).
+    pe_base : dict of model -> PEParameters
+        σ and ε_X (and the scenario's overrides) for SMART/GSIM.
+    spec_hash : str
+    """
+
+    spec: SweepSpec
+    schedule: Any
+    design: Design
+    columns: list[int]
+    theta: np.ndarray | None
+    labels: list[tuple[str, int]]
+    options: dict[str, dict[str, Any]]
+    pe_base: dict[str, Any] = field(default_factory=dict)
+    spec_hash: str = ""
+
+
+@dataclass
+class ChunkOutput:
+    """Rows of one chunk and what the models warned about."""
+
+    chunk: int
+    rows: pd.DataFrame
+    flows: pd.DataFrame | None
+    notes: list[str]
+    failed: dict[str, int]
+
+
+def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
+    """Compile-side preparation: parameter columns, elasticity draws, model options."""
+    from ..simulate import _scenario_options  # the scenario's [parameters] table -> model options
+
+    world = schedule.world
+    columns = [schedule.parameter_index(name) for name in spec.varied]
+    theta, labels = (None, [("default", -1)])
+    if spec.elasticities is not None:
+        theta, labels = elasticity_draws(spec, world.sectors)
+    options, pe_base = {}, {}
+    for model in spec.models:
+        opts = dict(spec.options.get(model, {}))
+        defaults = _scenario_options(scenario, model, world)
+        if model in ("smart", "gsim"):
+            from ..parameters import pe_defaults
+
+            pe_base[model] = defaults.get("params") or pe_defaults(world.sectors)
+        elif model == "ge":
+            if spec.elasticities is None and "trade_elasticity" in defaults:
+                opts["trade_elasticity"] = defaults["trade_elasticity"]
+            opts.setdefault("deficits", defaults.get("deficits", "fixed"))
+        options[model] = opts
+    return SweepJob(spec, schedule, Design(spec), columns, theta, labels, options, pe_base)
+
+
+def take_shocks(shocks: Shocks, index, names) -> Shocks:
+    """Rows ``index`` of a batch of shocks, renamed."""
+    return Shocks(shocks.world, tuple(names), **{f: getattr(shocks, f)[index] for f in _SHOCK_FIELDS},
+                  warnings=shocks.warnings)
+
+
+def _pe_params(job: SweepJob, model: str, e: int):
+    from ..parameters import PEParameters
+
+    base = job.pe_base[model]
+    if job.theta is None:
+        return base
+    source, draw = job.labels[e]
+    what = f"{source} estimates" if draw < 0 else f"{source} draw {draw}"
+    return PEParameters(import_demand=1.0 + job.theta[e], substitution=base.substitution,
+                        export_supply=base.export_supply, sectors=base.sectors,
+                        source=f"eta = 1 + theta, theta from {what} (sweep); {base.source}")
+
+
+def _run_model(job: SweepJob, model: str, shocks: Shocks, e_rows: np.ndarray, flows: bool):
+    """Run one model on the whole chunk; returns country arrays, flow arrays, success, reasons."""
+    opts = dict(job.options[model])
+    b = shocks.batch_size
+    if model == "accounting":
+        from ..models.accounting import run_accounting
+
+        results = [(np.arange(b), run_accounting(shocks))]
+    elif model == "ge":
+        from ..models.ge import run_ge
+
+        if job.theta is not None:
+            opts["trade_elasticity"] = job.theta[e_rows]  # (B, S): one batched solve
+        results = [(np.arange(b), run_ge(shocks, raise_on_failure=False, **opts))]
+    else:
+        from ..models.pe import run_gsim, run_smart
+
+        results = []
+        # PE parameters are one vector per call: one batched call per elasticity setting
+        for e in np.unique(e_rows):
+            sel = np.flatnonzero(e_rows == e)
+            part = take_shocks(shocks, sel, [shocks.scenarios[k] for k in sel])
+            params = _pe_params(job, model, int(e))
+            if model == "smart":
+                res = run_smart(part, params, flows=flows, **opts)
+            else:
+                res = run_gsim(part, params, flows=flows, raise_on_failure=False, **opts)
+            results.append((sel, res))
+    country: dict[str, np.ndarray] = {}
+    flow: dict[str, np.ndarray] = {}
+    success = np.ones(b, dtype=bool)
+    iterations = np.full(b, -1, dtype=np.int64)
+    residual = np.full(b, np.nan)
+    solver = False
+    for sel, res in results:
+        for name, arr in res.country.items():
+            country.setdefault(name, np.full((b,) + arr.shape[1:], np.nan))[sel] = arr
+        if flows:
+            for name, arr in res.flow.items():
+                flow.setdefault(name, np.full((b,) + arr.shape[1:], np.nan))[sel] = arr
+        if res.solver is not None:
+            solver = True
+            success[sel] = np.asarray(res.solver.success, dtype=bool)
+            iterations[sel] = np.asarray(res.solver.iterations)
+            residual[sel] = np.asarray(res.solver.max_residual, dtype=float)
+    reasons = np.full(b, None, dtype=object)
+    for k in np.flatnonzero(~success):
+        reasons[k] = (f"{model}: did not converge (max residual {residual[k]:.3g} after {iterations[k]} "
+                      f"iterations)")
+    extra = {"iterations": iterations, "max_residual": residual} if solver else {}
+    return country, flow, success, reasons, extra
+
+
+def evaluate_chunk(job: SweepJob, chunk: int) -> ChunkOutput:
+    """Evaluate chunk ``chunk`` of the sweep: one batched call per model.
+
+    Parameters
+    ----------
+    job : SweepJob
+    chunk : int
+
+    Returns
+    -------
+    ChunkOutput
+        Rows sorted by model (in ``spec.models`` order), scenario, country.
+    """
+    with _LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = _evaluate(job, chunk)
+    notes = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    out.notes = list(dict.fromkeys(out.notes + notes))
+    return out
+
+
+def _evaluate(job: SweepJob, chunk: int) -> ChunkOutput:
+    spec, sched = job.spec, job.schedule
+    start, stop = job.design.chunk_bounds(chunk, spec.chunk_size)
+    values, e_rows = job.design.values(start, stop)
+    b = stop - start
+    theta = np.tile(sched.defaults, (b, 1))
+    if job.columns:
+        theta[:, job.columns] = values
+    # distinct tariff vectors are compiled once (grids crossed with elasticity draws repeat them)
+    uniq, inv = np.unique(theta, axis=0, return_inverse=True)
+    names = [f"{spec.name}#{k}" for k in range(start, stop)]
+    shocks = take_shocks(sched.shocks(uniq), inv.reshape(-1), names)
+    world = sched.world
+    n = world.n_countries
+    base = {"scenario": np.repeat(np.arange(start, stop, dtype=np.int64), n),
+            "country": np.tile(np.asarray(world.countries, dtype=object), b)}
+    params = {name: np.repeat(values[:, j], n) for j, name in enumerate(spec.varied)}
+    if job.theta is not None:
+        params["elasticity_source"] = np.repeat(np.array([job.labels[e][0] for e in e_rows], dtype=object), n)
+        params["elasticity_draw"] = np.repeat(np.array([job.labels[e][1] for e in e_rows], dtype=np.int64), n)
+    frames, flow_frames, failed = [], [], {}
+    for model in spec.models:
+        country, flow, success, reasons, extra = _run_model(job, model, shocks, e_rows, spec.flows)
+        cols = dict(base)
+        cols["model"] = np.full(b * n, model, dtype=object)
+        cols.update(params)
+        ok = np.repeat(success, n)
+        for name, arr in country.items():
+            cols[name] = np.where(ok, arr.reshape(b * n), np.nan)
+        for name, arr in extra.items():
+            cols[name] = np.repeat(arr, n)
+        cols["status"] = np.where(ok, "ok", "failed").astype(object)
+        cols["reason"] = np.repeat(reasons, n)
+        frames.append(pd.DataFrame(cols))
+        failed[model] = int((~success).sum())
+        if spec.flows and flow:
+            flow_frames.append(_flow_rows(world, model, start, stop, flow, success))
+    rows = pd.concat(frames, ignore_index=True)
+    lead = ["scenario", "model", "country"]
+    rows = rows[lead + [c for c in rows.columns if c not in lead]]
+    flows = pd.concat(flow_frames, ignore_index=True) if flow_frames else None
+    return ChunkOutput(chunk, rows, flows, list(shocks.warnings), failed)
+
+
+def _flow_rows(world, model: str, start: int, stop: int, flow: dict, success: np.ndarray) -> pd.DataFrame:
+    """One row per (scenario, exporter, importer, sector) with a non-zero baseline import flow."""
+    n = world.n_countries
+    live = (world.flows * (1.0 - np.eye(n))[:, :, None]) > 0
+    i, j, s = np.nonzero(live)
+    b, m = stop - start, len(i)
+    countries = np.asarray(world.countries, dtype=object)
+    cols = {
+        "scenario": np.repeat(np.arange(start, stop, dtype=np.int64), m),
+        "model": np.full(b * m, model, dtype=object),
+        "exporter": np.tile(countries[i], b),
+        "importer": np.tile(countries[j], b),
+        "sector": np.tile(np.asarray(world.sectors, dtype=object)[s], b),
+    }
+    ok = np.repeat(success, m)
+    for name, arr in flow.items():
+        cols[name] = np.where(ok, arr[:, i, j, s].reshape(b * m), np.nan)
+    return pd.DataFrame(cols)
