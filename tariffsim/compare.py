@@ -41,6 +41,7 @@ COMPARE_COLUMNS: dict[str, str] = {
     "usa_tariff_revenue_change_usd_bn": "change of US tariff revenue (tariff_revenue_change), USD bn",
     "usa_etr": "US trade-weighted tariff on goods imports (etr) at the flows the model reports, decimal",
     "usa_etr_on_kor": "US trade-weighted tariff on goods from Korea at the model's flows (world sectors), decimal",
+    "kor_etr": "Korea's trade-weighted tariff on its goods imports (etr) at the model's flows, decimal (shows retaliation)",
     "usa_etr_on_kor_customs": "statutory US ETR on imports from Korea on the 2024 HS10 customs lines (accounting table us_partners), decimal",
 }
 
@@ -108,6 +109,7 @@ def _rows(result, files_for: list[str]) -> list[dict]:
         row["usa_tariff_revenue_usd_bn"] = country("tariff_revenue", u, 1e-3)[b]
         row["usa_tariff_revenue_change_usd_bn"] = country("tariff_revenue_change", u, 1e-3)[b]
         row["usa_etr"] = country("etr", u)[b]
+        row["kor_etr"] = country("etr", k)[b]
         weights = flow_new if flow_new is not None else flow_base
         if weights is not None and tariff is not None:
             w = weights[b] * goods

@@ -31,7 +31,8 @@ Solver: Newton on y = ln p̂ for all scenarios, sectors and exporters at once. R
 F_r = ln Σ_v φ_rv q̂_rv - ε y_r; Jacobian J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs with
 w_rv = φ_rv q̂_rv / Σ_v φ_rv q̂_rv (r's new sales shares) and θ'_sv the new internal-price
 shares in v. One batched ``np.linalg.solve`` on (B, S, N, N) per iteration; steps longer
-than 1 in log price are scaled down. Exporters with no exports in a sector and sectors with
+than 1 in log price are scaled down, and a backtracking (Armijo) line search on ||F||² per
+system keeps strongly nonlinear cases (σ much larger than ε) from oscillating. Exporters with no exports in a sector and sectors with
 ε = inf have the trivial equation y_r = 0 (price unchanged), so no NaN appears.
 
 Welfare (exact areas under the constant-elasticity curves; the MODELS.md formulas are their
@@ -160,7 +161,8 @@ def gsim(
     iterations = np.zeros(b, dtype=int)
     done = np.zeros(b, dtype=bool)
     message = "converged"
-    F = state.residual(y)
+    F, cache = state.evaluate(y)
+    it = 0
     for it in range(max_iter + 1):  # Newton iterations (not a loop over scenarios)
         res_b = np.max(np.abs(F), axis=(-2, -1)) if F.size else np.zeros(b)
         newly = ~done & (res_b < tol)
@@ -168,17 +170,15 @@ def gsim(
         done |= newly
         if done.all() or it == max_iter:
             break
-        J = state.jacobian(y)
         try:
-            step = -np.linalg.solve(J, F[..., None])[..., 0]
+            step = -np.linalg.solve(state.jacobian(cache), F[..., None])[..., 0]  # J Δy = -F
         except np.linalg.LinAlgError:
             message = "singular Jacobian: check elasticities (η much larger than σ + ε)"
             break
         longest = np.max(np.abs(step), axis=-1, keepdims=True)
         step = step / np.maximum(longest, 1.0)  # cap the longest step at 1 in log price
         step[done] = 0.0
-        y = y + step
-        F = state.residual(y)
+        y, F, cache = _line_search(state, y, step, F, cache, tol)
     res_b = np.max(np.abs(F), axis=(-2, -1)) if F.size else np.zeros(b)
     success = done & np.all(np.isfinite(F), axis=(-2, -1))
     iterations[~done] = it
@@ -240,32 +240,50 @@ class _State:
         ln_q = (self.sigma - self.eta) * ln_P - self.sigma * ln_price  # q̂ = P̂^{σ-η} (T̂p̂)^{-σ}
         return ln_P, ln_q
 
-    def _sales(self, y):
+    def evaluate(self, y):
+        """Residual F (B, S, r) and what the Jacobian at y needs.
+
+        F_r = ln Σ_v φ_rv q̂_rv - ε ln p̂_r; F_r = y_r where the equation is trivial.
+        """
         ln_P, ln_q = self.demand(y)
         sales = np.where(self.live, self.phi * np.exp(ln_q), 0.0)  # φ_rv q̂_rv
-        return ln_P, sales, sales.sum(axis=-1)
-
-    def residual(self, y):
-        """F_r = ln Σ_v φ_rv q̂_rv - ε ln p̂_r; y_r where the equation is trivial."""
-        _, _, demand = self._sales(y)
+        demand = sales.sum(axis=-1)
         ok = ~self.fixed & (demand > 0)
         f = np.log(np.where(ok, demand, 1.0)) - self.eps[..., 0] * y
-        return np.where(ok, f, y)
+        return np.where(ok, f, y), (y, ln_P, sales, demand, ok)
 
-    def jacobian(self, y):
+    def jacobian(self, cache):
         """J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs; identity rows where trivial."""
-        ln_P, sales, demand = self._sales(y)
+        y, ln_P, sales, demand, ok = cache
         w = _safe_div(sales, demand[..., None])  # w_rv = φ q̂ / Σ_v φ q̂
         ln_price = self.ln_that + y[..., None]
         # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares
         theta_new = np.where(self.live, self.theta * np.exp((1.0 - self.sigma) * (ln_price - ln_P)), 0.0)
-        cross = (self.sigma - self.eta) * np.einsum("...rv,...sv->...rs", w, theta_new)
-        n = y.shape[-1]
-        eye = np.eye(n)
-        diag = (self.sigma + self.eps)  # (S, 1, 1)
-        J = cross - diag * eye
-        ok = ~self.fixed & (demand > 0)
+        cross = (self.sigma - self.eta) * np.matmul(w, np.swapaxes(theta_new, -1, -2))  # Σ_v w_rv θ'_sv
+        eye = np.eye(y.shape[-1])
+        J = cross - (self.sigma + self.eps) * eye
         return np.where(ok[..., None], J, eye)
+
+
+def _line_search(state, y, step, F, cache, tol, max_halvings: int = 30):
+    """Backtracking (Armijo) on ||F||² per (scenario, sector) system, all systems at once.
+
+    Accept y + α Δy when ||F(y + α Δy)||² <= (1 - 2e-4 α) ||F(y)||²; halve α otherwise. The
+    loop runs over halvings only (rarely more than one pass).
+    """
+    norm = np.sum(F * F, axis=-1, keepdims=True)
+    # systems that are solved (no step, or residual already far below tol) need no search
+    searching = np.any(step != 0, axis=-1, keepdims=True) & (norm > (1e-3 * tol) ** 2)
+    alpha = np.ones(norm.shape)
+    for _ in range(max_halvings):
+        y_try = y + alpha * step
+        F_try, cache_try = state.evaluate(y_try)
+        norm_try = np.sum(F_try * F_try, axis=-1, keepdims=True)
+        bad = ~(norm_try <= (1.0 - 2e-4 * alpha) * norm) & searching
+        if not bad.any():
+            break
+        alpha = np.where(bad, 0.5 * alpha, alpha)
+    return y_try, F_try, cache_try
 
 
 def _safe_div(num, den):

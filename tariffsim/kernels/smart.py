@@ -161,33 +161,44 @@ def smart(
     t1 = np.asarray(tariff_new, dtype=float)
     n = t0.shape[-2]
     offdiag = (1.0 - np.eye(n))[:, :, None]  # imports only: M[j, j, s] is domestic
-    m_obs = np.broadcast_to(np.asarray(imports, dtype=float) * offdiag, t0.shape)
+    m_obs = np.asarray(imports, dtype=float) * offdiag  # (n, n, S) or (B, n, n, S): broadcasts
     m_eff = m_obs if demand_shift is None else m_obs + np.asarray(demand_shift, dtype=float) * offdiag
     eta = np.asarray(import_demand, dtype=float)
     sigma = np.asarray(substitution, dtype=float)
     eps = np.asarray(export_supply, dtype=float)
+    d = t1 - t0  # Δt
     if method == "linear":
-        q_new, tc, td, p_hat, clipped, resid = _linear(m_obs, m_eff, t0, t1, eta, sigma, eps)
+        q_new, tc, td, p_hat, clipped, resid = _linear(m_obs, m_eff, t0, d, eta, sigma, eps)
         # trapezoid areas: ΔCS = -Σ Δ(domestic price) (q + q')/2 ; ΔPS = Σ Δp (q + q')/2
-        dprice = (1.0 + t1) * (1.0 + p_hat) - (1.0 + t0)
-        cs = -np.sum(dprice * (m_eff + q_new) / 2.0, axis=(-3, -1))
-        ps = np.sum(p_hat * (m_eff + q_new) / 2.0, axis=(-2, -1))
-        price_factor = 1.0 + p_hat
+        # Δ(domestic price) = (1+t1)(1+p̂) - (1+t0) = Δt + p̂ (1+t1)
+        dprice = d if p_hat is None else d + p_hat * (1.0 + t1)
+        mid = m_eff + q_new  # q + q'
+        cs = -0.5 * _by_importer(dprice, mid)
+        if p_hat is None:
+            ps = np.zeros(cs.shape)
+            flow_new, price_effect = q_new, np.zeros(q_new.shape)
+            price_pct = np.zeros(q_new.shape)
+        else:
+            ps = 0.5 * _by_exporter(p_hat, mid)
+            price_effect = q_new * p_hat  # q' Δp
+            flow_new = q_new + price_effect  # customs value = quantity x world price
+            price_pct = 100.0 * p_hat
     else:
         q_new, tc, td, ln_p, cs, ps, resid = _exact(m_obs, m_eff, t0, t1, eta, sigma, eps)
         price_factor = np.exp(ln_p)
-        clipped = np.zeros(t0.shape, dtype=bool)
-    flow_new = q_new * price_factor  # customs value = quantity x world price
-    price_effect = flow_new - q_new
-    revenue_base = np.sum(t0 * m_obs, axis=(-3, -1))  # R0_j = Σ_k,s t0 M
-    revenue_new = np.sum(t1 * flow_new, axis=(-3, -1))  # R1_j = Σ_k,s t1 M'
-    welfare_wits = 0.5 * np.sum((t0 - t1) * (flow_new - m_obs), axis=(-3, -1))  # ½ Σ (t - t')ΔM
+        flow_new = q_new * price_factor  # customs value = quantity x world price
+        price_effect = flow_new - q_new
+        price_pct = 100.0 * (price_factor - 1.0)
+        clipped = np.broadcast_to(False, t0.shape)
+    revenue_base = _by_importer(t0, np.broadcast_to(m_obs, t0.shape))  # R0_j = Σ_k,s t0 M
+    revenue_new = _by_importer(t1, flow_new)  # R1_j = Σ_k,s t1 M'
+    welfare_wits = -0.5 * _by_importer(d, flow_new - m_obs)  # ½ Σ (t - t')ΔM
     return SmartEffects(
         trade_creation=tc,
         trade_diversion=td,
         price_effect=price_effect,
         flow_new=flow_new,
-        price_pct=100.0 * (price_factor - 1.0),
+        price_pct=price_pct,
         clipped=clipped,
         revenue_base=revenue_base,
         revenue_new=revenue_new,
@@ -196,6 +207,16 @@ def smart(
         producer_surplus=ps,
         max_residual=resid,
     )
+
+
+def _by_importer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_i,s a b per importer j: (B, n) from (B, n, n, S) (one pass, no temporary)."""
+    return np.einsum("...ijs,...ijs->...j", a, b)
+
+
+def _by_exporter(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_j,s a b per exporter i: (B, n) from (B, n, n, S)."""
+    return np.einsum("...ijs,...ijs->...i", a, b)
 
 
 def _market_sum(x: np.ndarray) -> np.ndarray:
@@ -209,26 +230,42 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
 
 
-def _linear(m_obs, m_eff, t0, t1, eta, sigma, eps):
-    """Linear SMART formulas; returns quantities, TC, TD, p̂, clipped mask, residual."""
-    t_hat = (t1 - t0) / (1.0 + t0)  # t̂_k = Δt_k / (1 + t_k)
-    eta_over_eps = np.where(np.isinf(eps), 0.0, eta / np.where(np.isinf(eps), 1.0, eps))
-    creation = -eta * m_eff * t_hat / (1.0 + eta_over_eps)  # TC_k = -η M_k t̂_k / (1 + η/ε)
-    p_hat = -(eta_over_eps / (1.0 + eta_over_eps)) * t_hat  # p̂_k = -η/(η+ε) t̂_k
-    total = _market_sum(m_eff)
-    t_bar = _safe_div(_market_sum(m_eff * t_hat), total)  # t̄ = Σ M t̂ / Σ M
-    raw = sigma * m_eff * (t_bar - t_hat)  # TD_k = σ M_k (t̄ - t̂_k)
-    loss = np.maximum(-raw, 0.0)
-    capped = np.minimum(loss, m_eff)  # WITS ceiling: a partner loses at most its imports
-    scale = np.where(_market_sum(loss) > 0, _safe_div(_market_sum(capped), _market_sum(loss)), 1.0)
-    diversion = np.where(raw > 0, raw * scale, -capped)  # gains scaled so Σ TD = 0
-    p_hat = np.where(m_eff > 0, p_hat, 0.0)  # no flow, no price in this market
-    q_raw = m_eff + creation + diversion
-    clipped = (q_raw < 0) | (1.0 + p_hat < 0)
-    q_new = np.maximum(q_raw, 0.0)
-    p_hat = np.maximum(p_hat, -1.0)
-    creation = q_new - m_obs - diversion  # creation implied by the clipped flow (incl. demand shift)
-    resid = np.zeros(t0.shape[:-3])
+def _linear(m_obs, m_eff, t0, d, eta, sigma, eps):
+    """Linear SMART formulas.
+
+    Returns new quantities, TC, TD, p̂ (None if every ε is infinite), the clipped mask and
+    a zero residual. Branches that cannot bind (ceiling, clipping) are skipped after a
+    cheap check, so the common case makes few passes over the (B, n, n, S) arrays.
+    """
+    inf = np.isinf(eps)
+    e = np.where(inf, 0.0, eta / np.where(inf, 1.0, eps))  # η/ε
+    t_hat = d / (1.0 + t0)  # t̂_k = Δt_k / (1 + t_k)
+    m_t = m_eff * t_hat  # M_k t̂_k
+    t_bar = _safe_div(_market_sum(m_t), _market_sum(m_eff))  # t̄ = Σ M t̂ / Σ M
+    raw = sigma * (m_eff * t_bar - m_t)  # TD_k = σ M_k (t̄ - t̂_k)
+    if np.any(raw < -m_eff):  # WITS ceiling: a partner loses at most its imports
+        loss = np.maximum(-raw, 0.0)
+        capped = np.minimum(loss, m_eff)
+        scale = np.where(_market_sum(loss) > 0, _safe_div(_market_sum(capped), _market_sum(loss)), 1.0)
+        diversion = np.where(raw > 0, raw * scale, -capped)  # gains scaled so Σ TD = 0
+    else:
+        diversion = raw
+    creation = (-eta / (1.0 + e)) * m_t  # TC_k = -η M_k t̂_k / (1 + η/ε)
+    q_new = m_eff + creation + diversion
+    p_hat = None
+    if not inf.all():
+        # p̂_k = -η/(η+ε) t̂_k, only where there is a flow (no flow, no price in this market)
+        p_hat = (-(e / (1.0 + e)) * t_hat) * (m_eff > 0)
+    clipped = np.broadcast_to(False, q_new.shape)
+    if np.any(q_new < 0) or (p_hat is not None and np.any(p_hat < -1.0)):
+        clipped = (q_new < 0) | (False if p_hat is None else p_hat < -1.0)
+        q_new = np.maximum(q_new, 0.0)
+        if p_hat is not None:
+            p_hat = np.maximum(p_hat, -1.0)
+        creation = q_new - m_obs - diversion  # creation implied by the clipped flow
+    elif m_eff is not m_obs:
+        creation = creation + (m_eff - m_obs)  # purchase commitments count as creation
+    resid = np.zeros(d.shape[:-3])
     return q_new, creation, diversion, p_hat, clipped, resid
 
 

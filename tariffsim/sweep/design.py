@@ -24,6 +24,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from .spec import Choice, SweepSpec, Uniform
 
@@ -107,8 +108,11 @@ def elasticity_draws(spec: SweepSpec, sectors) -> tuple[np.ndarray, list[tuple[s
             continue
         scale = np.where(free, se, 1.0)
         a = (e.lower - mu) / scale
+        # sectors mapped from the same published estimate share one draw (one estimate, one error)
+        origin = table.loc[sectors, f"{source}_source_sector"].astype(str).to_numpy()
+        codes, uniq = pd.factorize(origin)
         for d in range(e.draws):
-            u = np.random.default_rng([spec.seed, 3, i, d]).random(len(sectors))
+            u = np.random.default_rng([spec.seed, 3, i, d]).random(len(uniq))[codes]
             x = truncnorm.ppf(u, a, np.inf, loc=mu, scale=scale)  # Normal(mu, se) truncated to [lower, inf)
             rows.append(np.where(free, x, mu))
             labels.append((source, d))
@@ -195,7 +199,8 @@ class Design:
         breaks = np.flatnonzero(np.diff(points) != 1) + 1
         for run in np.split(np.arange(len(points)), breaks):
             engine = qmc.Sobol(len(self._dists), scramble=True, seed=np.random.default_rng([self.spec.seed, 4]))
-            engine.fast_forward(int(points[run[0]]))
+            if points[run[0]] > 0:
+                engine.fast_forward(int(points[run[0]]))
             with warnings.catch_warnings():
                 # chunks take arbitrary slices of the sequence; balance is a property of the
                 # whole sample (n a power of 2), checked once when the sweep starts

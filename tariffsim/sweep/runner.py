@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -280,7 +281,7 @@ class _Sink:
         already = sum(min(spec.chunk_size, spec.n_scenarios - c * spec.chunk_size) for c in self.done)
         self.bar = tqdm(total=spec.n_scenarios, initial=already, unit="scen", disable=not progress,
                         desc=f"sweep {spec.name}", smoothing=0.1, dynamic_ncols=True)
-        self._seen = set(manifest.get("notes", []))
+        self._seen = {re.sub(r"[0-9]+", "#", n) for n in manifest.get("notes", [])}
 
     def write(self, res: ChunkOutput) -> None:
         if res.flows is not None:
@@ -292,8 +293,9 @@ class _Sink:
         if any(res.failed.values()):
             m["failed_by_chunk"][str(res.chunk)] = res.failed
         for note in res.notes:
-            if note not in self._seen and len(m["notes"]) < _MAX_NOTES:
-                self._seen.add(note)
+            key = re.sub(r"[0-9]+", "#", note)  # the same warning with other counts is the same note
+            if key not in self._seen and len(m["notes"]) < _MAX_NOTES:
+                self._seen.add(key)
                 m["notes"].append(note)
                 log.warning("sweep %s: %s", self.job.spec.name, note)
         self.flush()

@@ -134,7 +134,12 @@ def sensitivity(data, output: str = "welfare_pct", *, by: Sequence[str] = ("mode
         if elasticities and "elasticity_draw" in frame:
             theta = pd.read_parquet(Path(data) / "elasticities.parquet")
             sectors = [c for c in theta.columns if c not in ("elasticity_source", "elasticity_draw")]
-            theta = theta.rename(columns={s: f"theta.{s}" for s in sectors})
+            # sectors whose draws are identical (one published estimate) enter as one regressor
+            groups: dict[tuple, list[str]] = {}
+            for s in sectors:
+                groups.setdefault(tuple(theta[s].round(12)), []).append(s)
+            keep = {g[0]: "theta." + "+".join(g) for g in groups.values() if theta[g[0]].nunique() > 1}
+            theta = theta[["elasticity_source", "elasticity_draw", *keep]].rename(columns=keep)
             frame = frame.merge(theta, on=["elasticity_source", "elasticity_draw"], how="left")
     _check_columns(frame, [*by, output])
     if parameters is None:
@@ -157,9 +162,8 @@ def sensitivity(data, output: str = "welfare_pct", *, by: Sequence[str] = ("mode
             coef, r2 = _src(x, y)
         else:
             coef, r2 = _spearman(x, y), np.nan
-        part = pd.DataFrame({"parameter": names, "coefficient": coef})
-        for col, val in zip(by, key):
-            part.insert(len(part.columns) - 2, col, val)
+        part = pd.DataFrame({**{col: [val] * len(names) for col, val in zip(by, key)},
+                             "parameter": names, "coefficient": coef})
         part["abs"] = part["coefficient"].abs()
         part["rank"] = part["abs"].rank(ascending=False, method="min").astype(int)
         if method == "src":

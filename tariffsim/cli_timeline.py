@@ -1,0 +1,94 @@
+"""CLI commands ``tariffsim timeline`` and ``tariffsim compare`` (registered by cli_extra).
+
+Thin: parse arguments, call :func:`tariffsim.timeline.timeline` or
+:func:`tariffsim.compare.compare`, print a table or JSON records. Errors are turned into
+exit codes by :func:`tariffsim.cli.main`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+__all__ = ["register"]
+
+
+def register(sub) -> None:
+    """Add ``timeline`` and ``compare`` to the ``tariffsim`` sub-command parser."""
+    tl = sub.add_parser("timeline", help="statutory ETR and duties on US imports on each date of a scenario's timeline")
+    tl.add_argument("file", metavar="FILE", help="scenario TOML file with dated measures")
+    tl.add_argument("--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)")
+    tl.add_argument("--partners", default="KOR", metavar="P1,P2", help="US partners besides WORLD (default KOR; 'all' for every partner)")
+    tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    tl.set_defaults(handler=_cmd_timeline)
+
+    cp = sub.add_parser("compare", help="key outputs of scenario files under several models, in one table")
+    cp.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
+    cp.add_argument("--models", default="accounting,smart,gsim,ge", metavar="M1,M2",
+                    help="comma-separated models (default: accounting,smart,gsim,ge)")
+    cp.add_argument("--smart-method", choices=("linear", "exact"), default="linear",
+                    help="SMART formulas: linear (WITS, default) or exact CES")
+    cp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    cp.set_defaults(handler=_cmd_compare)
+
+
+def _records(frame) -> list[dict]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            elif hasattr(v, "isoformat"):
+                v = v.isoformat()
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+def _cmd_timeline(args) -> int:
+    from .timeline import timeline
+
+    dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
+    partners = None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
+    frame = timeline(args.file, dates, partners=partners)
+    if args.json:
+        json.dump(_records(frame), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    show = frame.drop(columns=["measures"]).copy()
+    show["etr"] = show["etr"].map(lambda v: f"{100 * v:6.2f}%")
+    show["etr_base"] = show["etr_base"].map(lambda v: f"{100 * v:6.2f}%")
+    show["imports_usd_bn"] = show["imports_usd_bn"].map(lambda v: f"{v:,.1f}")
+    show["duties_usd_bn"] = show["duties_usd_bn"].map(lambda v: f"{v:,.2f}")
+    print(f"Statutory US tariff rates along {frame.attrs.get('file') or frame.attrs.get('scenario')}")
+    print("(2024 US imports for consumption, customs value, USD bn; rates in force on each date)")
+    print(show.to_string(index=False))
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .compare import COMPARE_COLUMNS, compare
+
+    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}})
+    if args.json:
+        doc = {"rows": _records(frame), "columns": COMPARE_COLUMNS,
+               "footnotes": frame.attrs["footnotes"], "notes": frame.attrs["notes"]}
+        json.dump(doc, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    show = frame.drop(columns=["file"]).copy()
+    for col in COMPARE_COLUMNS:
+        if "etr" in col:
+            show[col] = show[col].map(lambda v: "" if v != v else f"{100 * v:.2f}%")
+        else:
+            show[col] = show[col].map(lambda v: "" if v != v else f"{v:,.3f}")
+    print("Scenarios x models (USD bn; percent; ETR = trade-weighted tariff on goods). Empty = not produced, see notes.")
+    print(show.to_string(index=False))
+    print()
+    for k, note in enumerate(frame.attrs["footnotes"], 1):
+        print(f"[{k}] {note}")
+    for note in frame.attrs["notes"]:
+        print(f"note: {note}")
+    return 0
