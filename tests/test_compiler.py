@@ -188,6 +188,8 @@ def test_exempt_measure_reference():
     s = schedule([r, item("autos", ["8703"], 0.10)], EXEMPT_ROWS, stacking="additive")
     assert rate(s, "KOR", "C29") == pytest.approx(0.10)  # additive, but the car is taken out of the reciprocal
     assert rate(s, "KOR", "C24A") == pytest.approx(0.25)
+    # the reference follows the switch: with autos off, the car pays the reciprocal duty again
+    assert rate(s, "KOR", "C29", s.vector({"autos.enabled": 0})) == pytest.approx(0.25)
 
 
 def test_annex_ii_list_is_exempt():

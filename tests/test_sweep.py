@@ -356,6 +356,8 @@ def test_toml_and_dict_give_the_same_spec(tmp_path):
         sources = ["cp2015", "ll2023"]
         draws = 2
         lower = 0.5
+        [options.smart]
+        method = "exact"
     """))
     a = load_sweep(tmp_path / "s.toml")
     b = sweep_from_dict(toy_spec(tmp_path))

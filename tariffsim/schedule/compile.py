@@ -59,6 +59,7 @@ class _Plan:
     all_in: bool = False
     precedence: int = 0
     lifts: tuple[int, ...] = ()  # exemption: positions of the measures it lifts
+    exempt_refs: tuple[int, ...] = ()  # 'measure:ID' exempts: positions of those measures
 
 
 @dataclass
@@ -209,7 +210,6 @@ class CompiledSchedule:
         for k, m in enumerate(self.tariff_measures):
             if m.importer == US:
                 cover[:, k] = self._line_coverage(m, lines) * getattr(m, "coverage", 1.0)
-        self._apply_measure_exempts(cover, lines=lines)
         return {
             "importer": np.full(n, us), "exporter": exporter[keep], "sector": sector[keep],
             "partner": lines.partner_labels[lines.partner_code[keep]], "weight": lines.value[keep],
@@ -274,17 +274,21 @@ class CompiledSchedule:
             mask &= lines.partner_mask(self._rated_partners(keys, lines.partner_labels))
         return mask.astype(float)
 
-    def _apply_measure_exempts(self, cover: np.ndarray, lines=None) -> None:
-        """'measure:ID' in `exempt`: lines that ID covers are taken out (static)."""
-        ids = [m.id for m in self.tariff_measures]
-        for k, m in enumerate(self.tariff_measures):
-            for item in getattr(m, "exempt", ()):
-                if item.startswith("measure:"):
-                    ref = item[8:]
-                    if ref in ids:
-                        cover[:, k] = np.where(cover[:, ids.index(ref)] > 0, 0.0, cover[:, k])
-                    else:
-                        self._warnings.append(f"{m.id}: exempt {item!r} refers to a measure not in force; nothing taken out.")
+    def _measure_exempts(self, m) -> tuple[int, ...]:
+        """Positions of the measures named by 'measure:ID' in ``m.exempt``.
+
+        Applied when rates are evaluated (see ``_cell_rates``): a line is taken out of ``m``
+        only while the referenced measure is switched on and covers it.
+        """
+        ids = [x.id for x in self.tariff_measures]
+        out = []
+        for item in getattr(m, "exempt", ()):
+            if item.startswith("measure:"):
+                if item[8:] in ids:
+                    out.append(ids.index(item[8:]))
+                else:
+                    self._warnings.append(f"{m.id}: exempt {item!r} refers to a measure not in force; nothing taken out.")
+        return tuple(out)
 
     def _sector_cells(self, imp: str) -> dict[str, np.ndarray]:
         world = self.world
@@ -314,7 +318,6 @@ class CompiledSchedule:
                 keys = self._reciprocal_rates(m)
                 mask &= np.isin(partner, sorted(self._rated_partners(keys, np.unique(partner))))
             cover[:, k] = mask * getattr(m, "coverage", 1.0)
-        self._apply_measure_exempts(cover)
         return {
             "importer": np.full(len(exporter), j), "exporter": exporter, "sector": sector, "partner": partner,
             "weight": np.ones(len(exporter)), "base": base, "line_data": np.zeros(len(exporter), dtype=bool),
@@ -408,7 +411,7 @@ class CompiledSchedule:
         partner = self.cells["partner"]
         ids = [m.id for m in self.tariff_measures]
         for k, m in enumerate(self.tariff_measures):
-            plan = _Plan(m.id, m.kind, self._param(f"{m.id}.enabled", 1.0))
+            plan = _Plan(m.id, m.kind, self._param(f"{m.id}.enabled", 1.0), exempt_refs=self._measure_exempts(m))
             covered = self.cover[:, k]
             if m.kind == "reciprocal":
                 rates = self._reciprocal_rates(m)
@@ -543,6 +546,10 @@ class CompiledSchedule:
                 region = cover[None, :, k] & on[:, k, None]
                 for target in plan.lifts:
                     lifted[target] = lifted.get(target, np.zeros((bsz, c), dtype=bool)) | region
+        for k, plan in enumerate(self.plans):
+            for ref in plan.exempt_refs:  # exempt = ["measure:ID"]: out where ID is on and covers
+                region = cover[None, :, ref] & on[:, ref, None]
+                lifted[k] = lifted.get(k, np.zeros((bsz, c), dtype=bool)) | region
         recip = np.zeros((bsz, c))
         floor = np.zeros((bsz, c))
         floor_on = np.zeros((bsz, c), dtype=bool)

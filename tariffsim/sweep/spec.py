@@ -472,11 +472,15 @@ def sweep_from_dict(data: Mapping[str, Any], *, base_dir: str | Path = ".", file
         scen = Path(base_dir) / scen
         if not scen.is_file():
             problems.append(Problem("scenario", f"file {str(scen)!r} does not exist.", "The path is relative to the sweep file."))
+    for key in ("sample", "elasticities", "options"):
+        if data.get(key) is not None and not isinstance(data[key], Mapping):
+            problems.append(Problem(key, f"must be a table; got {data[key]!r}."))
+            raise ScenarioError(problems, file=where)
     sample = None
-    if "sample" in data:
+    if data.get("sample") is not None:
         sample = _sample_from_dict(data["sample"], problems)
     elast = None
-    if "elasticities" in data:
+    if data.get("elasticities") is not None:
         raw = dict(data["elasticities"])
         unknown = [k for k in raw if k not in ("sources", "draws", "lower", "missing_se")]
         for k in unknown:
@@ -501,7 +505,7 @@ def sweep_from_dict(data: Mapping[str, Any], *, base_dir: str | Path = ".", file
         models = (models,)
     return SweepSpec(
         name=data.get("name", Path(file).stem if file else "sweep"), scenario=scen, models=tuple(models),
-        grid=grid, sample=sample, elasticities=elast, options=data.get("options", {}),
+        grid=grid, sample=sample, elasticities=elast, options=data.get("options") or {},
         seed=data.get("seed", 0), chunk_size=data.get("chunk_size", 500), flows=bool(data.get("flows", False)),
         date=date, description=data.get("description", ""), file=file,
     )
