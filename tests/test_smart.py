@@ -286,3 +286,16 @@ def test_parameters_for_other_sectors():
 def test_rates_below_minus_one_are_rejected():
     with pytest.raises(DataError, match=r"tariff_new of scenario 'scenario_0' is -1.5 for exporter=A, importer=IMP, sector=S"):
         run_smart(shocks(t1_a=-1.5), params())
+
+
+def test_flows_false_keeps_country_columns():
+    full = run_smart(shocks(t1_a=0.1), params())
+    lean = run_smart(shocks(t1_a=0.1), params(), flows=False)
+    assert lean.flow == {}
+    for name, arr in full.country.items():
+        np.testing.assert_array_equal(lean.country[name], arr)
+
+
+def test_nan_rates_are_rejected():
+    with pytest.raises(DataError, match=r"tariff_base of scenario 'scenario_0' is nan .* rates must be finite and > -1"):
+        run_smart(shocks(t0_a=np.nan), params())

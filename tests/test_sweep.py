@@ -396,7 +396,7 @@ def test_cli_sweep_errors(tmp_path, capsys):
     (tmp_path / "s.toml").write_text('name = "cli"\nscenario = "toy.toml"\n[grid]\n"kor_ret.rat" = [0.0, 0.2]\n')
     assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "error:" in err and "Did you mean 'kor_ret.rate'?" in err
+    assert "error:" in err and "Did you mean one of 'kor_ret.rate'" in err
     assert main(["sweep", str(tmp_path / "s.toml"), "--scheduler", "tcp://x:1"]) == 2
     assert "--backend dask only" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path / "s.toml"), "--chunk-size", "0"]) == 2

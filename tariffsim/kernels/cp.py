@@ -28,6 +28,22 @@ theta   trade elasticity (dispersion) θ^j > 0, ``theta[b, j]``
 Conversion of flows: CP's π are shares of *tariff-inclusive* spending; the library's
 flows are at customs value. We convert once, here: ``pi = (1 + tau) * M / X`` and back,
 ``M' = pi' * X' / (1 + tau')``.
+
+Demand (taste) shifters, for purchase commitments (:func:`taste_shifter`): the share
+equation becomes π'_ni^j = δ̂_ni^j π_ni^j (κ̂ ĉ_i/ẑ_i)^(−θ) / Σ_m δ̂_nm^j π_nm^j (κ̂ ĉ_m/ẑ_m)^(−θ),
+with δ̂ normalised so that Σ_i π_ni^j δ̂_ni^j = 1 (at baseline prices the shares are
+π_ni^j δ̂_ni^j). Prices and welfare are measured at *baseline* tastes: the sectoral price
+index P̂_n^j is the cost, at new prices, of one unit of the baseline-taste CES composite
+(elasticity θ + 1, the Armington reading of θ) *in the bundle actually bought*,
+
+    P̂_n^j = Σ_i π_ni δ̂_ni p̂_ni^(−θ) · [Σ_i π_ni δ̂_ni^(θ/(θ+1)) p̂_ni^(−θ)]^(−(θ+1)/θ),
+    p̂_ni = κ̂_ni ĉ_i / ẑ_i (delivered, tariff-inclusive price change),
+
+which equals [Σ_i π_ni p̂_ni^(−θ)]^(−1/θ) when δ̂ = 1 and is never below it (the bundle is
+not the cost-minimising one for baseline tastes; the gap is second order in δ̂ − 1). The
+same P̂ is the composite's cost in production (ĉ) and in final demand (welfare), so a
+commitment is never a gain by assumption: it costs a Harberger-type misallocation and
+works through the terms of trade.
 """
 
 from __future__ import annotations
@@ -36,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Baseline", "Equilibrium", "calibrate", "solve_equilibrium"]
+__all__ = ["Baseline", "Equilibrium", "calibrate", "solve_equilibrium", "taste_shifter"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,8 @@ class Equilibrium:
     p_hat : ndarray of shape (B, n, S)
         Producer (ex-works) price changes ĉ_n^j / ẑ_n^j (ẑ = productivity change).
     P_hat : ndarray of shape (B, n, S)
-        Sectoral price index changes P̂_n^j (1 where the country spends nothing).
+        Sectoral price index changes P̂_n^j (1 where the country spends nothing), at
+        baseline tastes (see the module notes; the usual CES index when δ̂ = 1).
     pi : ndarray of shape (B, n, n, S)
         New shares of tariff-inclusive spending π'.
     expenditure : ndarray of shape (B, n, S)
@@ -195,6 +212,47 @@ def calibrate(
     )
 
 
+def taste_shifter(base: Baseline, demand_shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Demand shifters δ̂ that move spending by given amounts at baseline prices.
+
+    Parameters
+    ----------
+    base : Baseline
+    demand_shift : ndarray of shape (B, n, n, S)
+        A[b, i, n, j]: extra purchases by importer n from exporter i in sector j, USD mn at
+        customs (pre-tariff) value, at baseline prices. Negative amounts are cuts.
+
+    Returns
+    -------
+    delta : ndarray of shape (B, n, n, S)
+        δ̂[b, i, n, j]. With a_ni^j = (1 + τ_ni^j) A_ni^j / X_n^j (the share of n's sector-j
+        spending moved) and R the set of shifted origins (A ≠ 0):
+        δ̂_ni = 1 + a_ni / π_ni for i in R; for the other origins
+        δ̂_nm = 1 − Σ_{i∈R} a_ni / (1 − Σ_{i∈R} π_ni), so they lose share in proportion.
+        Σ_i π_ni δ̂_ni = 1: n's total sector-j spending is unchanged at baseline prices, and
+        its customs purchases from i rise by exactly A_ni there.
+    bad : ndarray of bool, shape (B, n, n, S)
+        Cells whose amount cannot be represented: a shift on a zero baseline flow or on a
+        sector the importer does not buy, a new share ≤ 0, or other origins pushed to a
+        share ≤ 0 (the amount exceeds what the importer buys elsewhere). δ̂ is 1 there.
+    """
+    A = np.broadcast_to(np.asarray(demand_shift, dtype=float), base.pi.shape)
+    pi, X = base.pi, base.expenditure[:, None, :, :]
+    shifted = A != 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(shifted & (X > 0), (1.0 + base.tariff) * A / np.where(X > 0, X, 1.0), 0.0)
+        rest = 1.0 - np.where(shifted, pi, 0.0).sum(axis=1, keepdims=True)  # unshifted origins' share
+        scale = np.where(rest > 0, 1.0 - a.sum(axis=1, keepdims=True) / np.where(rest > 0, rest, 1.0), 1.0)
+        own = np.where(pi > 0, 1.0 + a / np.where(pi > 0, pi, 1.0), 1.0)
+    moved = a.sum(axis=1, keepdims=True) != 0
+    bad = shifted & ((pi <= 0) | (X <= 0) | (own <= 0)
+                     | (moved & ((scale <= 0) | (rest <= 0))))
+    bad = bad | (shifted & np.any(bad, axis=1, keepdims=True))
+    delta = np.where(shifted, own, np.broadcast_to(scale, A.shape))
+    delta = np.where(np.any(bad, axis=1, keepdims=True), 1.0, delta)
+    return delta, bad
+
+
 def _demand(base: Baseline, S_: np.ndarray, F: np.ndarray, income_fixed: np.ndarray,
             X0: np.ndarray | None, linear: str, tol: float) -> np.ndarray:
     """Solve CP eq. 4 (linear in X') for new tariff-inclusive absorption X', shape (B, n, S).
@@ -245,6 +303,7 @@ def solve_equilibrium(
     ntb: np.ndarray | None = None,
     productivity: np.ndarray | None = None,
     deficit_new: np.ndarray | None = None,
+    taste: np.ndarray | None = None,
     tol: float = 1e-10,
     max_iter: int = 500,
     linear: str = "block",
@@ -265,6 +324,9 @@ def solve_equilibrium(
         (CP's λ̂_i^j = (ẑ_i^j)^θ^j).
     deficit_new : ndarray of shape (B, n), optional
         D'_n (USD mn, sums to 0); default the baseline deficits.
+    taste : ndarray of shape (B, n, n, S), optional
+        Demand shifters δ̂ (from :func:`taste_shifter`, Σ_i π_ni δ̂_ni = 1): shares become
+        ∝ δ̂ π (κ̂ ĉ/ẑ)^(−θ), and P̂ is the baseline-taste price index of the module notes.
     tol : float
         Convergence: max_n |trade-balance excess_n| / VA_n ≤ tol.
     max_iter : int
@@ -301,6 +363,11 @@ def solve_equilibrium(
         kappa = kappa * (1.0 + np.asarray(ntb, float))
     th = theta[:, None, None, :]
     pik = pi0 * kappa ** (-th)  # π_ni^j (κ̂_ni^j)^(−θ^j), constant during the solve
+    if taste is not None:
+        delta = np.asarray(taste, float)
+        # G_n^j = Σ_i π_ni δ̂_ni^(θ/(θ+1)) p̂_ni^(−θ): baseline-taste CES quantity per unit spent
+        pig = pik * delta ** (th / (th + 1.0))
+        pik = pik * delta  # δ̂ π κ̂^(−θ): the share equation's weights
     inv_t1 = 1.0 / (1.0 + tau1)
     if linear not in ("block", "direct"):
         raise ValueError(f"linear must be 'block' or 'direct', got {linear!r}")
@@ -324,11 +391,18 @@ def solve_equilibrium(
             Pt = np.einsum("binj,bij->bnj", pik, xp)  # P̂_n^(−θ) = Σ_i π κ̂^(−θ) (ĉ/ẑ)^(−θ)
             with np.errstate(divide="ignore"):
                 lnP_new = np.where(Pt > 0, -np.log(np.where(Pt > 0, Pt, 1.0)) / theta[:, None, :], 0.0)
+            if taste is not None:
+                # baseline-taste index: ln P̂ = ln Σ δ̂ π p̂^(−θ) − (θ+1)/θ ln Σ δ̂^(θ/(θ+1)) π p̂^(−θ)
+                G = np.einsum("binj,bij->bnj", pig, xp)
+                with np.errstate(divide="ignore"):
+                    lnP_new = np.where((Pt > 0) & (G > 0), np.log(np.where(Pt > 0, Pt, 1.0))
+                                       - (1.0 + 1.0 / theta[:, None, :]) * np.log(np.where(G > 0, G, 1.0)), 0.0)
             step = np.max(np.abs(lnP_new - lnP)) if lnP.size else 0.0
             lnP = lnP_new
             if io is None or step <= 1e-3 * tol:
                 break
-        Ptn = np.exp(-theta[:, None, :] * lnP)  # P̂_n^(−θ)
+        # P̂_n^(−θ) (with tastes: the share equation's normaliser Σ δ̂ π p̂^(−θ))
+        Ptn = Pt if taste is not None else np.exp(-theta[:, None, :] * lnP)
         # π'_ni^j = π_ni^j (κ̂ ĉ_i/ẑ_i / P̂_n)^(−θ^j)
         pi1 = pik * xp[:, :, None, :] / np.where(Pt > 0, Ptn, 1.0)[:, None, :, :]
         S_ = pi1 * inv_t1  # π'/(1 + τ'): customs share of tariff-inclusive spending

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .smart import log_ces_mean
+from .smart import _exact_div, log_ces_mean
 
 __all__ = ["gsim", "GsimEffects"]
 
@@ -142,7 +142,7 @@ def gsim(
     M = np.transpose(m_eff, to_s)
     M_obs = np.transpose(m_obs, to_s)
     T0 = 1.0 + np.transpose(t0, to_s)
-    ln_that = np.log1p(np.transpose(t1, to_s)) - np.log1p(np.transpose(t0, to_s))  # ln T̂
+    ln_that = np.log((1.0 + np.transpose(t1, to_s)) / T0)  # ln T̂ = ln[(1+t1)/(1+t0)]
     eta = np.asarray(import_demand, dtype=float)[:, None, None]  # (S, 1, 1)
     sigma = np.asarray(substitution, dtype=float)[:, None, None]
     eps_raw = np.asarray(export_supply, dtype=float)[:, None]  # (S, 1)
@@ -185,7 +185,7 @@ def gsim(
     if not success.all() and message == "converged":
         message = f"did not converge within {max_iter} Newton iterations (tol {tol:g})"
 
-    ln_P, ln_q = state.demand(y)
+    _, ln_P, ln_q = state.demand(y)
     q = M * np.exp(ln_q)  # q'_rv = (M + D)_rv q̂_rv, quantities at baseline world prices
     p = np.exp(y)
     flow_new_s = q * p[..., None]  # customs value M'_rv = q' p̂_r
@@ -194,7 +194,7 @@ def gsim(
     # decomposition per market at baseline shares (see kernels.smart)
     q_tot = M.sum(axis=-2, keepdims=True)
     q_tot_new = q.sum(axis=-2, keepdims=True)
-    tc_s = np.where(q_tot > 0, M * _safe_div(q_tot_new, q_tot) - M, q - M)  # TC = M (Q'/Q - 1)
+    tc_s = M * _exact_div(q_tot_new, q_tot) - M  # TC = M (Q'/Q - 1); 0 where Q = 0 (then M = q' = 0)
     td_s = q - M - tc_s  # TD = q' - M Q'/Q, Σ_r TD = 0
     tc_s = tc_s + (M - M_obs)  # purchase commitments count as creation
     # ΔCS_v = -E_v (P̂^{1-η} - 1)/(1-η);  ΔPS_r = X_r (p̂^{1+ε} - 1)/(1+ε)
@@ -234,33 +234,32 @@ class _State:
         self.live = theta > 0
 
     def demand(self, y):
-        """ln P̂_v (B, S, 1, v) and ln q̂_rv (B, S, r, v) at log world prices y."""
+        """ln(T̂ p̂) and ln q̂_rv (B, S, r, v) and ln P̂_v (B, S, 1, v) at log world prices y."""
         ln_price = self.ln_that + y[..., None]  # ln(T̂_rv p̂_r)
-        ln_P = log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, axis=-2)
+        ln_P = log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, axis=-2, normalized=True)
         ln_q = (self.sigma - self.eta) * ln_P - self.sigma * ln_price  # q̂ = P̂^{σ-η} (T̂p̂)^{-σ}
-        return ln_P, ln_q
+        return ln_price, ln_P, ln_q
 
     def evaluate(self, y):
         """Residual F (B, S, r) and what the Jacobian at y needs.
 
         F_r = ln Σ_v φ_rv q̂_rv - ε ln p̂_r; F_r = y_r where the equation is trivial.
         """
-        ln_P, ln_q = self.demand(y)
-        sales = np.where(self.live, self.phi * np.exp(ln_q), 0.0)  # φ_rv q̂_rv
+        ln_price, ln_P, ln_q = self.demand(y)
+        sales = self.phi * np.exp(ln_q)  # φ_rv q̂_rv (φ = 0 off the market)
         demand = sales.sum(axis=-1)
         ok = ~self.fixed & (demand > 0)
         f = np.log(np.where(ok, demand, 1.0)) - self.eps[..., 0] * y
-        return np.where(ok, f, y), (y, ln_P, sales, demand, ok)
+        return np.where(ok, f, y), (ln_price, ln_P, ln_q, sales, demand, ok)
 
     def jacobian(self, cache):
         """J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs; identity rows where trivial."""
-        y, ln_P, sales, demand, ok = cache
+        ln_price, ln_P, ln_q, sales, demand, ok = cache
         w = _safe_div(sales, demand[..., None])  # w_rv = φ q̂ / Σ_v φ q̂
-        ln_price = self.ln_that + y[..., None]
-        # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares
-        theta_new = np.where(self.live, self.theta * np.exp((1.0 - self.sigma) * (ln_price - ln_P)), 0.0)
+        # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares (θ = 0 off the market)
+        theta_new = self.theta * np.exp((1.0 - self.sigma) * (ln_price - ln_P))
         cross = (self.sigma - self.eta) * np.matmul(w, np.swapaxes(theta_new, -1, -2))  # Σ_v w_rv θ'_sv
-        eye = np.eye(y.shape[-1])
+        eye = np.eye(ln_price.shape[-1])
         J = cross - (self.sigma + self.eps) * eye
         return np.where(ok[..., None], J, eye)
 
@@ -287,9 +286,9 @@ def _line_search(state, y, step, F, cache, tol, max_halvings: int = 30):
 
 
 def _safe_div(num, den):
-    """num / den where den != 0, else 0 (explicit mask, no silenced warnings)."""
+    """num / den where den != 0, else 0 (num finite; explicit mask on den, then one product)."""
     ok = den != 0
-    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+    return num * np.where(ok, 1.0 / np.where(ok, den, 1.0), 0.0)
 
 
 def _exprel(z):

@@ -225,9 +225,12 @@ def _market_sum(x: np.ndarray) -> np.ndarray:
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den where den != 0, else 0 (explicit mask, no silenced warnings)."""
+    """num / den where den != 0, else 0 (num finite; explicit mask, no silenced warnings).
+
+    The mask works on ``den`` (usually a reduced market total), then one multiplication.
+    """
     ok = den != 0
-    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+    return num * np.where(ok, 1.0 / np.where(ok, den, 1.0), 0.0)
 
 
 def _linear(m_obs, m_eff, t0, d, eta, sigma, eps):
@@ -269,38 +272,40 @@ def _linear(m_obs, m_eff, t0, d, eta, sigma, eps):
     return q_new, creation, diversion, p_hat, clipped, resid
 
 
-def log_ces_mean(weights, x, rho, axis: int = -3) -> np.ndarray:
+def log_ces_mean(weights, x, rho, axis: int = -3, normalized: bool = False) -> np.ndarray:
     """ln(Σ w e^(ρ x) / Σ w) / ρ along ``axis`` (keepdims), the ρ → 0 limit Σ w x / Σ w; 0 if Σ w = 0.
 
     This is ln of the CES price index: ln P̂ = 1/(1-σ) ln Σ θ P̂_k^(1-σ) with ρ = 1 - σ and
     x = ln P̂_k. Evaluated around the weighted mean c = Σ w x so that nothing cancels
-    for σ near 1: ln P̂ = c + log1p(Σ w expm1(ρ (x - c))) / ρ (the log1p term is >= 0).
-    Entries with weight 0 are ignored (no NaN from them).
+    for σ near 1: ln P̂ = c + log1p(Σ w expm1(ρ (x - c))) / ρ (the log1p term is >= 0);
+    a shifted log-sum-exp takes over only if an exponent could overflow.
 
     Parameters
     ----------
     weights : ndarray, >= 0
-    x : ndarray, broadcastable with weights
+        Entries with weight 0 are ignored (x must be finite there).
+    x : ndarray, finite, broadcastable with weights
     rho : ndarray broadcastable over the last axis (one value per sector)
     axis : int
         The partner axis (-3 in (B, exporter, importer, S), -2 in GSIM's (B, S, r, v)).
+    normalized : bool
+        The weights already sum to 1 (or 0 for an empty market): skip normalising.
     """
-    live = weights > 0
-    total = np.sum(np.where(live, weights, 0.0), axis=axis, keepdims=True)
-    w = np.where(live, _safe_div(weights, total), 0.0)  # normalised weights
-    x_live = np.where(live, x, 0.0)
-    c = np.sum(w * x_live, axis=axis, keepdims=True)  # Σ w x, also the ρ → 0 limit
+    w = weights if normalized else _safe_div(weights, np.sum(weights, axis=axis, keepdims=True))
+    c = np.sum(w * x, axis=axis, keepdims=True)  # Σ w x, also the ρ → 0 limit
     small = np.abs(rho) < 1e-12
     rho_safe = np.where(small, 1.0, rho)
-    z = rho_safe * (x_live - c)
-    zmax = np.max(np.where(live, z, -np.inf), axis=axis, keepdims=True)
-    zmax = np.where(np.isfinite(zmax), zmax, 0.0)
-    # centred form (accurate near ρ = 0) unless an exponent could overflow
-    centred = np.log1p(np.sum(w * np.expm1(np.minimum(z, 700.0)), axis=axis, keepdims=True))
-    shifted = np.sum(w * np.exp(np.where(live, z - zmax, 0.0)), axis=axis, keepdims=True)
-    lse = zmax + np.log(np.where(shifted > 0, shifted, 1.0))  # log-sum-exp
-    log_sum = np.where(zmax < 700.0, centred, lse)  # ln Σ w e^{ρ(x - c)}
-    return np.where(total > 0, c + np.where(small, 0.0, log_sum / rho_safe), 0.0)
+    z = rho_safe * (x - c)
+    zmax = np.max(z, axis=axis, keepdims=True)
+    if np.all(zmax < 700.0):  # centred form: ln Σ w e^{z} = log1p(Σ w expm1(z))
+        log_sum = np.log1p(np.sum(w * np.expm1(z), axis=axis, keepdims=True))
+    else:  # shifted log-sum-exp over the live entries
+        live = w > 0
+        zmax = np.max(np.where(live, z, -np.inf), axis=axis, keepdims=True)
+        zmax = np.where(np.isfinite(zmax), zmax, 0.0)
+        shifted = np.sum(w * np.exp(np.where(live, z - zmax, 0.0)), axis=axis, keepdims=True)
+        log_sum = zmax + np.log(np.where(shifted > 0, shifted, 1.0))
+    return c + np.where(small, 0.0, log_sum / rho_safe)
 
 
 def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
@@ -309,33 +314,53 @@ def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
     eps_f = np.where(inf, 0.0, eps)  # finite stand-in, only used where ε < inf
     w = np.where(inf, 1.0, eps_f / (eps_f + sigma))  # ε/(ε+σ)
     r = np.where(inf, 1.0, (eps_f + sigma) / (eps_f + eta))  # (ε+σ)/(ε+η)
-    ln_that = np.log1p(t1) - np.log1p(t0)  # ln T̂ = ln[(1+t1)/(1+t0)]
+    ln_that = np.log((1.0 + t1) / (1.0 + t0))  # ln T̂ = ln[(1+t1)/(1+t0)]
     spend = (1.0 + t0) * m_eff  # T0 M: spending at internal prices
-    theta = _safe_div(spend, _market_sum(spend))  # θ_k = T0 M_k / Σ T0 M
-    ln_P = r * log_ces_mean(theta, w * ln_that, 1.0 - sigma)  # ln P̂ = r/(1-σ) ln Σ θ T̂^{(1-σ)w}
-    ln_p = np.where(inf, 0.0, ((sigma - eta) * ln_P - sigma * ln_that) / np.where(inf, 1.0, eps_f + sigma))
-    ln_p = np.where(m_eff > 0, ln_p, 0.0)  # no flow, no price in this market
-    ln_q = (sigma - eta) * ln_P - sigma * (ln_that + ln_p)  # q̂ = P̂^{σ-η} (T̂ p̂)^{-σ}
-    q_new = m_eff * np.exp(ln_q)
-    # residuals: supply q̂ = p̂^ε and the price index P̂ = CES(T̂ p̂)
+    e0 = _market_sum(spend)  # E0 = Σ T0 M
+    theta = _safe_div(spend, e0)  # θ_k = T0 M_k / Σ T0 M
+    ln_P = r * log_ces_mean(theta, w * ln_that, 1.0 - sigma, normalized=True)  # ln P̂ = r/(1-σ) ln Σ θ T̂^{(1-σ)w}
+    finite_supply = not inf.all()
     live = m_eff > 0
-    supply_gap = np.where(live & ~inf, ln_q - eps_f * ln_p, 0.0)
-    index_gap = ln_P - log_ces_mean(theta, ln_that + ln_p, 1.0 - sigma)
-    resid = np.maximum(
-        np.max(np.abs(supply_gap), axis=(-3, -2, -1)), np.max(np.abs(index_gap), axis=(-3, -2, -1))
-    )
+    if finite_supply:
+        # ln p̂_k = [(σ-η) ln P̂ - σ ln T̂_k]/(ε+σ), only where there is a flow
+        a = np.where(inf, 0.0, (sigma - eta) / (eps_f + sigma))
+        c = np.where(inf, 0.0, sigma / (eps_f + sigma))
+        ln_p = (a * ln_P - c * ln_that) * live
+        ln_price = ln_that + ln_p  # ln(T̂ p̂)
+    else:
+        ln_p = np.zeros(ln_that.shape)
+        ln_price = ln_that
+    ln_q = (sigma - eta) * ln_P - sigma * ln_price  # q̂ = P̂^{σ-η} (T̂ p̂)^{-σ}
+    q_new = m_eff * np.exp(ln_q)
+    # residuals: supply q̂ = p̂^ε and the price index P̂ = CES(T̂ p̂) (identical when ε = inf)
+    resid = np.zeros(t0.shape[:-3])
+    if finite_supply:
+        supply_gap = (ln_q - eps_f * ln_p) * (live & ~inf)
+        index_gap = ln_P - log_ces_mean(theta, ln_price, 1.0 - sigma, normalized=True)
+        resid = np.maximum(
+            np.max(np.abs(supply_gap), axis=(-3, -2, -1)), np.max(np.abs(index_gap), axis=(-3, -2, -1))
+        )
     # decomposition at baseline shares: TC_k = M_k (Q'/Q - 1) + D_k, TD_k = q'_k - M_k Q'/Q
-    q_tot, q_tot_new = _market_sum(m_eff), _market_sum(q_new)
-    creation = np.where(q_tot > 0, m_eff * _safe_div(q_tot_new, q_tot) - m_eff, q_new - m_eff)
+    # (a market with Q = 0 has M = q' = 0 everywhere, so both are 0 there)
+    ratio = _exact_div(_market_sum(q_new), _market_sum(m_eff))  # Q'/Q (exactly 1 if nothing changed)
+    creation = m_eff * ratio - m_eff
     diversion = q_new - m_eff - creation  # Σ_k TD_k = 0
-    creation = creation + (m_eff - m_obs)  # the purchase commitment counts as creation
+    if m_eff is not m_obs:
+        creation = creation + (m_eff - m_obs)  # the purchase commitment counts as creation
     # ΔCS = -E0 ∫_1^P̂ x^{-η} dx = -E0 (P̂^{1-η} - 1)/(1-η)
-    e0 = _market_sum(spend)
     cs = -np.sum(e0 * ln_P * _exprel((1.0 - eta) * ln_P), axis=(-3, -1))
     # ΔPS_k = M_k ∫_1^p̂ x^ε dx = M_k (p̂^{1+ε} - 1)/(1+ε)
-    ps_flow = m_eff * ln_p * _exprel((1.0 + eps_f) * ln_p)
-    ps = np.sum(np.where(inf, 0.0, ps_flow), axis=(-2, -1))
+    if finite_supply:
+        ps = np.sum((m_eff * ~inf) * ln_p * _exprel((1.0 + eps_f) * ln_p), axis=(-2, -1))
+    else:
+        ps = np.zeros(cs.shape)
     return q_new, creation, diversion, ln_p, cs, ps, resid
+
+
+def _exact_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den (correctly rounded) where den != 0, else 0; for small reduced arrays."""
+    ok = den != 0
+    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
 
 
 def _exprel(z: np.ndarray) -> np.ndarray:

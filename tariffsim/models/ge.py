@@ -1,6 +1,7 @@
 """General equilibrium adapter: Shocks in, Result out (model ``"ge"``).
 
-Belongs here: parameter validation, elasticity defaults, the deficit option, warnings
+Belongs here: parameter validation, elasticity defaults, the deficit and currency options,
+turning non-tariff shocks into kernel inputs (taste shifters, currency wedges), warnings
 about shocks GE does not represent, and packing kernel arrays into a
 :class:`~tariffsim.results.Result`. The economics lives in :mod:`tariffsim.kernels.cp`
 and :mod:`tariffsim.kernels.cp_outputs`.
@@ -15,16 +16,25 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
-from ..kernels.cp import calibrate, solve_equilibrium
+from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from ..kernels.accounting import importer_etr
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 
-__all__ = ["run_ge", "DEFICIT_OPTIONS"]
+__all__ = ["run_ge", "DEFICIT_OPTIONS", "CURRENCY_OPTIONS"]
 
 #: Valid values of ``deficits``.
 DEFICIT_OPTIONS = ("fixed", "purge")
+#: Valid values of ``currency``.
+CURRENCY_OPTIONS = ("neutral", "wedge")
+
+_CURRENCY_TREATMENT = {
+    "neutral": "ignored: a nominal appreciation is neutral with flexible wages and a world numeraire "
+               "(model real-exchange-rate effects through their cause, e.g. a 'deficit' transfer)",
+    "wedge": "price wedge on trade: iceberg cost of flow i->n times (1 + c_i)/(1 + c_n), "
+             "c = appreciation x pass-through; collected by no one",
+}
 
 _METHOD = "cp-hat: log wage step scaled by the diagonal Jacobian, backtracking; inner (c, P) fixed point"
 
@@ -67,6 +77,8 @@ def _check_shocks(shocks: Shocks) -> None:
         raise DataError("tariffs must be > -1 (decimal rates, 0.25 = 25%).")
     if np.any(shocks.ntb <= -1):
         raise DataError("ntb must be > -1: it multiplies the iceberg cost by (1 + ntb).")
+    if np.any(shocks.currency <= -1):
+        raise DataError("currency (appreciation x pass-through) must be > -1 (decimal, 0.05 = 5% stronger).")
     if np.any(shocks.productivity <= 0):
         raise DataError("productivity changes are ratios new/old and must be > 0 (1 = none).")
     world_va = shocks.world.flows.sum()
@@ -79,11 +91,38 @@ def _check_shocks(shocks: Shocks) -> None:
         )
 
 
+def _currency_wedge(currency: np.ndarray) -> np.ndarray:
+    """Iceberg factor d̂_in = (1 + c_i)/(1 + c_n) off the diagonal, 1 on it; shape (B, n, n, 1)."""
+    c = 1.0 + np.asarray(currency, float)
+    wedge = c[:, :, None] / c[:, None, :]
+    n = c.shape[1]
+    wedge[:, np.arange(n), np.arange(n)] = 1.0
+    return wedge[..., None]
+
+
+def _taste(shocks: Shocks, base) -> np.ndarray:
+    """δ̂ for the purchase commitments, with a DataError naming cells that cannot be represented."""
+    delta, bad = taste_shifter(base, shocks.demand_shift)
+    if np.any(bad):
+        w = shocks.world
+        b, i, n, j = (int(x[0]) for x in np.nonzero(bad))
+        buys = base.flows[b, :, n, j].sum()
+        raise DataError(
+            f"GE cannot represent the purchase commitment of {w.countries[n]} from {w.countries[i]} in sector "
+            f"{w.sectors[j]} (USD {shocks.demand_shift[b, i, n, j]:,.6g} mn, scenario {shocks.scenarios[b]!r}): "
+            f"the baseline flow is {base.flows[b, i, n, j]:,.6g} and {w.countries[n]} buys {buys:,.6g} of "
+            f"{w.sectors[j]} in all. A taste shift needs a positive baseline flow and an amount smaller than "
+            "what the importer buys from other origins; spread the amount over more sectors or lower it."
+        )
+    return delta
+
+
 def run_ge(
     shocks: Shocks,
     trade_elasticity=None,
     *,
     deficits: str = "fixed",
+    currency: str = "neutral",
     tol: float = 1e-10,
     max_iter: int = 500,
     raise_on_failure: bool = True,
@@ -94,10 +133,12 @@ def run_ge(
     ----------
     shocks : Shocks
         B scenarios on a world. Tariffs are ad valorem with revenue rebated to the importer
-        (not iceberg costs); ``ntb`` changes iceberg costs, d̂ = 1 + ntb; ``productivity``
-        scales producer prices by 1/ẑ; ``deficit_change`` (USD mn, summing to zero) is
-        added to the new deficits. Worlds with ``value_added_share`` and
-        ``io_coefficients`` get input-output links; otherwise γ = 1 (no intermediates).
+        (not iceberg costs); ``ntb`` changes iceberg costs, d̂ = 1 + ntb (no revenue);
+        ``productivity`` scales producer prices by 1/ẑ; ``deficit_change`` (USD mn, summing
+        to zero) is added to the new deficits (a transfer); ``demand_shift`` (purchase
+        commitments) is a CES taste shift (see Notes); ``currency`` follows the
+        ``currency`` option. Worlds with ``value_added_share`` and ``io_coefficients`` get
+        input-output links; otherwise γ = 1 (no intermediates).
     trade_elasticity : scalar, array of shape (S,) or (B, S), or Series, optional
         θ^j > 0 by sector (a Series is reindexed to the world's sectors). Default:
         ``tariffsim.datasets.load_elasticities("cp2015")``.
@@ -106,6 +147,9 @@ def run_ge(
         benchmark with deficits). ``"purge"``: first solve a counterfactual with all
         deficits set to zero at baseline tariffs and use it as the baseline (CP's
         NAFTA exercise); reported baseline flows are then the purged ones.
+    currency : {"neutral", "wedge"}
+        What a ``currency`` shock (c_n = appreciation x pass-through) does; see Notes.
+        ``"neutral"`` (default): nothing, with a warning. ``"wedge"``: a trade-cost wedge.
     tol : float
         Relative tolerance on each country's trade-balance excess (share of its value added).
     max_iter : int
@@ -127,14 +171,44 @@ def run_ge(
 
     Notes
     -----
-    ``demand_shift`` (purchase commitments) and ``currency`` shocks are not represented:
-    with flexible wages a nominal exchange-rate change is neutral, and a purchase commitment
-    needs a demand-side wedge this model does not have. If either is non-neutral, GE warns
-    (UserWarning, also in ``provenance["warnings"]``) and ignores it.
+    Purchase commitments (``demand_shift``, A_ni^j USD mn at customs value): a CES demand
+    (taste) shifter, π'_ni^j ∝ δ̂_ni^j π_ni^j (κ̂_ni^j ĉ_i^j / ẑ_i^j)^(−θ^j), with δ̂ set so that
+    at *baseline* prices importer n's customs purchases from i in sector j rise by exactly
+    A while n's total spending on j is unchanged (other origins, domestic included, lose
+    share in proportion): δ̂_ni = 1 + a/π_ni, δ̂_nm = 1 − a/(1 − π_ni), a = (1+τ_ni) A / X_n^j
+    (:func:`tariffsim.kernels.cp.taste_shifter`). At the new equilibrium the increase is
+    not exactly A: prices, incomes and sector spending move. The amount must be positive
+    on a positive baseline flow and smaller than what n buys elsewhere (DataError if not).
+
+    Welfare with taste shifters is measured at *baseline* tastes: ``welfare_pct`` deflates
+    income by the cost, at new prices, of one unit of the baseline-taste CES composite in
+    the bundle actually bought (module notes of :mod:`tariffsim.kernels.cp`). Measuring
+    with the shifted tastes would make the commitment a preference change and its welfare
+    effect an assumption; at baseline tastes a commitment affects welfare only through
+    prices (terms of trade, trade volumes) and a second-order misallocation cost of
+    buying a bundle the baseline tastes would not choose. ``acr_real_wage_pct`` is NaN in
+    scenarios with a purchase commitment (the ACR identity does not hold with taste
+    shifts); the CP eq. 16 decomposition omits the misallocation term (second order).
+
+    Currency (``currency``, c_n = appreciation x pass-through). The model has no money:
+    wages are flexible and world value added is the numeraire, so a *nominal* appreciation
+    of one currency changes nothing real. ``currency="neutral"`` (default) therefore
+    ignores the shock, with a UserWarning and a line in ``provenance["warnings"]``; a real
+    appreciation is an equilibrium outcome here, and its causes (a smaller trade surplus:
+    a ``deficit`` transfer; productivity) are the shocks to simulate. ``currency="wedge"``
+    is a sensitivity for sticky, partly passed-through prices: the iceberg cost of flow
+    i -> n is multiplied by (1 + c_i)/(1 + c_n) (exports of an appreciating country dearer
+    abroad, its imports cheaper at home), collected by no one. This is a real trade cost,
+    not neutral (and the import side a free cost cut); a uniform appreciation of all
+    currencies is neutral. ``provenance["currency"]`` records the treatment.
     """
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(
             f"The 'deficits' parameter of run_ge must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead."
+        )
+    if currency not in CURRENCY_OPTIONS:
+        raise DataError(
+            f"The 'currency' parameter of run_ge must be a str among {set(CURRENCY_OPTIONS)}. Got {currency!r} instead."
         )
     if not (np.isfinite(tol) and tol > 0):
         raise DataError(f"The 'tol' parameter of run_ge must be a float in the range (0, inf). Got {tol!r} instead.")
@@ -149,11 +223,14 @@ def run_ge(
             "input-output links (or neither, for gamma = 1)."
         )
     notes = list(shocks.warnings)
-    for name, what in (("demand_shift", "purchase commitments"), ("currency", "currency")):
-        if shocks.uses(name):
-            msg = f"GE ignores the {what} shock ({name}): it has no counterpart in the Caliendo-Parro model."
-            warnings.warn(msg, UserWarning, stacklevel=2)
-            notes.append(msg)
+    if shocks.uses("currency") and currency == "neutral":
+        msg = (
+            "GE ignores the currency shock (currency): with flexible wages and a world numeraire a nominal "
+            "appreciation is neutral in real terms. Simulate its real counterpart (e.g. a 'deficit' transfer), or "
+            "pass currency='wedge' to run_ge to treat it as a trade-cost wedge (1 + c_exporter)/(1 + c_importer)."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        notes.append(msg)
 
     base = calibrate(world.flows, shocks.tariff_base, world.value_added_share, world.io_coefficients)
     iterations = np.zeros(shocks.batch_size, dtype=int)
@@ -177,9 +254,13 @@ def run_ge(
             notes.append(msg)
     deficit_new = base.deficit + shocks.deficit_change
     ntb = shocks.ntb if shocks.uses("ntb") else None
+    if currency == "wedge" and shocks.uses("currency"):
+        # iceberg d̂_in = (1 + ntb_in)(1 + c_i)/(1 + c_n)
+        ntb = (1.0 + shocks.ntb) * _currency_wedge(shocks.currency) - 1.0
     prod = shocks.productivity if shocks.uses("productivity") else None
+    taste = _taste(shocks, base) if shocks.uses("demand_shift") else None
     eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
-                           deficit_new=deficit_new, tol=tol, max_iter=max_iter)
+                           deficit_new=deficit_new, taste=taste, tol=tol, max_iter=max_iter)
     iterations += eq.iterations
     success = eq.success & purge_ok
     residual = np.maximum(eq.residual_trade_balance, eq.residual_goods)
@@ -204,12 +285,17 @@ def run_ge(
     if world.io_coefficients is None and world.value_added_share is None:
         acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
         country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
+        if taste is not None:  # the ACR identity does not hold with taste shifts
+            shifted = np.any(shocks.demand_shift != 0, axis=(1, 2, 3))
+            country["acr_real_wage_pct"][shifted] = np.nan
     provenance = {
         "world": world.name,
         "source": world.source,
         "trade_elasticity": dict(zip(world.sectors, theta[0].tolist())) if np.all(theta == theta[0]) else "per scenario",
         "trade_elasticity_source": theta_source,
         "deficits": deficits,
+        "currency": _CURRENCY_TREATMENT[currency],
+        "purchase_commitments": "CES taste shift at fixed sector spending; welfare at baseline tastes",
         "input_output": world.io_coefficients is not None,
         "numeraire": "world value added fixed",
         "alpha_clipped": base.alpha_clipped.tolist(),

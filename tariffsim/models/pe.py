@@ -180,6 +180,8 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
     params.check_sectors(world.sectors)
     for name in ("tariff_base", "tariff_new"):
         rates = getattr(shocks, name)
+        if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
+            continue
         bad = ~np.isfinite(rates) | (rates <= -1.0)
         if bad.any():
             b, i, j, s = np.argwhere(bad)[0]

@@ -10,6 +10,7 @@ Exceptions raised in a worker (bugs) propagate to the caller.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -107,7 +108,7 @@ def _dask(job: SweepJob, chunks: list[int], on_done, workers, scheduler, client)
         def submit(c):
             return client.submit(_dask_chunk, shared, c, key=f"tariffsim-sweep-{tag}-{c}", pure=False)
 
-        first = [submit(c) for c, _ in zip(todo, range(limit))]
+        first = [submit(c) for c in itertools.islice(todo, limit)]
         queue = as_completed(first)
         for fut in queue:
             res = fut.result()

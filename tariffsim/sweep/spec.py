@@ -498,17 +498,21 @@ def sweep_from_dict(data: Mapping[str, Any], *, base_dir: str | Path = ".", file
     if date is not None and not isinstance(date, dt.date):
         problems.append(Problem("date", f"must be a TOML date (YYYY-MM-DD, unquoted); got {date!r}."))
         date = None
-    if problems:
-        raise ScenarioError(problems, file=where)
     models = data.get("models", ("accounting",))
     if isinstance(models, str):
         models = (models,)
-    return SweepSpec(
-        name=data.get("name", Path(file).stem if file else "sweep"), scenario=scen, models=tuple(models),
-        grid=grid, sample=sample, elasticities=elast, options=data.get("options") or {},
-        seed=data.get("seed", 0), chunk_size=data.get("chunk_size", 500), flows=bool(data.get("flows", False)),
-        date=date, description=data.get("description", ""), file=file,
-    )
+    try:
+        spec = SweepSpec(
+            name=data.get("name", Path(file).stem if file else "sweep"), scenario=scen, models=tuple(models),
+            grid=grid, sample=sample, elasticities=elast, options=data.get("options") or {},
+            seed=data.get("seed", 0), chunk_size=data.get("chunk_size", 500), flows=bool(data.get("flows", False)),
+            date=date, description=data.get("description", ""), file=file,
+        )
+    except ScenarioError as err:  # report the file-level and the structural problems together
+        raise ScenarioError(problems + err.problems, file=where) from None
+    if problems:
+        raise ScenarioError(problems, file=where)
+    return spec
 
 
 def _sample_from_dict(raw: Mapping[str, Any], problems: list[Problem]) -> SampleSpec | None:
