@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 from .errors import ConvergenceError, DataError, ScenarioError, TariffsimError
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: 2 for bad usage, 0 for --help
         return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:
+        # model warnings are printed as "note:" lines (text) or kept in provenance (JSON)
+        warnings.simplefilter("ignore", UserWarning)
     try:
         return int(args.handler(args) if hasattr(args, "handler") else _COMMANDS[args.command](args))
     except (ScenarioError, DataError) as err:

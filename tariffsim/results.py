@@ -32,7 +32,7 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "etr": "trade-weighted applied tariff on the country's goods imports (world.goods sectors), sum t'M / sum M at the flows the model reports (decimal)",
     "etr_base": "the same at baseline rates and flows (decimal)",
     "trade_balance_change": "change in exports minus imports, USD mn",
-    "acr_real_wage_pct": "real wage change implied by domestic shares, 100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) (Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without input-output links (GE diagnostic)",
+    "acr_real_wage_pct": "real wage change implied by domestic shares, 100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) (Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without input-output links (GE diagnostic); NaN in scenarios with purchase commitments (taste shifts break the identity)",
     "trade_creation": "sum over partners and sectors of trade creation, USD mn (PE)",
     "trade_diversion": "sum over partners and sectors of trade diversion into the country's imports, USD mn (PE; sums to ~0 per market)",
     "consumer_surplus": "change in consumer surplus, USD mn (PE)",

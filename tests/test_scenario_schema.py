@@ -256,3 +256,45 @@ def test_measure_lookup_suggests():
     s = scenario_from_dict({"name": "d", "measure": [{"id": "s232_autos", "kind": "floor", "importer": "USA", "rate": 0.1}]})
     with pytest.raises(KeyError, match="Did you mean 's232_autos'"):
         s.measure("s232_auto")
+
+
+def test_disabling_a_measure_drops_references_to_it(tmp_path):
+    parent = write(tmp_path, "parent.toml", """
+        name = "parent"
+        [[measure]]
+        id = "autos"
+        kind = "item"
+        importer = "USA"
+        products = ["8703"]
+        rate = 0.25
+        [[measure]]
+        id = "recip"
+        kind = "reciprocal"
+        importer = "USA"
+        rates = { default = 0.10 }
+        exempt = ["measure:autos", "72"]
+        [[measure]]
+        id = "kor_autos_off"
+        kind = "exemption"
+        importer = "USA"
+        partners = ["KOR"]
+        measures = ["autos"]
+        [[measure]]
+        id = "kor_both_off"
+        kind = "exemption"
+        importer = "USA"
+        partners = ["KOR"]
+        measures = ["autos", "recip"]
+    """)
+    child = write(tmp_path, "child.toml", f"""
+        name = "child"
+        extends = "{parent.name}"
+        disable = ["autos"]
+    """)
+    s = load_scenario(child)
+    ids = [m.id for m in s.measures]
+    assert "autos" not in ids
+    assert "kor_autos_off" not in ids  # it lifted nothing else
+    assert s.measure("kor_both_off").measures == ("recip",)
+    assert s.measure("recip").exempt == ("72",)
+    assert any("drops references" in note for note in s.applied_overrides)

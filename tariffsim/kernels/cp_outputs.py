@@ -45,7 +45,9 @@ def acr_real_wage_hat(base: Baseline, eq: Equilibrium, theta: np.ndarray,
     -------
     ndarray of shape (B, n)
         The identity holds exactly (to solver precision) whenever γ = 1; with IO links it
-        is not the model's real wage (use it only as a diagnostic).
+        is not the model's real wage (use it only as a diagnostic). With demand (taste)
+        shifters the identity fails (domestic shares move for taste reasons); callers
+        should not report it for those scenarios.
     """
     b, n, _, s = base.pi.shape
     idx = np.arange(n)
@@ -84,6 +86,11 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> 
     VoT_n = (1/I_n) Σ_j Σ_i τ_ni^j M_ni^j [(M̂_ni^j − 1) − (p̂_i^j − 1)],
     with E_ni = M_in the baseline sales of n to i, M at customs value, p̂ = ĉ/ẑ the
     producer-price change (= ĉ without productivity shocks) and I_n baseline income.
+
+    ``welfare_pct`` deflates by ``eq.P_hat``, which with purchase commitments (taste
+    shifters) is the price index at *baseline* tastes of the bundle bought (see
+    :mod:`tariffsim.kernels.cp`), so a commitment is not a welfare gain by assumption. The
+    first-order decomposition has no taste term: the misallocation cost is second order.
     """
     M0, M1 = base.flows, eq.flows
     tau0 = base.tariff

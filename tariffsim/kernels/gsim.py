@@ -231,12 +231,15 @@ class _State:
     def __init__(self, theta, phi, ln_that, eta, sigma, eps, fixed):
         self.theta, self.phi, self.ln_that = theta, phi, ln_that
         self.eta, self.sigma, self.eps, self.fixed = eta, sigma, eps, fixed
-        self.live = theta > 0
+        self.inv_that = np.exp(-ln_that)  # 1/T̂
+        self.rho = 1.0 - sigma  # ρ = 1 - σ
+        self.small = np.abs(self.rho) < 1e-12
+        self.rho_safe = np.where(self.small, 1.0, self.rho)
 
     def demand(self, y):
         """ln(T̂ p̂) and ln q̂_rv (B, S, r, v) and ln P̂_v (B, S, 1, v) at log world prices y."""
         ln_price = self.ln_that + y[..., None]  # ln(T̂_rv p̂_r)
-        ln_P = log_ces_mean(self.theta, ln_price, 1.0 - self.sigma, axis=-2, normalized=True)
+        ln_P = log_ces_mean(self.theta, ln_price, self.rho, axis=-2, normalized=True)
         ln_q = (self.sigma - self.eta) * ln_P - self.sigma * ln_price  # q̂ = P̂^{σ-η} (T̂p̂)^{-σ}
         return ln_price, ln_P, ln_q
 
@@ -244,22 +247,44 @@ class _State:
         """Residual F (B, S, r) and what the Jacobian at y needs.
 
         F_r = ln Σ_v φ_rv q̂_rv - ε ln p̂_r; F_r = y_r where the equation is trivial.
+        One transcendental pass over (B, S, r, v): with c_v = Σ_r θ_rv ln(T̂p̂)_rv and
+        z = ρ (ln(T̂p̂) - c), e^z gives the price index (ln P̂ = c + log1p(Σ θ expm1 z)/ρ,
+        accurate for σ near 1), the new shares θ' = θ e^z / Σ θ e^z and the demand
+        q̂ = P̂^(σ-η) (T̂p̂)^(-σ) = P̂^(σ-η) e^(ρ c) e^z / (T̂ p̂).
         """
+        ln_price = self.ln_that + y[..., None]  # ln(T̂_rv p̂_r)
+        c = np.sum(self.theta * ln_price, axis=-2, keepdims=True)  # c_v = Σ_r θ ln(T̂p̂)
+        z = self.rho * (ln_price - c)
+        if np.max(z, initial=0.0) >= 700.0:  # e^z could overflow: the slower log-sum-exp path
+            return self._evaluate_safe(y)
+        ez_m1 = np.expm1(z)
+        s = np.sum(self.theta * ez_m1, axis=-2, keepdims=True)  # Σ θ e^z - 1 >= 0
+        ln_P = c + np.where(self.small, 0.0, np.log1p(s) / self.rho_safe)
+        ez = ez_m1 + 1.0
+        scale = np.exp((self.sigma - self.eta) * ln_P + self.rho * c)  # P̂^{σ-η} e^{ρc}, (B, S, 1, v)
+        sales = self.phi * ez * self.inv_that * (np.exp(-y)[..., None] * scale)  # φ_rv q̂_rv
+        demand = sales.sum(axis=-1)
+        ok = ~self.fixed & (demand > 0)
+        f = np.log(np.where(ok, demand, 1.0)) - self.eps[..., 0] * y
+        theta_new = self.theta * ez / (1.0 + s)  # θ'_rv = θ e^z / Σ θ e^z
+        return np.where(ok, f, y), (theta_new, sales, demand, ok)
+
+    def _evaluate_safe(self, y):
         ln_price, ln_P, ln_q = self.demand(y)
         sales = self.phi * np.exp(ln_q)  # φ_rv q̂_rv (φ = 0 off the market)
         demand = sales.sum(axis=-1)
         ok = ~self.fixed & (demand > 0)
         f = np.log(np.where(ok, demand, 1.0)) - self.eps[..., 0] * y
-        return np.where(ok, f, y), (ln_price, ln_P, ln_q, sales, demand, ok)
+        # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares
+        theta_new = self.theta * np.exp(self.rho * (ln_price - ln_P))
+        return np.where(ok, f, y), (theta_new, sales, demand, ok)
 
     def jacobian(self, cache):
         """J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs; identity rows where trivial."""
-        ln_price, ln_P, ln_q, sales, demand, ok = cache
+        theta_new, sales, demand, ok = cache
         w = _safe_div(sales, demand[..., None])  # w_rv = φ q̂ / Σ_v φ q̂
-        # θ'_sv = θ_sv (T̂ p̂)_sv^{1-σ} / P̂_v^{1-σ}: new internal-price shares (θ = 0 off the market)
-        theta_new = self.theta * np.exp((1.0 - self.sigma) * (ln_price - ln_P))
         cross = (self.sigma - self.eta) * np.matmul(w, np.swapaxes(theta_new, -1, -2))  # Σ_v w_rv θ'_sv
-        eye = np.eye(ln_price.shape[-1])
+        eye = np.eye(w.shape[-1])
         J = cross - (self.sigma + self.eps) * eye
         return np.where(ok[..., None], J, eye)
 

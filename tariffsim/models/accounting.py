@@ -11,6 +11,8 @@ Two views, both at fixed (pre-substitution) flows:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,9 @@ from ..results import Result
 from ..shocks import Shocks
 
 __all__ = ["run_accounting", "customs_tables"]
+
+_NON_TARIFF = {"ntb": "non-tariff barrier (ntb)", "productivity": "productivity", "deficit_change": "deficit transfer",
+               "demand_shift": "purchase commitment", "currency": "currency"}
 
 
 def run_accounting(shocks: Shocks, schedules=None) -> Result:
@@ -33,6 +38,13 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
         ``us_partners`` and ``exposure`` built on the US import lines.
     """
     world = shocks.world
+    notes = list(shocks.warnings)
+    for name, label in _NON_TARIFF.items():
+        if shocks.uses(name):
+            msg = (f"accounting: the {label} shock is ignored (the accounting model holds flows fixed and counts "
+                   "duties only); use model 'smart', 'gsim' or 'ge' for it.")
+            notes.append(msg)
+            warnings.warn(msg, UserWarning, stacklevel=2)
     m = offdiagonal(world.flows)[None]  # (1, n, n, S) imports at customs value
     etr_new = importer_etr(shocks.tariff_new, m, world.goods)
     etr_base = importer_etr(shocks.tariff_base, m, world.goods)
@@ -61,7 +73,7 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
     return Result(
         "accounting", shocks.scenarios, world.countries, world.sectors, country, flow,
         provenance={"world": world.name, "source": world.source, "flows": "baseline (pre-substitution)",
-                    "warnings": list(shocks.warnings)},
+                    "warnings": notes},
         tables=tables,
     )
 

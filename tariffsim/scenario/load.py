@@ -328,6 +328,24 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
             continue
         del measures[mid]
         applied.append(f"{file or top.name}: disables {mid}")
+    gone = set(top.disable)
+    for mid, m in list(measures.items()):  # references to disabled measures go with them
+        refs = getattr(m, "measures", ())
+        exempt = getattr(m, "exempt", ())
+        kept_refs = tuple(r for r in refs if r not in gone)
+        kept_exempt = tuple(e for e in exempt if not (e.startswith("measure:") and e[8:] in gone))
+        if kept_refs != tuple(refs) or kept_exempt != tuple(exempt):
+            update = {}
+            if m.kind == "exemption":
+                if not kept_refs and refs:
+                    del measures[mid]
+                    applied.append(f"{file or top.name}: disables {mid} (every measure it lifted is disabled)")
+                    continue
+                update["measures"] = kept_refs
+            if hasattr(m, "exempt"):
+                update["exempt"] = kept_exempt
+            measures[mid] = m.model_copy(update=update)
+            applied.append(f"{file or top.name}: drops references of {mid} to disabled measures")
     if problems:
         raise ScenarioError(problems, file=file)
 

@@ -126,6 +126,11 @@ class CompiledSchedule:
         self._values.append(float(value))
         return len(self._names) - 1
 
+    def _warn(self, text: str) -> None:
+        """Record a warning once (carried into Shocks and results)."""
+        if text not in self._warnings:
+            self._warnings.append(text)
+
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(self._names)
@@ -164,7 +169,7 @@ class CompiledSchedule:
         importers = self._importers()
         unknown = sorted(i for i in importers if i not in world.countries)
         if unknown:
-            self._warnings.append(
+            self._warn(
                 f"importer(s) {unknown} are not countries of this world ({shorten_list(world.countries)}); "
                 "their measures are ignored. Keep them apart with load_world(keep=[...])."
             )
@@ -202,7 +207,7 @@ class CompiledSchedule:
         keep = exporter >= 0
         if not keep.all():
             lost = lines.value[~keep].sum() / 1e9
-            self._warnings.append(f"US import lines worth USD {lost:,.2f} bn have no country in this world and are left out.")
+            self._warn(f"US import lines worth USD {lost:,.2f} bn have no country in this world and are left out.")
         us = world.country_index(US)
         n = int(keep.sum())
         base = self._line_base(lines)
@@ -225,7 +230,7 @@ class CompiledSchedule:
             if m.schedule == "hts_2024":
                 base = np.where(mask, lines.base_rate, base)
                 share = lines.value[mask & lines.has_specific].sum() / max(lines.value.sum(), 1.0)
-                self._warnings.append(
+                self._warn(
                     f"{share:.1%} of 2024 US import value is on lines whose MFN duty has a specific or compound part; "
                     "that part counts as zero (no ad valorem equivalents in the data)."
                 )
@@ -287,7 +292,7 @@ class CompiledSchedule:
                 if item[8:] in ids:
                     out.append(ids.index(item[8:]))
                 else:
-                    self._warnings.append(f"{m.id}: exempt {item!r} refers to a measure not in force; nothing taken out.")
+                    self._warn(f"{m.id}: exempt {item!r} refers to a measure not in force; nothing taken out.")
         return tuple(out)
 
     def _sector_cells(self, imp: str) -> dict[str, np.ndarray]:
@@ -387,8 +392,18 @@ class CompiledSchedule:
             from .. import datasets
 
             table = datasets.load_rate_table(m.table)
+            floors = set(table.loc[table["structure"] != "additive", "iso3"])
             table = table[table["structure"] == "additive"]
             rates.update({iso: float(r) for iso, r in zip(table["iso3"], table["rate"])})
+            # floor rows cannot be additive rates: say so unless the scenario handles those partners
+            unhandled = sorted(floors - set(rates) - set(m.rates) - self.geo.iso_set(m.exclude_partners)
+                               - (set(self.geo.members("EU27")) if "EU27" in m.rates else set()))
+            if unhandled and "default" in m.rates:
+                self._warn(
+                    f"{m.id}: table {m.table!r} gives {shorten_list(unhandled)} an all-in floor, not an additive "
+                    f"rate; this measure charges them its default rate {m.rates['default']:g}. Add a `floor` measure "
+                    "for them and list them in exclude_partners (as scenarios/korea_us_2025/deal_15pct.toml does)."
+                )
         rates.update(m.rates)
         return rates
 
