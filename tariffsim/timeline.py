@@ -90,9 +90,10 @@ def timeline(scenario, dates: Sequence | None = None, *, world=None,
              partners: Sequence[str] | None = ("KOR",)) -> pd.DataFrame:
     """Statutory ETR and duties on US imports, by partner, on each date.
 
-    The scenario is compiled once per date with
-    :func:`tariffsim.schedule.prepare_schedule` (``date=d``: the measures in force that
-    day) and evaluated on the 2024 US import lines with
+    The scenario is compiled once with every measure
+    (:func:`tariffsim.schedule.prepare_schedule` with ``all_dates=True``); each date is one
+    parameter vector that switches on the measures in force that day, and all dates are
+    evaluated as one batch on the 2024 US import lines with
     :meth:`~tariffsim.schedule.compile.CompiledSchedule.line_accounting`.
 
     Parameters
@@ -130,11 +131,13 @@ def timeline(scenario, dates: Sequence | None = None, *, world=None,
 
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
     rows = []
-    for d in dates:
-        sched = prepare_schedule(scenario, world, date=d)
-        acc = sched.line_accounting()
-        codes = np.asarray(acc["partner"]).astype(str)
-        value, base, new = acc["value"], acc["duty_base"], acc["duty_new"][0]
+    # one compile for every date: measures are switched on and off by their dates
+    sched = prepare_schedule(scenario, world, all_dates=True)
+    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
+    codes = np.asarray(acc["partner"]).astype(str)
+    value, base = acc["value"], acc["duty_base"]
+    for k, d in enumerate(dates):
+        new = acc["duty_new"][k]
         in_force = ",".join(m.id for m in scenario.in_force(d) if m.kind != "base")
         wanted = list(codes) if partners is None else list(partners)
         missing = [p for p in wanted if p not in codes]

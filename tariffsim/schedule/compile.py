@@ -101,7 +101,7 @@ class CompiledSchedule:
     """
 
     def __init__(self, scenario, world: TradeWorld, *, date: dt.date | None = None,
-                 lines: ProductLines | None = None) -> None:
+                 lines: ProductLines | None = None, all_dates: bool = False) -> None:
         self.scenario = scenario
         self.world = world
         self.date = date or scenario.effective
@@ -109,7 +109,11 @@ class CompiledSchedule:
         self._warnings: list[str] = []
         self._names: list[str] = []
         self._values: list[float] = []
-        measures = scenario.in_force(self.date)
+        # all_dates: compile every measure once; dated_vector(d) switches them by date
+        measures = scenario.measures if all_dates else scenario.in_force(self.date)
+        if all_dates and any(m.kind == "base" and (m.effective or m.until) for m in measures):
+            raise DataError("base measures with effective/until dates cannot be switched by date; "
+                            "compile once per date with prepare_schedule(..., date=d) instead.")
         self.base_measures = [m for m in measures if m.kind == "base"]
         self.tariff_measures = [m for m in measures if m.kind in TARIFF_KINDS]
         self.other_measures = [m for m in measures if m.kind in OTHER_KINDS]
@@ -148,6 +152,23 @@ class CompiledSchedule:
         theta = self.defaults
         for name, value in (updates or {}).items():
             theta[self.parameter_index(name)] = value
+        return theta
+
+    def dated_vector(self, date: dt.date) -> np.ndarray:
+        """Default parameters with each measure switched on only if in force on ``date``.
+
+        Meant for schedules compiled with ``all_dates=True`` (one compile, a batch of dates).
+        """
+        theta = self.defaults
+        for m in self.tariff_measures + self.other_measures:
+            live = (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
+            name = f"{m.id}.enabled"
+            if name in self._names:
+                theta[self._names.index(name)] = float(live)
+            elif not live:  # non-tariff measures have no switch: zero their size
+                for k, (field, p, _) in enumerate(self._other):
+                    if self._names[p].startswith(m.id + "."):
+                        theta[p] = 0.0
         return theta
 
     def parameter_index(self, name: str) -> int:
@@ -722,7 +743,7 @@ class CompiledSchedule:
 
 
 def prepare_schedule(scenario, world: TradeWorld | None = None, *, date: dt.date | None = None,
-                     lines: ProductLines | None = None) -> CompiledSchedule:
+                     lines: ProductLines | None = None, all_dates: bool = False) -> CompiledSchedule:
     """Compile ``scenario`` on ``world`` once (coverage cells and parameters).
 
     Parameters
@@ -734,12 +755,15 @@ def prepare_schedule(scenario, world: TradeWorld | None = None, *, date: dt.date
         Evaluate the measures in force on this date (default: the scenario's ``effective``).
     lines : ProductLines, optional
         US import lines (default: the embedded 2024 lines).
+    all_dates : bool
+        Compile every measure whatever its dates; evaluate a date with
+        ``schedule.dated_vector(date)`` (one compile for a whole timeline).
     """
     if world is None:
         from ..datasets import load_world
 
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
-    return CompiledSchedule(scenario, world, date=date, lines=lines)
+    return CompiledSchedule(scenario, world, date=date, lines=lines, all_dates=all_dates)
 
 
 def compile_schedule(scenarios, world: TradeWorld | None = None, *, date: dt.date | None = None) -> Shocks:
