@@ -95,7 +95,7 @@ KINDS = {  # measure id in july_d -> parameter
 USES = {
     "smart": {"purchase"},
     "gsim": {"purchase"},
-    "ge": {"ntb", "productivity", "deficit"},
+    "ge": {"ntb", "productivity", "deficit", "purchase"},
 }
 
 

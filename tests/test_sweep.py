@@ -215,8 +215,14 @@ def test_resume_after_kill_is_identical(toy_run, tmp_path):
     run = run_sweep(toy_spec(tmp), out, resume=True, progress=False)
     assert run.chunks_run == 5
     assert not list(out.glob("**/*.tmp"))
-    assert _files(out) == _files(full_out)
-    pd.testing.assert_frame_equal(read_sweep(out), read_sweep(full_out))
+    got, want = read_sweep(out), read_sweep(full_out)
+    assert sorted(_files(out)) == sorted(_files(full_out))
+    # rows, keys, parameters and statuses identical; model outputs computed in another process
+    # are compared to 1e-12 (numpy's SIMD reductions may differ in the last bit across processes)
+    keys = ["scenario", "model", "country", "kor_ret.rate", "eu_recip.enabled", "can_recip.rates.USA",
+            "elasticity_source", "elasticity_draw", "status"]
+    pd.testing.assert_frame_equal(got[keys], want[keys])
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-12)
 
 
 def test_max_chunks_then_resume(toy_run, tmp_path):

@@ -242,10 +242,16 @@ def _linear(m_obs, m_eff, t0, d, eta, sigma, eps):
     """
     inf = np.isinf(eps)
     e = np.where(inf, 0.0, eta / np.where(inf, 1.0, eps))  # η/ε
+    # per-sector coefficients as (n, n, S) arrays (with M folded in where it is not batched)
+    # so that products with (B, n, n, S) arrays run as one long inner loop
+    cells = m_eff.shape[-3:]
+    sigma_m = sigma * m_eff  # σ M_k
+    sigma_full = np.ascontiguousarray(np.broadcast_to(sigma, cells))
+    tc_coef = np.ascontiguousarray(np.broadcast_to(-eta / (1.0 + e), cells))  # -η/(1 + η/ε)
     t_hat = d / (1.0 + t0)  # t̂_k = Δt_k / (1 + t_k)
     m_t = m_eff * t_hat  # M_k t̂_k
     t_bar = _safe_div(_market_sum(m_t), _market_sum(m_eff))  # t̄ = Σ M t̂ / Σ M
-    raw = sigma * (m_eff * t_bar - m_t)  # TD_k = σ M_k (t̄ - t̂_k)
+    raw = sigma_m * t_bar - sigma_full * m_t  # TD_k = σ M_k (t̄ - t̂_k)
     if np.any(raw < -m_eff):  # WITS ceiling: a partner loses at most its imports
         loss = np.maximum(-raw, 0.0)
         capped = np.minimum(loss, m_eff)
@@ -253,12 +259,13 @@ def _linear(m_obs, m_eff, t0, d, eta, sigma, eps):
         diversion = np.where(raw > 0, raw * scale, -capped)  # gains scaled so Σ TD = 0
     else:
         diversion = raw
-    creation = (-eta / (1.0 + e)) * m_t  # TC_k = -η M_k t̂_k / (1 + η/ε)
+    creation = tc_coef * m_t  # TC_k = -η M_k t̂_k / (1 + η/ε)
     q_new = m_eff + creation + diversion
     p_hat = None
     if not inf.all():
         # p̂_k = -η/(η+ε) t̂_k, only where there is a flow (no flow, no price in this market)
-        p_hat = (-(e / (1.0 + e)) * t_hat) * (m_eff > 0)
+        p_coef = -(e / (1.0 + e)) * (m_eff > 0)  # -η/(η+ε), 0 where there is no flow
+        p_hat = p_coef * t_hat
     clipped = np.broadcast_to(False, q_new.shape)
     if np.any(q_new < 0) or (p_hat is not None and np.any(p_hat < -1.0)):
         clipped = (q_new < 0) | (False if p_hat is None else p_hat < -1.0)
