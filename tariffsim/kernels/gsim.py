@@ -51,9 +51,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .smart import _exact_div, log_ces_mean
+from .smart import _exact_div, currency_wedge, log_ces_mean
 
-__all__ = ["gsim", "GsimEffects"]
+__all__ = ["gsim", "gsim_markets", "GsimEffects", "GsimMarkets"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ def gsim(
     export_supply,
     *,
     demand_shift=None,
+    currency=None,
     tol: float = 1e-12,
     max_iter: int = 50,
 ) -> GsimEffects:
@@ -116,12 +117,17 @@ def gsim(
         Baseline flows M[r, v, s] exporter -> importer, USD mn; the diagonal is ignored.
     tariff_base, tariff_new : ndarray of shape (B, n, n, S)
         Ad valorem rates t0, t1 (decimal, > -1).
-    import_demand, substitution : ndarray of shape (S,)
-        η > 0 (E_m = -η) and σ > 0 (E_s = σ).
+    import_demand : ndarray of shape (S,) or (n_importer, S)
+        η > 0 (E_m = -η), per importer v if 2-D.
+    substitution : ndarray of shape (S,)
+        σ > 0 (E_s = σ).
     export_supply : ndarray of shape (S,)
         ε > 0 (E_x), ``inf`` allowed (given world prices).
     demand_shift : ndarray of shape (B, n, n, S), optional
         Purchase commitments, USD mn.
+    currency : ndarray of shape (B, n), optional
+        Appreciation x pass-through c per country: price wedge (1 + c_r)/(1 + c_v) on the
+        importer's price of flow r -> v (no revenue; see the module docstring).
     tol : float
         Convergence when max |F| < tol (log units: relative excess demand).
     max_iter : int
@@ -131,22 +137,177 @@ def gsim(
     GsimEffects
         With ``success`` False where the solver did not converge (no exception here).
     """
+    return gsim_markets(imports, tariff_base, tariff_new, import_demand, substitution, export_supply,
+                        demand_shift=demand_shift, currency=currency, tol=tol, max_iter=max_iter).expand()
+
+
+@dataclass(frozen=True)
+class GsimMarkets:
+    """:func:`gsim_markets` output: flow arrays on the computed sectors only.
+
+    Attributes
+    ----------
+    sectors : ndarray of int (k,)
+        Sectors computed (something changes in them somewhere in the batch); all other
+        sectors are unchanged exactly (y = 0 solves their equations).
+    base : ndarray (n, n, S) or (B, n, n, S)
+        Observed baseline imports (diagonal zeroed).
+    trade_creation, trade_diversion, price_effect, flow_new : ndarray (B, n, n, k)
+    world_price_pct, excess_demand : ndarray (B, n, k)
+    revenue_base, revenue_new, consumer_surplus, producer_surplus : ndarray (B, n)
+    exports_change, imports_change, creation_by_importer, diversion_by_importer : ndarray (B, n)
+    success, iterations, max_residual, message : as in :class:`GsimEffects`
+    """
+
+    sectors: np.ndarray
+    base: np.ndarray
+    trade_creation: np.ndarray
+    trade_diversion: np.ndarray
+    price_effect: np.ndarray
+    flow_new: np.ndarray
+    world_price_pct: np.ndarray
+    excess_demand: np.ndarray
+    revenue_base: np.ndarray
+    revenue_new: np.ndarray
+    consumer_surplus: np.ndarray
+    producer_surplus: np.ndarray
+    exports_change: np.ndarray
+    imports_change: np.ndarray
+    creation_by_importer: np.ndarray
+    diversion_by_importer: np.ndarray
+    success: np.ndarray
+    iterations: np.ndarray
+    max_residual: np.ndarray
+    message: str
+
+    def expand(self) -> GsimEffects:
+        """Full arrays: (B, n, n, S) flows, (B, n, S) prices (baseline / zero outside the computed sectors)."""
+        b = self.revenue_base.shape[0]
+        n, s_count = self.base.shape[-2], self.base.shape[-1]
+        k = self.sectors
+
+        def full(part, fill, shape):
+            if part.shape == shape:
+                return part
+            out = np.empty(shape)
+            out[...] = fill
+            out[..., k] = part
+            return out
+
+        flows = (b, n, n, s_count)
+        return GsimEffects(
+            trade_creation=full(self.trade_creation, 0.0, flows),
+            trade_diversion=full(self.trade_diversion, 0.0, flows),
+            price_effect=full(self.price_effect, 0.0, flows),
+            flow_new=full(self.flow_new, self.base, flows),
+            world_price_pct=full(self.world_price_pct, 0.0, (b, n, s_count)),
+            revenue_base=self.revenue_base,
+            revenue_new=self.revenue_new,
+            consumer_surplus=self.consumer_surplus,
+            producer_surplus=self.producer_surplus,
+            excess_demand=full(self.excess_demand, 0.0, (b, n, s_count)),
+            success=self.success,
+            iterations=self.iterations,
+            max_residual=self.max_residual,
+            message=self.message,
+        )
+
+
+def gsim_markets(
+    imports,
+    tariff_base,
+    tariff_new,
+    import_demand,
+    substitution,
+    export_supply,
+    *,
+    demand_shift=None,
+    currency=None,
+    tol: float = 1e-12,
+    max_iter: int = 50,
+    chunk: int = 256,
+) -> GsimMarkets:
+    """:func:`gsim` on the sectors that change only, ``chunk`` scenarios at a time, with per-country totals.
+
+    World prices make every market of a sector interdependent, so (unlike SMART) all
+    importers of a computed sector are solved; sectors with no change anywhere in the batch
+    are skipped (their solution is y = 0 exactly). Results do not depend on ``chunk``.
+    """
     t0 = np.asarray(tariff_base, dtype=float)
     t1 = np.asarray(tariff_new, dtype=float)
     b, n, s_count = t0.shape[0], t0.shape[-2], t0.shape[-1]
     offdiag = (1.0 - np.eye(n))[:, :, None]
     m_obs = np.asarray(imports, dtype=float) * offdiag  # (n, n, S) or (B, n, n, S)
-    m_eff = m_obs if demand_shift is None else m_obs + np.asarray(demand_shift, dtype=float) * offdiag
-    # Layout (B, r, v, S) throughout: sectors last keeps numpy's inner loops long. Only the
-    # Jacobian solve uses (B, S, r, s): one N x N system per scenario and sector.
-    shape = (n, n, s_count)
+    shift = None if demand_shift is None else np.asarray(demand_shift, dtype=float)
+    wedge = currency_wedge(currency, n)
     eta = np.asarray(import_demand, dtype=float)
     sigma = np.asarray(substitution, dtype=float)
     eps_raw = np.asarray(export_supply, dtype=float)
+    m_full = np.broadcast_to(m_obs, t0.shape)
+    revenue_base = np.einsum("...ijs,...ijs->...j", t0, m_full)  # R0_v = Σ t0 M
+    active = np.any(t1 != t0, axis=(0, 1, 2))
+    if shift is not None:
+        active |= np.any(shift != 0, axis=(0, 1, 2))
+    if wedge is not None:
+        active |= np.any(m_obs != 0, axis=tuple(range(m_obs.ndim - 1)))  # the wedge touches every traded sector
+    ks = np.flatnonzero(active)
+    everything = ks.size == s_count
+    pick = slice(None) if everything else ks
+    m_c = m_obs[..., pick]
+    batched_m = m_c.ndim == 4
+    eta_c = eta[..., pick] if eta.ndim else eta
+    sig_c, eps_c = sigma[..., pick], eps_raw[..., pick]
+    shape4 = (b, n, n, ks.size)
+    out = {name: np.empty(shape4) for name in ("trade_creation", "trade_diversion", "price_effect", "flow_new")}
+    price = np.zeros((b, n, ks.size))
+    excess = np.zeros((b, n, ks.size))
+    cs, ps = np.zeros((b, n)), np.zeros((b, n))
+    success = np.ones(b, dtype=bool)
+    iterations = np.zeros(b, dtype=int)
+    resid = np.zeros(b)
+    revenue_new = revenue_base.copy()
+    messages = []
+    if ks.size:
+        if not everything:  # Σ_r t0 M over the sectors not computed, then add the computed ones
+            revenue_new = np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active])
+        for lo in range(0, b, chunk):
+            sl = slice(lo, min(lo + chunk, b))
+            t0c, t1c = t0[sl][..., pick], t1[sl][..., pick]
+            mo = m_c[sl] if batched_m else m_c
+            me = mo if shift is None else mo + shift[sl][..., pick] * offdiag
+            ln_that = np.log((1.0 + t1c) / (1.0 + t0c))  # ln T̂ = ln[(1+t1)/(1+t0)]
+            if wedge is not None:
+                ln_that = ln_that + np.log1p(wedge[sl])[..., None]  # currency wedge, 0 where w = 1
+            part = _solve(mo, me, t0c, ln_that, eta_c, sig_c, eps_c, tol, max_iter)
+            for name in out:
+                out[name][sl] = part[name]
+            price[sl], excess[sl] = part["world_price_pct"], part["excess_demand"]
+            cs[sl], ps[sl] = part["cs"], part["ps"]
+            success[sl], iterations[sl], resid[sl] = part["success"], part["iterations"], part["max_residual"]
+            revenue_new[sl] = revenue_new[sl] + np.einsum("...ijs,...ijs->...j", t1c, part["flow_new"])
+            if part["message"] != "converged":
+                messages.append(part["message"])
+    dflow = out["flow_new"] - m_c
+    return GsimMarkets(
+        sectors=ks, base=m_obs, world_price_pct=price, excess_demand=excess, revenue_base=revenue_base,
+        revenue_new=revenue_new, consumer_surplus=cs, producer_surplus=ps,
+        exports_change=dflow.sum(axis=(-2, -1)), imports_change=dflow.sum(axis=(-3, -1)),
+        creation_by_importer=out["trade_creation"].sum(axis=(-3, -1)),
+        diversion_by_importer=out["trade_diversion"].sum(axis=(-3, -1)),
+        success=success, iterations=iterations, max_residual=resid,
+        message=messages[0] if messages else "converged", **out,
+    )
+
+
+def _solve(m_obs, m_eff, t0, ln_that, eta, sigma, eps_raw, tol, max_iter) -> dict:
+    """Newton solution for one block of scenarios and sectors (see the module docstring)."""
+    b, n, s_count = t0.shape[0], t0.shape[-2], t0.shape[-1]
+    # Layout (B, r, v, S) throughout: sectors last keeps numpy's inner loops long. Only the
+    # Jacobian solve uses (B, S, r, s): one N x N system per scenario and sector.
+    shape = (n, n, s_count)
     inf = np.isinf(eps_raw)
     eps = np.where(inf, 0.0, eps_raw)  # finite stand-in; ε = inf rows are masked
     T0 = 1.0 + t0
-    ln_that = np.log((1.0 + t1) / T0)  # ln T̂ = ln[(1+t1)/(1+t0)]
     spend = T0 * m_eff  # T0 M_rv
     e_v = spend.sum(axis=-3, keepdims=True)  # E_v = Σ_r T0 M_rv, (B, 1, v, S)
     theta = _safe_div(spend, e_v)  # θ_rv
@@ -154,7 +315,6 @@ def gsim(
     phi = _safe_div(np.broadcast_to(m_eff, t0.shape), x_obs[:, :, None, :])  # φ_rv = M_rv / X_r
     fixed = (x_obs <= 0) | inf  # trivial equation y_r = 0
     state = _State(theta, phi, ln_that, eta, sigma, eps, fixed, shape)
-
     y = np.zeros((b, n, s_count))  # ln p̂, (B, r, S)
     iterations = np.zeros(b, dtype=int)
     done = np.zeros(b, dtype=bool)
@@ -200,22 +360,9 @@ def gsim(
     # ΔCS_v = -E_v (P̂^{1-η} - 1)/(1-η);  ΔPS_r = X_r (p̂^{1+ε} - 1)/(1+ε)
     cs = -np.sum(e_v * ln_P * _exprel((1.0 - eta) * ln_P), axis=(-3, -1))
     ps = np.sum(np.where(fixed, 0.0, x_obs * y * _exprel((1.0 + eps) * y)), axis=-1)
-    return GsimEffects(
-        trade_creation=creation,
-        trade_diversion=diversion,
-        price_effect=flow_new - q,
-        flow_new=flow_new,
-        world_price_pct=100.0 * (p - 1.0),
-        revenue_base=np.einsum("...ijs,...ijs->...j", t0, np.broadcast_to(m_obs, t0.shape)),  # R0_v = Σ t0 M
-        revenue_new=np.einsum("...ijs,...ijs->...j", t1, flow_new),  # R1_v = Σ t1 M'
-        consumer_surplus=cs,
-        producer_surplus=ps,
-        excess_demand=excess,
-        success=success,
-        iterations=iterations,
-        max_residual=res_b,
-        message=message,
-    )
+    return {"trade_creation": creation, "trade_diversion": diversion, "price_effect": flow_new - q,
+            "flow_new": flow_new, "world_price_pct": 100.0 * (p - 1.0), "excess_demand": excess, "cs": cs, "ps": ps,
+            "success": success, "iterations": iterations, "max_residual": res_b, "message": message}
 
 
 class _State:
@@ -233,6 +380,7 @@ class _State:
         self.small = np.abs(self.rho) < 1e-12
         self.rho_safe = np.where(self.small, 1.0, self.rho)
         self.rho_full = np.ascontiguousarray(np.broadcast_to(self.rho, shape))
+        self.sigma_minus_eta = np.broadcast_to(sigma - eta, shape[-2:])  # (v, S): σ - η_v
 
     def demand(self, y):
         """ln(T̂ p̂), ln P̂_v (B, 1, v, S) and ln q̂_rv (B, r, v, S) at log world prices y."""
@@ -276,13 +424,15 @@ class _State:
         return np.where(ok, f, y), (theta_new, sales, demand, ok)
 
     def jacobian(self, cache):
-        """J_rs = (σ-η) Σ_v w_rv θ'_sv - (σ+ε) δ_rs, shape (B, S, r, s); identity rows where trivial."""
+        """J_rs = Σ_v w_rv (σ-η_v) θ'_sv - (σ+ε) δ_rs, shape (B, S, r, s); identity rows where trivial."""
         theta_new, sales, demand, ok = cache
         w = _safe_div(sales, demand[:, :, None, :])  # w_rv = φ q̂ / Σ_v φ q̂
         # Σ_v w_rv θ'_sv as a batched matmul over (B, S): (r, v) @ (v, s)
-        cross = np.matmul(np.transpose(w, (0, 3, 1, 2)), np.transpose(theta_new, (0, 3, 2, 1)))
+        # (σ - η_v) weights importer v (η may differ by importer): Σ_v w_rv (σ-η_v) θ'_sv
+        weighted = theta_new * self.sigma_minus_eta  # (B, s, v, S)
+        cross = np.matmul(np.transpose(w, (0, 3, 1, 2)), np.transpose(weighted, (0, 3, 2, 1)))
         eye = np.eye(w.shape[1])
-        J = (self.sigma - self.eta)[:, None, None] * cross - (self.sigma + self.eps)[:, None, None] * eye
+        J = cross - (self.sigma + self.eps)[:, None, None] * eye
         return np.where(np.swapaxes(ok, -1, -2)[..., None], J, eye)
 
 

@@ -76,7 +76,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["smart", "SmartEffects", "SMART_METHODS", "log_ces_mean"]
+__all__ = ["smart", "smart_markets", "SmartEffects", "SmartMarkets", "SMART_METHODS", "log_ces_mean",
+           "active_importers", "currency_wedge"]
 
 SMART_METHODS = ("linear", "exact")
 
@@ -131,6 +132,7 @@ def smart(
     *,
     method: str = "linear",
     demand_shift=None,
+    currency=None,
 ) -> SmartEffects:
     """WITS SMART for every importer and sector of a batch of scenarios.
 
@@ -140,7 +142,7 @@ def smart(
         Baseline flows M[i, j, s] exporter -> importer, USD mn; the diagonal is ignored.
     tariff_base, tariff_new : ndarray of shape (B, n, n, S)
         Ad valorem rates t0, t1 (decimal, > -1).
-    import_demand : ndarray of shape (S,)
+    import_demand : ndarray of shape (S,) or (n_importer, S)
         η > 0.
     substitution : ndarray of shape (S,)
         σ > 0.
@@ -150,63 +152,225 @@ def smart(
         See the module docstring.
     demand_shift : ndarray of shape (B, n, n, S), optional
         Purchase commitments D (USD mn), added to the demand for the flow.
+    currency : ndarray of shape (B, n), optional
+        Appreciation x pass-through c_i per country: a price wedge (1 + c_i)/(1 + c_j) on
+        the importer's price of flow i -> j, like a tariff without revenue (module docstring).
 
     Returns
     -------
     SmartEffects
+        Full (B, n, n, S) arrays. Markets whose importer sees no change anywhere in the
+        batch are not computed: their flows are the baseline exactly.
+    """
+    return smart_markets(imports, tariff_base, tariff_new, import_demand, substitution, export_supply,
+                         method=method, demand_shift=demand_shift, currency=currency).expand()
+
+
+@dataclass(frozen=True)
+class SmartMarkets:
+    """:func:`smart_markets` output: flow arrays on the computed importer columns only.
+
+    Attributes
+    ----------
+    importers : ndarray of int (k,)
+        The importer columns computed (those whose tariffs, purchase commitments or currency
+        wedges change somewhere in the batch); every other market is unchanged exactly.
+    base : ndarray (n, n, S) or (B, n, n, S)
+        Observed baseline imports (diagonal zeroed), for :meth:`expand`.
+    trade_creation, trade_diversion, price_effect, flow_new, price_pct, clipped : ndarray (B, n, k, S)
+    revenue_base, revenue_new, welfare_wits, consumer_surplus, producer_surplus : ndarray (B, n)
+        As in :class:`SmartEffects` (all importers).
+    exports_change, imports_change, creation_by_importer, diversion_by_importer : ndarray (B, n)
+        Σ of the flow changes by exporter / importer, USD mn (0 exactly where nothing moved).
+    max_residual : ndarray (B,)
+    """
+
+    importers: np.ndarray
+    base: np.ndarray
+    trade_creation: np.ndarray
+    trade_diversion: np.ndarray
+    price_effect: np.ndarray
+    flow_new: np.ndarray
+    price_pct: np.ndarray
+    clipped: np.ndarray
+    revenue_base: np.ndarray
+    revenue_new: np.ndarray
+    welfare_wits: np.ndarray
+    consumer_surplus: np.ndarray
+    producer_surplus: np.ndarray
+    exports_change: np.ndarray
+    imports_change: np.ndarray
+    creation_by_importer: np.ndarray
+    diversion_by_importer: np.ndarray
+    max_residual: np.ndarray
+
+    def expand(self) -> SmartEffects:
+        """Full (B, n, n, S) arrays (baseline / zero outside the computed columns)."""
+        shape = self.revenue_base.shape[:1] + tuple(self.base.shape[-3:])
+        cols = self.importers
+
+        def full(part, fill, dtype=float):
+            if part.shape == shape:
+                return part
+            out = np.empty(shape, dtype=dtype)
+            out[...] = fill
+            out[:, :, cols, :] = part
+            return out
+
+        return SmartEffects(
+            trade_creation=full(self.trade_creation, 0.0),
+            trade_diversion=full(self.trade_diversion, 0.0),
+            price_effect=full(self.price_effect, 0.0),
+            flow_new=full(self.flow_new, self.base),
+            price_pct=full(self.price_pct, 0.0),
+            clipped=full(np.asarray(self.clipped), False, bool),
+            revenue_base=self.revenue_base,
+            revenue_new=self.revenue_new,
+            welfare_wits=self.welfare_wits,
+            consumer_surplus=self.consumer_surplus,
+            producer_surplus=self.producer_surplus,
+            max_residual=self.max_residual,
+        )
+
+
+def active_importers(t0, t1, demand_shift=None, wedge=None) -> np.ndarray:
+    """Importer columns j where anything changes for any scenario, exporter or sector.
+
+    ``wedge`` is the (B, n, n) currency wedge minus one; t0, t1, demand_shift (B, n, n, S).
+    """
+    active = np.any(t1 != t0, axis=(0, 1, 3))
+    if demand_shift is not None:
+        active |= np.any(demand_shift != 0, axis=(0, 1, 3))
+    if wedge is not None:
+        active |= np.any(wedge != 0, axis=(0, 1))
+    return np.flatnonzero(active)
+
+
+def currency_wedge(currency, n: int):
+    """(1 + c_i)/(1 + c_j) - 1 = (c_i - c_j)/(1 + c_j), shape (B, n_exporter, n_importer); None if no currency."""
+    if currency is None:
+        return None
+    c = np.asarray(currency, dtype=float)
+    if not np.any(c):
+        return None
+    return (c[:, :, None] - c[:, None, :]) / (1.0 + c[:, None, :])
+
+
+def smart_markets(
+    imports,
+    tariff_base,
+    tariff_new,
+    import_demand,
+    substitution,
+    export_supply,
+    *,
+    method: str = "linear",
+    demand_shift=None,
+    currency=None,
+    chunk: int = 256,
+) -> SmartMarkets:
+    """:func:`smart` on the importer columns that change only, with per-country totals.
+
+    Same parameters as :func:`smart`; ``chunk`` scenarios are computed at a time (so the
+    temporaries stay in cache; results do not depend on it). For sweeps that keep
+    per-country columns only, this never builds a (B, n, n, S) flow array.
     """
     if method not in SMART_METHODS:
         raise ValueError(f"unknown SMART method {method!r}; valid methods are {list(SMART_METHODS)}.")
     t0 = np.asarray(tariff_base, dtype=float)
     t1 = np.asarray(tariff_new, dtype=float)
-    n = t0.shape[-2]
+    b, n = t0.shape[0], t0.shape[-2]
     offdiag = (1.0 - np.eye(n))[:, :, None]  # imports only: M[j, j, s] is domestic
     m_obs = np.asarray(imports, dtype=float) * offdiag  # (n, n, S) or (B, n, n, S): broadcasts
-    m_eff = m_obs if demand_shift is None else m_obs + np.asarray(demand_shift, dtype=float) * offdiag
+    shift = None if demand_shift is None else np.asarray(demand_shift, dtype=float)
+    wedge = currency_wedge(currency, n)
     eta = np.asarray(import_demand, dtype=float)
     sigma = np.asarray(substitution, dtype=float)
     eps = np.asarray(export_supply, dtype=float)
+    revenue_base = _by_importer(t0, np.broadcast_to(m_obs, t0.shape))  # R0_j = Σ_k,s t0 M
+    cols = active_importers(t0, t1, shift, wedge)
+    k = cols.size
+    everything = k == n
+    pick = slice(None) if everything else cols
+    m_c = m_obs[..., pick, :]
+    eta_c = eta[pick] if eta.ndim == 2 else eta
+    batched_m = m_c.ndim == 4
+    out = {name: np.empty((b, n, k) + t0.shape[-1:]) for name in
+           ("trade_creation", "trade_diversion", "price_effect", "flow_new", "price_pct")}
+    clipped = np.zeros((b, n, k) + t0.shape[-1:], dtype=bool)
+    cs = np.zeros((b, n))
+    ps = np.zeros((b, n))
+    welfare_wits = np.zeros((b, n))
+    revenue_new = revenue_base.copy()  # unchanged markets: Σ t1 M = Σ t0 M exactly
+    resid = np.zeros(b)
+    if k:
+        for lo in range(0, b, chunk):
+            sl = slice(lo, min(lo + chunk, b))
+            t0c, t1c = t0[sl][:, :, pick, :], t1[sl][:, :, pick, :]
+            mo = m_c[sl] if batched_m else m_c
+            me = mo if shift is None else mo + shift[sl][:, :, pick, :] * offdiag[:, pick, :]
+            wm1 = None if wedge is None else wedge[sl][:, :, pick, None]
+            part = _one_chunk(method, mo, me, t0c, t1c, wm1, eta_c, sigma, eps)
+            for name in out:
+                out[name][sl] = part[name]
+            clipped[sl] = part["clipped"]
+            cs[sl, pick] = part["cs"]
+            ps[sl] += part["ps"]
+            resid[sl] = part["resid"]
+            revenue_new[sl, pick] = _by_importer(t1c, part["flow_new"])  # R1_j = Σ_k,s t1 M'
+            welfare_wits[sl, pick] = -0.5 * _by_importer(t1c - t0c, part["flow_new"] - mo)  # ½ Σ (t - t')ΔM
+    dflow = out["flow_new"] - m_c
+    exports_change = dflow.sum(axis=(-2, -1))
+    imports_change = np.zeros((b, n))
+    creation = np.zeros((b, n))
+    diversion = np.zeros((b, n))
+    imports_change[:, pick] = dflow.sum(axis=(-3, -1))
+    creation[:, pick] = out["trade_creation"].sum(axis=(-3, -1))
+    diversion[:, pick] = out["trade_diversion"].sum(axis=(-3, -1))
+    return SmartMarkets(
+        importers=np.arange(n) if everything else cols, base=m_obs, clipped=clipped,
+        revenue_base=revenue_base, revenue_new=revenue_new, welfare_wits=welfare_wits,
+        consumer_surplus=cs, producer_surplus=ps, exports_change=exports_change,
+        imports_change=imports_change, creation_by_importer=creation, diversion_by_importer=diversion,
+        max_residual=resid, **out,
+    )
+
+
+def _one_chunk(method, m_obs, m_eff, t0, t1, wm1, eta, sigma, eps) -> dict:
+    """One block of scenarios on the computed columns: flows (B, n, k, S), CS (B, k), PS (B, n)."""
     d = t1 - t0  # Δt
+    if wm1 is None:
+        dp, T1w = d, None  # change of the internal price before supply responds: Δt
+    else:  # (1+t1) w - (1+t0) = Δt + (1+t1)(w - 1)
+        dp = d + (1.0 + t1) * wm1
+        T1w = (1.0 + t1) * (1.0 + wm1)
     if method == "linear":
-        q_new, tc, td, p_hat, clipped, resid = _linear(m_obs, m_eff, t0, d, eta, sigma, eps)
+        q_new, tc, td, p_hat, clipped, resid = _linear(m_obs, m_eff, t0, dp, eta, sigma, eps)
         # trapezoid areas: ΔCS = -Σ Δ(domestic price) (q + q')/2 ; ΔPS = Σ Δp (q + q')/2
-        # Δ(domestic price) = (1+t1)(1+p̂) - (1+t0) = Δt + p̂ (1+t1)
-        dprice = d if p_hat is None else d + p_hat * (1.0 + t1)
+        # Δ(domestic price) = (1+t1) w (1+p̂) - (1+t0) = dp + p̂ (1+t1) w
+        dprice = dp if p_hat is None else dp + p_hat * (1.0 + t1 if T1w is None else T1w)
         mid = m_eff + q_new  # q + q'
         cs = -0.5 * _by_importer(dprice, mid)
         if p_hat is None:
-            ps = np.zeros(cs.shape)
-            flow_new, price_effect = q_new, np.zeros(q_new.shape)
-            price_pct = np.zeros(q_new.shape)
+            ps = np.zeros(cs.shape[:1] + m_obs.shape[-3:-2])
+            flow_new, price_effect, price_pct = q_new, np.zeros(q_new.shape), np.zeros(q_new.shape)
         else:
             ps = 0.5 * _by_exporter(p_hat, mid)
             price_effect = q_new * p_hat  # q' Δp
             flow_new = q_new + price_effect  # customs value = quantity x world price
             price_pct = 100.0 * p_hat
     else:
-        q_new, tc, td, ln_p, cs, ps, resid = _exact(m_obs, m_eff, t0, t1, eta, sigma, eps)
+        ln_that = np.log((1.0 + t1) / (1.0 + t0))  # ln T̂ = ln[(1+t1)/(1+t0)]
+        if wm1 is not None:
+            ln_that = ln_that + np.log1p(wm1)  # the currency wedge, exactly 0 where w = 1
+        q_new, tc, td, ln_p, cs, ps, resid = _exact(m_obs, m_eff, t0, ln_that, eta, sigma, eps)
         price_factor = np.exp(ln_p)
         flow_new = q_new * price_factor  # customs value = quantity x world price
         price_effect = flow_new - q_new
         price_pct = 100.0 * (price_factor - 1.0)
-        clipped = np.broadcast_to(False, t0.shape)
-    revenue_base = _by_importer(t0, np.broadcast_to(m_obs, t0.shape))  # R0_j = Σ_k,s t0 M
-    revenue_new = _by_importer(t1, flow_new)  # R1_j = Σ_k,s t1 M'
-    welfare_wits = -0.5 * _by_importer(d, flow_new - m_obs)  # ½ Σ (t - t')ΔM
-    return SmartEffects(
-        trade_creation=tc,
-        trade_diversion=td,
-        price_effect=price_effect,
-        flow_new=flow_new,
-        price_pct=price_pct,
-        clipped=clipped,
-        revenue_base=revenue_base,
-        revenue_new=revenue_new,
-        welfare_wits=welfare_wits,
-        consumer_surplus=cs,
-        producer_surplus=ps,
-        max_residual=resid,
-    )
+        clipped = False
+    return {"trade_creation": tc, "trade_diversion": td, "price_effect": price_effect, "flow_new": flow_new,
+            "price_pct": price_pct, "clipped": clipped, "cs": cs, "ps": ps, "resid": resid}
 
 
 def _by_importer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -315,13 +479,16 @@ def log_ces_mean(weights, x, rho, axis: int = -3, normalized: bool = False) -> n
     return c + np.where(small, 0.0, log_sum / rho_safe)
 
 
-def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
-    """Exact nested CES with constant-elasticity supply (closed form, see module doc)."""
+def _exact(m_obs, m_eff, t0, ln_that, eta, sigma, eps):
+    """Exact nested CES with constant-elasticity supply (closed form, see module doc).
+
+    ``ln_that`` is ln of the internal-price ratio before the supply response (tariff and
+    currency wedge).
+    """
     inf = np.isinf(eps)
     eps_f = np.where(inf, 0.0, eps)  # finite stand-in, only used where ε < inf
     w = np.where(inf, 1.0, eps_f / (eps_f + sigma))  # ε/(ε+σ)
     r = np.where(inf, 1.0, (eps_f + sigma) / (eps_f + eta))  # (ε+σ)/(ε+η)
-    ln_that = np.log((1.0 + t1) / (1.0 + t0))  # ln T̂ = ln[(1+t1)/(1+t0)]
     spend = (1.0 + t0) * m_eff  # T0 M: spending at internal prices
     e0 = _market_sum(spend)  # E0 = Σ T0 M
     theta = _safe_div(spend, e0)  # θ_k = T0 M_k / Σ T0 M
@@ -360,7 +527,7 @@ def _exact(m_obs, m_eff, t0, t1, eta, sigma, eps):
     if finite_supply:
         ps = np.sum((m_eff * ~inf) * ln_p * _exprel((1.0 + eps_f) * ln_p), axis=(-2, -1))
     else:
-        ps = np.zeros(cs.shape)
+        ps = np.zeros(cs.shape[:1] + m_eff.shape[-3:-2])  # (B, n_exporter)
     return q_new, creation, diversion, ln_p, cs, ps, resid
 
 

@@ -8,9 +8,10 @@ warnings about shocks PE ignores, and turning solver diagnostics into ``SolverIn
 
 Shocks in PE: tariffs are simulated; ``demand_shift`` (purchase commitments) shifts the
 importer's demand for that exporter's sector outward by the committed amount at baseline
-prices (see the kernels). ``ntb``, ``productivity``, ``deficit_change`` and ``currency``
-have no place in these single-sector PE models: they are ignored with a ``UserWarning``
-and a line in ``provenance["warnings"]``.
+prices (see the kernels); ``currency`` (appreciation x pass-through c_i) is a price wedge
+(1 + c_i)/(1 + c_j) on the importer's price of flow i -> j, like a tariff without revenue.
+``ntb``, ``productivity`` and ``deficit_change`` have no place in these single-sector PE
+models: they are ignored with a ``UserWarning`` and a line in ``provenance["warnings"]``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import warnings
 import numpy as np
 
 from ..errors import ConvergenceError, DataError
-from ..kernels.gsim import gsim
-from ..kernels.smart import SMART_METHODS, smart
+from ..kernels.gsim import gsim_markets
+from ..kernels.smart import SMART_METHODS, smart_markets
 from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
@@ -32,7 +33,6 @@ _IGNORED = {
     "ntb": "non-tariff barriers (ntb)",
     "productivity": "productivity",
     "deficit_change": "deficit_change (transfers)",
-    "currency": "currency",
 }
 
 
@@ -50,13 +50,23 @@ def run_smart(
     shocks : Shocks
         B compiled scenarios; baseline flows come from ``shocks.world``.
     params : PEParameters, optional
-        Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`.
+        Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`
+        (σ = 1 + θ, η derived from the world's import shares).
     method : {"linear", "exact"}
         ``"linear"``: the SMART formulas (flows clipped at zero, with a warning, where a
         large tariff change would make them negative). ``"exact"``: nonlinear CES,
         closed form. See :mod:`tariffsim.kernels.smart`.
     flows : bool
         Also return the per-flow columns (B x n x n x S arrays; turn off in large sweeps).
+
+    Notes
+    -----
+    Currency: with c_i = appreciation x pass-through of country i (``shocks.currency``),
+    the importer's price of flow i -> j is multiplied by (1 + c_i)/(1 + c_j): an
+    appreciating country's goods cost more abroad and its imports cost less at home. The
+    wedge enters like a tariff change on the importer's price (t̂ in the linear formulas,
+    T̂ in the exact ones) but raises no revenue and does not change customs values (flows
+    stay valued at world prices); consumer surplus uses the full domestic price.
 
     Returns
     -------
@@ -75,10 +85,10 @@ def run_smart(
             f"The 'method' parameter of run_smart must be a str among {set(SMART_METHODS)}. Got {method!r} instead."
         )
     world, params, notes = _prepare(shocks, params, "smart")
-    eff = smart(
+    eff = smart_markets(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
-        method=method, demand_shift=shocks.demand_shift if shocks.uses("demand_shift") else None,
+        method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
     )
     if eff.clipped.any():
         n_flows = int(eff.clipped.sum())
@@ -99,7 +109,8 @@ def run_smart(
         )
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
     country["welfare_wits"] = eff.welfare_wits
-    flow = _flow_columns(shocks, eff, eff.price_pct) if flows else {}
+    full = eff.expand() if flows else None
+    flow = _flow_columns(shocks, full, full.price_pct) if flows else {}
     provenance = _provenance(shocks, params, notes, method=method)
     return Result("smart", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
 
@@ -129,6 +140,13 @@ def run_gsim(
         Raise :class:`~tariffsim.errors.ConvergenceError` (carrying the ``SolverInfo``) if
         any scenario fails; ``False`` returns the result with ``solver.success`` per scenario.
 
+    Notes
+    -----
+    Currency: the importer's price of flow r -> v is T1_rv p̂_r (1 + c_r)/(1 + c_v), with
+    c = appreciation x pass-through (``shocks.currency``): a wedge like an iceberg cost,
+    no revenue, customs values at world prices. The appreciating country's exports fall
+    and its world price falls with them (finite ε_X); its imports rise.
+
     Returns
     -------
     Result
@@ -136,10 +154,10 @@ def run_gsim(
         all its export flows).
     """
     world, params, notes = _prepare(shocks, params, "gsim")
-    eff = gsim(
+    eff = gsim_markets(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
-        demand_shift=shocks.demand_shift if shocks.uses("demand_shift") else None,
+        demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
         tol=tol, max_iter=max_iter,
     )
     solver = SolverInfo(
@@ -160,8 +178,11 @@ def run_gsim(
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
     n = world.n_countries
     # the exporter's world price applies to every export flow (not to the domestic diagonal)
-    price = eff.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
-    flow = _flow_columns(shocks, eff, price) if flows else {}
+    flow = {}
+    if flows:
+        full = eff.expand()
+        price = full.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
+        flow = _flow_columns(shocks, full, price)
     provenance = _provenance(shocks, params, notes)
     return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
 
@@ -177,7 +198,7 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
             f"The 'params' parameter of run_{model} must be a PEParameters or None. Got {type(params).__name__} "
             "instead; build one with PEParameters(...) or pe_defaults(world.sectors)."
         )
-    params.check_sectors(world.sectors)
+    params = params.for_world(world)  # checks labels; derives η from the world's import shares if unset
     for name in ("tariff_base", "tariff_new"):
         rates = getattr(shocks, name)
         if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
@@ -192,9 +213,17 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
             )
     notes = list(shocks.warnings)
     for name, label in _IGNORED.items():
-        if shocks.uses(name):
+        if _used(shocks, name) is not None:
             _warn(notes, f"{model}: the {label} shock is ignored by the partial-equilibrium model; use model 'ge' for it.", 4)
     return world, params, notes
+
+
+def _used(shocks: Shocks, name: str):
+    """The shock array if it is non-neutral anywhere in the batch, else None (one pass, no temporary)."""
+    arr = getattr(shocks, name)
+    if name == "productivity":
+        return arr if np.any(arr != 1.0) else None
+    return arr if arr.any() else None
 
 
 def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
@@ -215,17 +244,16 @@ def _ratio_pct(new: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 
 def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) -> dict[str, np.ndarray]:
-    """Standard per-country columns from kernel outputs; sums over exporters, importers, sectors."""
+    """Standard per-country columns from the kernels' per-country totals (baseline + changes)."""
     world = shocks.world
     n = world.n_countries
     m = world.flows * (1.0 - np.eye(n))[:, :, None]  # imports only
     b = shocks.batch_size
     imports_base = np.broadcast_to(m.sum(axis=(0, 2)), (b, n))  # Σ_i,s M_ij
     exports_base = np.broadcast_to(m.sum(axis=(1, 2)), (b, n))  # Σ_j,s M_ij
-    imports = eff.flow_new.sum(axis=(-3, -1))
-    exports = eff.flow_new.sum(axis=(-2, -1))
+    imports = imports_base + eff.imports_change
+    exports = exports_base + eff.exports_change
     revenue_change = eff.revenue_new - eff.revenue_base
-    etr_base_num = np.sum(shocks.tariff_base * m, axis=(-3, -1))
     return {
         "exports_pct": _ratio_pct(exports, exports_base),
         "imports_pct": _ratio_pct(imports, imports_base),
@@ -233,12 +261,12 @@ def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) ->
         "imports": imports,
         "tariff_revenue": eff.revenue_new,
         "tariff_revenue_change": revenue_change,
-        # etr = Σ t'M' / Σ M' (post-substitution); etr_base = Σ t M / Σ M
+        # etr = Σ t'M' / Σ M' (post-substitution); etr_base = Σ t M / Σ M (= revenue_base / imports_base)
         "etr": _ratio(eff.revenue_new, imports),
-        "etr_base": _ratio(etr_base_num, imports_base),
-        "trade_balance_change": (exports - imports) - (exports_base - imports_base),
-        "trade_creation": eff.trade_creation.sum(axis=(-3, -1)),
-        "trade_diversion": eff.trade_diversion.sum(axis=(-3, -1)),
+        "etr_base": _ratio(eff.revenue_base, imports_base),
+        "trade_balance_change": eff.exports_change - eff.imports_change,
+        "trade_creation": eff.creation_by_importer,
+        "trade_diversion": eff.diversion_by_importer,
         "consumer_surplus": consumer_surplus,
         "producer_surplus": producer_surplus,
         "welfare_change": consumer_surplus + producer_surplus + revenue_change,  # ΔW = ΔCS + ΔPS + ΔTR
