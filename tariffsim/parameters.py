@@ -94,7 +94,7 @@ def _validate(name: str, values: Any, n: int | None, sectors: tuple[str, ...] | 
     if not ok.all():
         pos = np.unravel_index(int(np.argmin(ok)), arr.shape)
         bad = int((~ok).sum())
-        more = f" ({bad - 1} more value(s) also invalid)" if bad > 1 else ""
+        more = f" ({bad - 1} more {'value' if two_d else 'sector'}(s) also invalid)" if bad > 1 else ""
         where = f"sector {_label(sectors, int(pos[-1]))}"
         if two_d:
             who = countries[pos[0]] if countries is not None else f"#{pos[0]}"

@@ -268,8 +268,9 @@ def gsim_markets(
     revenue_new = revenue_base.copy()
     messages = []
     if ks.size:
-        if not everything:  # Σ_r t0 M over the sectors not computed, then add the computed ones
-            revenue_new = np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active])
+        # Σ_r t0 M over the sectors not computed (t1 = t0 there), then add the computed ones
+        revenue_new = (np.zeros((b, n)) if everything
+                       else np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active]))
         for lo in range(0, b, chunk):
             sl = slice(lo, min(lo + chunk, b))
             t0c, t1c = t0[sl][..., pick], t1[sl][..., pick]
