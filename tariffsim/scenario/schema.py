@@ -44,14 +44,19 @@ class _MeasureBase(_Strict):
     until: dt.date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
 
 
-class _Products(_Strict):
-    """Coverage fields shared by tariff measures."""
+class _Where(_Strict):
+    """Which trade a measure covers: products, sectors and partners (empty = all)."""
 
     products: tuple[str, ...] = Field(
         (), description="HS prefixes (2-10 digits, dots allowed) or named lists 'list:NAME'. Empty = all products."
     )
     sectors: tuple[str, ...] = Field((), description="Sector codes (ICIO); with products, a line must match both.")
     partners: tuple[str, ...] = Field((), description="Exporters covered (ISO3 or region codes); empty = all.")
+
+
+class _Coverage(_Where):
+    """Coverage of tariff measures: `_Where` plus exclusions and a coverage share."""
+
     exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
     exempt: tuple[str, ...] = Field(
         (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
@@ -87,8 +92,8 @@ class ReciprocalMeasure(_MeasureBase):
     exclude_partners: tuple[str, ...] = ()
 
 
-class ItemMeasure(_MeasureBase):
-    """Product- or sector-specific additional duty (e.g. Section 232)."""
+class ItemMeasure(_MeasureBase, _Coverage):
+    """Product- or sector-specific additional duty (e.g. Section 232); `retaliation` is the same by another importer."""
 
     kind: Literal["item", "retaliation"]
     importer: str
@@ -96,52 +101,33 @@ class ItemMeasure(_MeasureBase):
     rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
     all_in: bool = Field(False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0).")
     precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
-    products: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
-    partners: tuple[str, ...] = ()
-    exclude_partners: tuple[str, ...] = ()
-    exempt: tuple[str, ...] = ()
-    coverage: Share = 1.0
 
 
-class FloorMeasure(_MeasureBase):
+class FloorMeasure(_MeasureBase, _Coverage):
     """All-in floor replacing the reciprocal duty: total = max(rate, base) on covered lines."""
 
     kind: Literal["floor"]
     importer: str
     rate: Rate
-    partners: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
-    exempt: tuple[str, ...] = ()
-    coverage: Share = 1.0
 
 
-class CapMeasure(_MeasureBase):
+class CapMeasure(_MeasureBase, _Coverage):
     """All-in cap: total = min(total, max(rate, base)) on covered lines (a cap never cuts the base rate)."""
 
     kind: Literal["cap"]
     importer: str
     rate: Rate
-    partners: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
-    exempt: tuple[str, ...] = ()
-    coverage: Share = 1.0
 
 
-class ExemptionMeasure(_MeasureBase):
+class ExemptionMeasure(_MeasureBase, _Where):
     """Lifts other measures (default: all additional duties) on covered partners/products."""
 
     kind: Literal["exemption"]
     importer: str
     measures: tuple[str, ...] = Field((), description="Measure ids lifted; empty = every additional duty.")
-    partners: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
 
 
-class QuotaMeasure(_MeasureBase):
+class QuotaMeasure(_MeasureBase, _Where):
     """Tariff-rate quota: in-quota rate up to `quota` USD mn of imports, over-quota rate beyond."""
 
     kind: Literal["quota"]
@@ -149,9 +135,6 @@ class QuotaMeasure(_MeasureBase):
     in_quota_rate: Rate
     over_quota_rate: Rate
     quota: float = Field(ge=0.0, description="Quota volume, USD mn a year of covered imports.")
-    partners: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
 
 
 class NTBMeasure(_MeasureBase):
