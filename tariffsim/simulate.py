@@ -16,7 +16,7 @@ from .results import Result
 from .shocks import Shocks
 from .world import TradeWorld
 
-__all__ = ["simulate", "MODELS"]
+__all__ = ["simulate", "scenario_options", "MODELS"]
 
 MODELS = ("accounting", "smart", "gsim", "ge")
 
@@ -73,7 +73,7 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
             world = load_world(spec.regions, keep=spec.keep)
         schedules = [prepare_schedule(s, world, date=date) for s in scenarios]
         shocks = concat_shocks([s.shocks() for s in schedules])
-        options = {**_scenario_options(scenarios[0], model, world), **options}
+        options = {**scenario_options(scenarios[0], model, world), **options}
     result = _dispatch(model, shocks, schedules, options)
     if scenarios:
         result.provenance["scenario_files"] = [s.file for s in scenarios]
@@ -101,7 +101,7 @@ def _dispatch(model: str, shocks: Shocks, schedules, options: dict) -> Result:
     return run_ge(shocks, **options)
 
 
-def _scenario_options(scenario, model: str, world: TradeWorld) -> dict:
+def scenario_options(scenario, model: str, world: TradeWorld) -> dict:
     """Model options a scenario file's [parameters] table sets."""
     spec = scenario.parameters
     if model in ("smart", "gsim"):

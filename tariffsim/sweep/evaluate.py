@@ -80,7 +80,7 @@ class ChunkOutput:
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
     """Compile-side preparation: parameter columns, elasticity draws, model options."""
-    from ..simulate import _scenario_options  # the scenario's [parameters] table -> model options
+    from ..simulate import scenario_options  # the scenario's [parameters] table -> model options
 
     world = schedule.world
     columns = [schedule.parameter_index(name) for name in spec.varied]
@@ -90,7 +90,7 @@ def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
     options, pe_base = {}, {}
     for model in spec.models:
         opts = dict(spec.options.get(model, {}))
-        defaults = _scenario_options(scenario, model, world)
+        defaults = scenario_options(scenario, model, world)
         if model in ("smart", "gsim"):
             from ..parameters import pe_defaults
 
