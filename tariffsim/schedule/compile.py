@@ -162,13 +162,7 @@ class CompiledSchedule:
         theta = self.defaults
         for m in self.tariff_measures + self.other_measures:
             live = (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
-            name = f"{m.id}.enabled"
-            if name in self._names:
-                theta[self._names.index(name)] = float(live)
-            elif not live:  # non-tariff measures have no switch: zero their size
-                for k, (field, p, _) in enumerate(self._other):
-                    if self._names[p].startswith(m.id + "."):
-                        theta[p] = 0.0
+            theta[self._names.index(f"{m.id}.enabled")] = float(live)
         return theta
 
     def parameter_index(self, name: str) -> int:
@@ -656,7 +650,7 @@ class CompiledSchedule:
         world, geo = self.world, self.geo
         n, s = world.n_countries, world.n_sectors
         sec_idx = {c: k for k, c in enumerate(world.sectors)}
-        self._other: list[tuple[str, int, np.ndarray]] = []  # (field, parameter, pattern)
+        self._other: list[tuple[str, int, int, np.ndarray]] = []  # (field, size parameter, switch, pattern)
 
         def sectors_mask(codes):
             mask = np.zeros(s)
@@ -664,6 +658,9 @@ class CompiledSchedule:
                 if code in sec_idx:
                     mask[sec_idx[code]] = 1.0
             return mask
+
+        def switch(m):
+            return self._param(f"{m.id}.enabled", 1.0)
 
         def one(code, what):
             k = geo.to_world(code)
@@ -677,16 +674,16 @@ class CompiledSchedule:
                 j = one(m.importer, f"measure {m.id}: importer")
                 ex = sorted(geo.world_indices(m.partners)) if m.partners else [i for i in range(n) if i != j]
                 pattern[np.ix_(ex, [j], np.arange(s))] = sectors_mask(m.sectors)[None, None, :]
-                self._other.append(("ntb", self._param(f"{m.id}.rate", m.rate), pattern))
+                self._other.append(("ntb", self._param(f"{m.id}.rate", m.rate), switch(m), pattern))
             elif m.kind == "productivity":
                 pattern = np.zeros((n, s))
                 pattern[one(m.country, f"measure {m.id}: country")] = sectors_mask(m.sectors)
-                self._other.append(("productivity", self._param(f"{m.id}.change", m.change), pattern))
+                self._other.append(("productivity", self._param(f"{m.id}.change", m.change), switch(m), pattern))
             elif m.kind == "deficit":
                 pattern = np.zeros(n)
                 pattern[one(m.recipient, f"measure {m.id}: recipient")] += 1.0
                 pattern[one(m.payer, f"measure {m.id}: payer")] -= 1.0
-                self._other.append(("deficit_change", self._param(f"{m.id}.amount", m.amount), pattern))
+                self._other.append(("deficit_change", self._param(f"{m.id}.amount", m.amount), switch(m), pattern))
             elif m.kind == "purchase":
                 i, j = one(m.exporter, f"measure {m.id}: exporter"), one(m.importer, f"measure {m.id}: importer")
                 mask = sectors_mask(m.sectors)
@@ -694,20 +691,21 @@ class CompiledSchedule:
                 shares = flow / flow.sum() if flow.sum() > 0 else mask / mask.sum()
                 pattern = np.zeros((n, n, s))
                 pattern[i, j] = shares  # the amount is spread over the sectors by baseline flows
-                self._other.append(("demand_shift", self._param(f"{m.id}.amount", m.amount), pattern))
+                self._other.append(("demand_shift", self._param(f"{m.id}.amount", m.amount), switch(m), pattern))
             elif m.kind == "currency":
                 pattern = np.zeros(n)
                 pattern[one(m.country, f"measure {m.id}: country")] = m.pass_through
-                self._other.append(("currency", self._param(f"{m.id}.appreciation", m.appreciation), pattern))
+                self._other.append(("currency", self._param(f"{m.id}.appreciation", m.appreciation), switch(m), pattern))
 
     def shocks(self, theta=None, scenarios: Sequence[str] | None = None) -> Shocks:
         """Shocks for a batch of parameter vectors (default: the scenario as written)."""
         theta = self._as_batch(theta)
         bsz = theta.shape[0]
         fields: dict[str, np.ndarray] = {}
-        for name, p, pattern in self._other:
-            # shock = sum_m theta_m * pattern_m
-            term = theta[:, p].reshape((bsz,) + (1,) * pattern.ndim) * pattern[None]
+        for name, p, on, pattern in self._other:
+            # shock = sum_m enabled_m * theta_m * pattern_m
+            size = theta[:, p] * (theta[:, on] > 0.5)
+            term = size.reshape((bsz,) + (1,) * pattern.ndim) * pattern[None]
             fields[name] = fields.get(name, 0.0) + term
         if "productivity" in fields:
             fields["productivity"] = 1.0 + fields["productivity"]
