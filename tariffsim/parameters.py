@@ -258,6 +258,9 @@ class PEParameters:
         DataError
             Sectors or importers do not match the world.
         """
+        cached = self.__dict__.get("_for_world")
+        if cached is not None and cached[0] is world:  # the same world object: derived already
+            return cached[1]
         self.check_sectors(world.sectors)
         countries = tuple(world.countries)
         if self.import_demand is not None:
@@ -274,10 +277,12 @@ class PEParameters:
                 )
             return self
         share = import_shares(world.flows)
-        return PEParameters(
+        out = PEParameters(
             self._derive(share), self.substitution, self.export_supply, sectors=self.sectors,
             source=self.source, overrides=self.overrides, import_share=share, countries=countries,
         )
+        object.__setattr__(self, "_for_world", (world, out))  # memo (not a field): worlds are immutable
+        return out
 
     def _derive(self, share: np.ndarray) -> np.ndarray:
         """Nested-CES η from σ and m, then the recorded import_demand overrides (whole sector columns)."""
@@ -340,6 +345,8 @@ class PEParameters:
         def vec(a: np.ndarray | None):
             if a is None:
                 return None
+            if np.isfinite(a).all():
+                return a.tolist()  # fast path (this runs on every model call, for provenance)
             return [vec(row) for row in a] if a.ndim > 1 else [float(x) if np.isfinite(x) else "inf" for x in a]
 
         return {

@@ -8,7 +8,7 @@ import pytest
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import ConvergenceError
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import PEParameters
+from tariffsim.parameters import PEParameters, pe_defaults
 from tariffsim.results import SolverInfo
 
 
@@ -203,3 +203,83 @@ def test_failure_raises_convergence_error_with_solver_info():
     assert not err.value.info.success.any()
     r = run_gsim(sh, p, max_iter=1, raise_on_failure=False)
     assert not r.solver.all_converged and r.solver.iterations.tolist() == [1, 1]
+
+
+# ----------------------------------------------------------------- defaults, currency, η per importer
+def world_with_home(rng, n=5, s=3) -> TradeWorld:
+    flows = rng.lognormal(3.0, 1.0, (n, n, s))
+    flows[np.arange(n), np.arange(n)] *= 20.0
+    return TradeWorld(tuple(f"C{i}" for i in range(n)), tuple(f"S{k}" for k in range(s)), flows)
+
+
+def test_exempt_partner_gains_when_all_others_are_taxed():
+    """Default-style parameters (σ = 1 + θ, η = σ(1 - m) + m, ε_X = 99): 25% on everyone but C1
+    in C0's market raises C1's sales to C0 in every sector."""
+    rng = np.random.default_rng(20)
+    w = world_with_home(rng)
+    n = w.n_countries
+    t1 = np.zeros((n, n, w.n_sectors))
+    t1[:, 0, :] = 0.25
+    t1[1, 0, :] = 0.0
+    r = run_gsim(Shocks.from_rates(w, np.zeros_like(t1), t1), pe_defaults(w.sectors, trade_elasticity=[2.9, 5.0, 10.6]))
+    assert r.solver.all_converged
+    assert np.all(r.flow["flow_new"][0, 1, 0] > w.flows[1, 0])
+    assert np.all(r.flow["flow_new"][0, 2:, 0] < w.flows[2:, 0])
+
+
+def test_currency_appreciation_moves_trade_and_zero_is_exactly_nothing():
+    rng = np.random.default_rng(21)
+    w = world_with_home(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = np.full((2, n, n, s), 0.05)
+    p = pe_defaults(w.sectors, source=None)
+    c = np.zeros((2, n))
+    c[1, 2] = 0.10
+    r = run_gsim(Shocks.from_rates(w, t0, t0, currency=c), p)
+    plain = run_gsim(Shocks.from_rates(w, t0, t0), p)
+    for name, arr in plain.flow.items():
+        np.testing.assert_array_equal(r.flow[name][0], arr[0], err_msg=name)
+    for name, arr in plain.country.items():
+        np.testing.assert_array_equal(r.country[name][0], arr[0], err_msg=name)
+    assert r.solver.iterations[0] == 0
+    new, base = r.flow["flow_new"][1], r.flow["flow_base"][1]
+    others = [j for j in range(n) if j != 2]
+    assert np.all(new[2, others].sum(axis=-1) < base[2, others].sum(axis=-1))  # C2's exports fall everywhere
+    assert new[:, 2].sum() > base[:, 2].sum()  # its imports rise
+    assert np.all(r.flow["price_pct"][1, 2, others] < 0)  # and its world price falls (ε_X finite)
+
+
+def test_importer_specific_import_demand_markets_clear_and_match_smart():
+    """η (n, S): the Jacobian weights importer v by σ - η_v; Newton still converges quadratically,
+    markets clear, and with ε = inf GSIM is SMART exact market by market."""
+    rng = np.random.default_rng(22)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    sh = random_shocks(rng, w)
+    eta = rng.uniform(0.5, 4, (n, s))
+    r = run_gsim(sh, PEParameters(eta, rng.uniform(0.5, 6, s), [0.8, 2.0, 20.0, 99.0]))
+    assert r.solver.all_converged and np.all(r.solver.iterations <= 8)
+    g = run_gsim(sh, PEParameters(eta, [2.0] * s, [np.inf] * s))
+    m = run_smart(sh, PEParameters(eta, [2.0] * s, [np.inf] * s), method="exact")
+    np.testing.assert_allclose(g.flow["flow_new"], m.flow["flow_new"], rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(g.country["consumer_surplus"], m.country["consumer_surplus"], rtol=1e-10, atol=1e-9)
+
+
+def test_sectors_without_change_are_skipped_exactly():
+    rng = np.random.default_rng(23)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = rng.uniform(0, 0.1, (2, n, n, s))
+    t1 = t0.copy()
+    t1[:, :, 0, 1] += 0.2  # sector S1 into C0 only
+    p = PEParameters([2.0] * s, [3.0] * s, [1.0] * s)
+    r = run_gsim(Shocks.from_rates(w, t0, t1), p)
+    lean = run_gsim(Shocks.from_rates(w, t0, t1), p, flows=False)
+    keep = [0, 2, 3]
+    np.testing.assert_array_equal(r.flow["flow_new"][..., keep], r.flow["flow_base"][..., keep])
+    assert np.all(r.flow["price_pct"][..., keep] == 0)
+    for k in range(2):  # same as one at a time with every sector computed
+        one = run_gsim(Shocks.from_rates(w, t0[k], t1[k]), p)
+        for name, arr in one.country.items():
+            np.testing.assert_allclose(r.country[name][k], arr[0], rtol=1e-10, atol=1e-9, err_msg=name)
+            np.testing.assert_array_equal(lean.country[name][k], r.country[name][k], err_msg=name)

@@ -93,8 +93,8 @@ KINDS = {  # measure id in july_d -> parameter
 }
 #: which model uses which non-tariff kind (the README table documents the same)
 USES = {
-    "smart": {"purchase"},
-    "gsim": {"purchase"},
+    "smart": {"purchase", "currency"},
+    "gsim": {"purchase", "currency"},
     "ge": {"ntb", "productivity", "deficit", "purchase"},
 }
 

@@ -11,11 +11,14 @@ from hypothesis.extra.numpy import arrays
 from tariffsim.errors import DataError
 from tariffsim.kernels.gsim import gsim
 from tariffsim.kernels.smart import smart
+from tariffsim import TradeWorld
 from tariffsim.parameters import (
     FALLBACK_TRADE_ELASTICITY,
     WITS_EXPORT_SUPPLY,
+    WITS_IMPORT_DEMAND,
     WITS_SUBSTITUTION,
     PEParameters,
+    import_shares,
     pe_defaults,
 )
 
@@ -25,6 +28,7 @@ flows = arrays(float, (N, N, S), elements=st.one_of(st.just(0.0), st.floats(1e-3
 elasticity = st.floats(0.05, 20.0)
 supply = st.one_of(st.just(np.inf), st.floats(0.05, 100.0))
 vec = st.lists(elasticity, min_size=S, max_size=S)
+eta_any = st.one_of(vec, arrays(float, (N, S), elements=elasticity))  # (S,) or per importer (n, S)
 svec = st.lists(supply, min_size=S, max_size=S)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -45,7 +49,7 @@ def check_flows(eff, m, t1):
 
 
 @SETTINGS
-@given(m=flows, t0=rates, t1=rates, eta=vec, sigma=vec, eps=svec, method=st.sampled_from(["linear", "exact"]))
+@given(m=flows, t0=rates, t1=rates, eta=eta_any, sigma=vec, eps=svec, method=st.sampled_from(["linear", "exact"]))
 def test_smart_flows_and_revenue_finite_and_non_negative(m, t0, t1, eta, sigma, eps, method):
     eff = smart(m, t0, t1, eta, sigma, eps, method=method)
     check_flows(eff, m, t1)
@@ -54,7 +58,7 @@ def test_smart_flows_and_revenue_finite_and_non_negative(m, t0, t1, eta, sigma, 
 
 
 @SETTINGS
-@given(m=flows, t0=rates, t1=rates, eta=vec, sigma=vec, eps=svec)
+@given(m=flows, t0=rates, t1=rates, eta=eta_any, sigma=vec, eps=svec)
 def test_gsim_flows_and_revenue_finite_and_non_negative(m, t0, t1, eta, sigma, eps):
     eff = gsim(m, t0, t1, eta, sigma, eps, max_iter=100)
     assert eff.success.all(), (eff.max_residual, eff.message)
@@ -64,35 +68,87 @@ def test_gsim_flows_and_revenue_finite_and_non_negative(m, t0, t1, eta, sigma, e
 
 
 # ----------------------------------------------------------------- parameters
+def two_sector_world() -> TradeWorld:
+    """Importer 0 buys 30 of C28 from abroad out of 100 absorbed (m = 0.3), nothing of C29 (m = 0)."""
+    flows = np.zeros((2, 2, 2))
+    flows[0, 0] = [70.0, 50.0]
+    flows[1, 0] = [30.0, 0.0]
+    flows[1, 1] = [10.0, 40.0]
+    flows[0, 1] = [10.0, 40.0]  # importer B: m = 0.5 in both
+    return TradeWorld(("A", "B"), ("C28", "C29"), flows)
+
+
 def test_defaults_follow_the_documented_rule():
     datasets = pytest.importorskip("tariffsim.datasets")
-    sectors = tuple(datasets.load_elasticities("fgo2022").index)
-    p = pe_defaults(sectors)
-    theta = datasets.load_elasticities("fgo2022").to_numpy()
-    np.testing.assert_allclose(p.import_demand, 1 + theta)
-    assert np.all(p.substitution == WITS_SUBSTITUTION) and WITS_SUBSTITUTION == 1.5
+    world = datasets.load_world()
+    theta = datasets.load_elasticities("fgo2022")[list(world.sectors)].to_numpy()
+    p = pe_defaults(world.sectors, world=world)
+    np.testing.assert_allclose(p.substitution, 1 + theta)  # σ = 1 + θ
+    m = import_shares(world.flows)
+    np.testing.assert_allclose(p.import_demand, (1 + theta) * (1 - m) + m)  # η_js = σ_s (1 - m_js) + m_js
+    assert p.import_demand.shape == (world.n_countries, world.n_sectors)
+    assert np.all(p.import_demand <= p.substitution) and np.all(p.import_demand >= 1)  # substitutes
     assert np.all(p.export_supply == WITS_EXPORT_SUPPLY) and WITS_EXPORT_SUPPLY == 99.0
-    cp = pe_defaults(sectors, source="cp2015")
-    np.testing.assert_allclose(cp.import_demand, 1 + datasets.load_elasticities("cp2015").to_numpy())
-    assert "fgo2022" in p.source and "WITS" in p.source
+    # deferred: the same values once the model knows its world
+    lazy = pe_defaults(world.sectors)
+    assert lazy.import_demand is None and lazy.derived
+    np.testing.assert_array_equal(lazy.for_world(world).import_demand, p.import_demand)
+    cp = pe_defaults(world.sectors, source="cp2015", world=world)
+    np.testing.assert_allclose(cp.substitution, 1 + datasets.load_elasticities("cp2015")[list(world.sectors)].to_numpy())
+    assert "fgo2022" in p.source and "sigma = 1 + theta" in p.source
+
+
+def test_import_demand_by_hand():
+    """σ = 1 + 4 = 5. Importer A: m = 0.3 in C28 -> η = 5 (0.7) + 0.3 = 3.8; m = 0 in C29 -> η = 5.
+    Importer B: m = 0.5 -> η = 3."""
+    w = two_sector_world()
+    p = pe_defaults(w.sectors, source=None, world=w)
+    np.testing.assert_allclose(p.import_demand, [[3.8, 5.0], [3.0, 3.0]])
+    assert p.countries == ("A", "B")
+
+
+def test_wits_convention():
+    p = pe_defaults(["X", "Y"], convention="wits")
+    assert p.substitution.tolist() == [WITS_SUBSTITUTION] * 2 and WITS_SUBSTITUTION == 1.5
+    assert p.import_demand.tolist() == [WITS_IMPORT_DEMAND] * 2
+    assert p.export_supply.tolist() == [99.0, 99.0] and "WITS" in p.source
+    mine = pe_defaults(["X", "Y"], convention="wits", import_demand=[0.8, 2.5])
+    assert mine.import_demand.tolist() == [0.8, 2.5]
+    with pytest.raises(DataError, match=r"The 'convention' parameter of pe_defaults must be a str among .*'wits'.* Got 'wis'"):
+        pe_defaults(["X"], convention="wis")
 
 
 def test_constant_rule_without_source():
-    p = pe_defaults(["X", "Y"], source=None)
-    np.testing.assert_array_equal(p.import_demand, [1 + FALLBACK_TRADE_ELASTICITY] * 2)
-
-
-def test_unknown_sector_in_source():
-    pytest.importorskip("tariffsim.datasets")
-    with pytest.raises(DataError, match=r"elasticity source 'fgo2022' has no value for sector\(s\) \[XX\].*source=None"):
-        pe_defaults(["A01", "XX"])
+    w = two_sector_world()
+    p = pe_defaults(w.sectors, source=None)
+    np.testing.assert_array_equal(p.substitution, [1 + FALLBACK_TRADE_ELASTICITY] * 2)
+    np.testing.assert_array_equal(pe_defaults(w.sectors, trade_elasticity=[4.0, 4.0]).substitution, p.substitution)
 
 
 def test_overrides_are_applied_and_recorded():
-    p = pe_defaults(["C28", "C29"], source=None).with_overrides({"C29": {"substitution": 3.0}})
-    assert p.substitution.tolist() == [1.5, 3.0]
+    w = two_sector_world()
+    p = pe_defaults(w.sectors, source=None).with_overrides({"C29": {"substitution": 3.0}})
+    assert p.substitution.tolist() == [5.0, 3.0]
     assert p.overrides == (("C29", "substitution", 3.0),)
     assert p.to_dict()["overrides"] == [["C29", "substitution", 3.0]]
+    # derived η follows the overridden σ; an η override wins for its sector, every importer
+    np.testing.assert_allclose(p.for_world(w).import_demand, [[3.8, 3.0], [3.0, 2.0]])
+    q = p.with_overrides({"C28": {"import_demand": 1.2}}).for_world(w)
+    np.testing.assert_allclose(q.import_demand, [[1.2, 3.0], [1.2, 2.0]])
+    # overriding σ after derivation re-derives η for that sector only
+    r = pe_defaults(w.sectors, source=None, world=w).with_overrides({"C28": {"substitution": 2.0}})
+    np.testing.assert_allclose(r.import_demand, [[2.0 * 0.7 + 0.3, 5.0], [1.5, 3.0]])
+    # given (S,) η stays as given
+    given = PEParameters([2.0, 2.0], [1.5, 1.5], [99.0, 99.0], sectors=w.sectors).with_overrides({"C28": {"import_demand": 4}})
+    assert given.import_demand.tolist() == [4.0, 2.0] and given.for_world(w) is given
+
+
+def test_importer_specific_import_demand_checks_the_world():
+    w = two_sector_world()
+    with pytest.raises(DataError, match=r"import_demand for 3 importer\(s\) but the world has 2 countries"):
+        PEParameters(np.ones((3, 2)), [2.0, 2.0], [1.0, 1.0]).for_world(w)
+    with pytest.raises(DataError, match=r"'import_demand' elasticity of sector 'C29', importer B must be a finite number > 0"):
+        PEParameters([[1.0, 1.0], [1.0, -1.0]], [2.0, 2.0], [1.0, 1.0], sectors=w.sectors, countries=w.countries)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +163,8 @@ def test_overrides_are_applied_and_recorded():
          r"The 'export_supply' elasticity of sector 'C28' must be a number > 0 \(inf allowed: given world prices\); "
          r"got 0.0 \(1 more sector\(s\) also invalid\)"),
         (dict(import_demand=[1.0, 2.0, 3.0]),
-         r"The 'import_demand' elasticity must have shape \(2,\), one value per sector; got shape \(3,\)"),
+         r"The 'import_demand' elasticity must have shape \(2,\) or \(n_importer, 2\), one value per sector; "
+         r"got shape \(3,\)"),
     ],
 )
 def test_impossible_parameters_have_clear_messages(kwargs, message):
@@ -119,6 +176,8 @@ def test_impossible_parameters_have_clear_messages(kwargs, message):
 
 def test_override_errors_suggest_names():
     p = pe_defaults(["C28", "C29"], source=None)
+    with pytest.raises(DataError, match=r"'import_demand' elasticity of sector 'C29' must be a finite number > 0; got 0.0"):
+        p.with_overrides({"C29": {"import_demand": 0.0}})  # checked even while η is derived
     with pytest.raises(DataError, match=r"override for unknown sector 'c29'.*Did you mean 'C29'\?"):
         p.with_overrides({"c29": {"substitution": 2.0}})
     with pytest.raises(DataError, match=r"unknown elasticity 'substitutoin'.*Did you mean 'substitution'\?"):

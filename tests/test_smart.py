@@ -15,7 +15,7 @@ from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import DataError
 from tariffsim.kernels.smart import smart
 from tariffsim.models.pe import run_smart
-from tariffsim.parameters import PEParameters
+from tariffsim.parameters import PEParameters, pe_defaults
 
 IMP, A, B = 0, 1, 2
 
@@ -299,3 +299,97 @@ def test_flows_false_keeps_country_columns():
 def test_nan_rates_are_rejected():
     with pytest.raises(DataError, match=r"tariff_base of scenario 'scenario_0' is nan .* rates must be finite and > -1"):
         run_smart(shocks(t0_a=np.nan), params())
+
+
+# ----------------------------------------------------------------- defaults, currency, active columns
+def world_with_home(rng, n=5, s=3) -> TradeWorld:
+    """Random flows with large domestic sales on the diagonal (import shares well inside (0, 1))."""
+    flows = rng.lognormal(3.0, 1.0, (n, n, s))
+    flows[np.arange(n), np.arange(n)] *= 20.0
+    return TradeWorld(tuple(f"C{i}" for i in range(n)), tuple(f"S{k}" for k in range(s)), flows)
+
+
+@pytest.mark.parametrize("method", ["linear", "exact"])
+def test_exempt_partner_gains_when_all_others_are_taxed(method):
+    """Default-style parameters (σ = 1 + θ, η = σ(1 - m) + m <= σ): sources are substitutes, so
+    a tariff on everyone but C1 raises imports from C1 in every sector (what GE says too).
+    5%: small enough for the linear formulas not to clip with σ up to 11.6."""
+    rng = np.random.default_rng(5)
+    w = world_with_home(rng)
+    n = w.n_countries
+    t1 = np.zeros((n, n, w.n_sectors))
+    t1[:, 0, :] = 0.05
+    t1[1, 0, :] = 0.0  # C1 exempt in importer C0's market
+    p = pe_defaults(w.sectors, trade_elasticity=[2.9, 5.0, 10.6], world=w)
+    r = run_smart(Shocks.from_rates(w, np.zeros_like(t1), t1), p, method=method)
+    assert np.all(r.flow["flow_new"][0, 1, 0] > w.flows[1, 0])
+    assert np.all(r.flow["flow_new"][0, 2:, 0] < w.flows[2:, 0])  # the taxed partners lose
+    assert np.all(r.flow["trade_diversion"][0, 1, 0] > 0)
+
+
+@pytest.mark.parametrize("method", ["linear", "exact"])
+def test_currency_appreciation_moves_trade_and_zero_is_exactly_nothing(method):
+    """C2 appreciates 10% (x pass-through): wedge (1 + 0.1)/(1 + 0) on its exports, 1/1.1 on its imports."""
+    rng = np.random.default_rng(6)
+    w = world_with_home(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = np.full((2, n, n, s), 0.05)
+    p = pe_defaults(w.sectors, source=None, world=w)
+    c = np.zeros((2, n))
+    c[1, 2] = 0.10
+    r = run_smart(Shocks.from_rates(w, t0, t0, currency=c), p, method=method)
+    plain = run_smart(Shocks.from_rates(w, t0, t0), p, method=method)
+    for name, arr in plain.flow.items():  # zero appreciation: exactly no change
+        np.testing.assert_array_equal(r.flow[name][0], arr[0], err_msg=name)
+    for name, arr in plain.country.items():
+        np.testing.assert_array_equal(r.country[name][0], arr[0], err_msg=name)
+    np.testing.assert_array_equal(r.flow["flow_new"][0], r.flow["flow_base"][0])
+    new, base = r.flow["flow_new"][1], r.flow["flow_base"][1]
+    others = [j for j in range(n) if j != 2]
+    assert np.all(new[2, others].sum(axis=-1) < base[2, others].sum(axis=-1))  # exports fall in every market
+    assert new[:, 2].sum() > base[:, 2].sum()  # imports into C2 rise
+    assert r.country["tariff_revenue"][1, 2] > r.country["tariff_revenue"][0, 2]  # on more imports, same rates
+    assert r.country["consumer_surplus"][1, 2] > 0  # cheaper imports
+
+
+def test_importer_specific_import_demand_broadcasts():
+    """η of shape (n, S) with equal rows gives exactly the (S,) answer; rows act per importer."""
+    rng = np.random.default_rng(7)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t1 = rng.uniform(0, 0.3, (2, n, n, s))
+    sh = Shocks.from_rates(w, np.zeros_like(t1), t1)
+    eta = np.array([1.5, 2.0, 3.0])
+    for method in ("linear", "exact"):
+        one = run_smart(sh, PEParameters(eta, [2.5] * s, [4.0] * s), method=method)
+        two = run_smart(sh, PEParameters(np.tile(eta, (n, 1)), [2.5] * s, [4.0] * s), method=method)
+        np.testing.assert_array_equal(one.flow["flow_new"], two.flow["flow_new"])
+        rows = np.tile(eta, (n, 1))
+        rows[3] = 0.7  # only importer C3's markets change
+        three = run_smart(sh, PEParameters(rows, [2.5] * s, [4.0] * s), method=method)
+        moved = ~np.isclose(three.flow["flow_new"], one.flow["flow_new"], rtol=1e-13, atol=0)
+        assert moved[:, :, 3].any() and not moved[:, :, [0, 1, 2, 4]].any()
+
+
+@pytest.mark.parametrize("method", ["linear", "exact"])
+def test_batch_with_different_importers_equals_one_at_a_time(method):
+    """Scenario k changes importer k's tariffs only: the batch computes the union of columns."""
+    rng = np.random.default_rng(8)
+    w = world_with_home(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = np.full((3, n, n, s), 0.02)
+    t1 = t0.copy()
+    for k in range(3):
+        t1[k, :, k, :] = rng.uniform(0, 0.08, (n, s))  # small: linear SMART must not clip (η, σ <= 5)
+    p = pe_defaults(w.sectors, source=None)
+    batch = run_smart(Shocks.from_rates(w, t0, t1), p, method=method)
+    lean = run_smart(Shocks.from_rates(w, t0, t1), p, method=method, flows=False)
+    for k in range(3):
+        one = run_smart(Shocks.from_rates(w, t0[k], t1[k]), p, method=method)
+        for name, arr in one.country.items():
+            np.testing.assert_allclose(batch.country[name][k], arr[0], rtol=1e-12, atol=1e-9, err_msg=name)
+            np.testing.assert_array_equal(lean.country[name][k], batch.country[name][k], err_msg=name)
+        for name, arr in one.flow.items():
+            np.testing.assert_allclose(batch.flow[name][k], arr[0], rtol=1e-12, atol=1e-9, err_msg=name)
+    untouched = [j for j in range(n) if j >= 3]
+    np.testing.assert_array_equal(batch.flow["flow_new"][:, :, untouched], batch.flow["flow_base"][:, :, untouched])

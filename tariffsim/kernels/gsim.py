@@ -40,6 +40,14 @@ second-order expansions):
 ΔCS_v = -E_v (P̂_v^(1-η) - 1)/(1-η), E_v = Σ_r T0 M_rv;  ΔPS_r = X_r (p̂_r^(1+ε) - 1)/(1+ε);
 ΔTR_v = Σ_r t1 M'_rv - t0 M_rv with M'_rv = M_rv q̂_rv p̂_r (customs value).
 
+Elasticities: η may be (S,) or (n_importer, S) (E_m,v = -η_v); the Jacobian then weights
+importer v by σ - η_v. Currency (``currency`` c): the internal price of r's variety in v
+becomes T1_rv p_r (1 + c_r)/(1 + c_v), a wedge without revenue (as in ``kernels.smart``).
+
+Work: sectors in which nothing changes anywhere in the batch are skipped (y = 0 solves
+them exactly); world prices link all markets of a sector, so every importer of a computed
+sector is solved. Scenarios are solved in blocks that fit in cache (:func:`gsim_markets`).
+
 Purchase commitments (``demand_shift`` D): demand for flow rv shifts out by D at baseline
 prices (the demand system runs on M + D, supply stays calibrated to the observed X), so
 world prices rise; changes are reported against the observed M.
@@ -51,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .smart import _exact_div, currency_wedge, log_ces_mean
+from .smart import CHUNK_CELLS, _exact_div, _revenue, changed_cells, currency_wedge, log_ces_mean
 
 __all__ = ["gsim", "gsim_markets", "GsimEffects", "GsimMarkets"]
 
@@ -225,7 +233,8 @@ def gsim_markets(
     currency=None,
     tol: float = 1e-12,
     max_iter: int = 50,
-    chunk: int = 256,
+    chunk: int | None = None,
+    changed=None,
 ) -> GsimMarkets:
     """:func:`gsim` on the sectors that change only, ``chunk`` scenarios at a time, with per-country totals.
 
@@ -244,10 +253,10 @@ def gsim_markets(
     sigma = np.asarray(substitution, dtype=float)
     eps_raw = np.asarray(export_supply, dtype=float)
     m_full = np.broadcast_to(m_obs, t0.shape)
-    revenue_base = np.einsum("...ijs,...ijs->...j", t0, m_full)  # R0_v = Σ t0 M
-    active = np.any(t1 != t0, axis=(0, 1, 2))
+    revenue_base = _revenue(t0, m_obs)  # R0_v = Σ t0 M
+    active = (changed_cells(t0, t1) if changed is None else changed).any(axis=0)
     if shift is not None:
-        active |= np.any(shift != 0, axis=(0, 1, 2))
+        active |= changed_cells(np.zeros((1,) + shift.shape[1:]), shift).any(axis=0)
     if wedge is not None:
         active |= np.any(m_obs != 0, axis=tuple(range(m_obs.ndim - 1)))  # the wedge touches every traded sector
     ks = np.flatnonzero(active)
@@ -268,6 +277,7 @@ def gsim_markets(
     revenue_new = revenue_base.copy()
     messages = []
     if ks.size:
+        chunk = chunk or max(1, CHUNK_CELLS // (n * n * ks.size))
         # Σ_r t0 M over the sectors not computed (t1 = t0 there), then add the computed ones
         revenue_new = (np.zeros((b, n)) if everything
                        else np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active]))

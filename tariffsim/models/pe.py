@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError
 from ..kernels.gsim import gsim_markets
-from ..kernels.smart import SMART_METHODS, smart_markets
+from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
 from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
@@ -84,11 +84,12 @@ def run_smart(
         raise DataError(
             f"The 'method' parameter of run_smart must be a str among {set(SMART_METHODS)}. Got {method!r} instead."
         )
-    world, params, notes = _prepare(shocks, params, "smart")
+    world, params, notes, changed = _prepare(shocks, params, "smart")
     eff = smart_markets(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
+        changed=changed,
     )
     if eff.clipped.any():
         n_flows = int(eff.clipped.sum())
@@ -153,12 +154,12 @@ def run_gsim(
         ``model="gsim"``; ``price_pct`` is the exporter's world-price change (the same on
         all its export flows).
     """
-    world, params, notes = _prepare(shocks, params, "gsim")
+    world, params, notes, changed = _prepare(shocks, params, "gsim")
     eff = gsim_markets(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        tol=tol, max_iter=max_iter,
+        tol=tol, max_iter=max_iter, changed=changed,
     )
     solver = SolverInfo(
         success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
@@ -189,7 +190,8 @@ def run_gsim(
 
 # ------------------------------------------------------------------ helpers
 def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
-    """Parameters for the world, checked tariffs, and warnings for ignored shocks."""
+    """Parameters for the world, checked tariffs, warnings for ignored shocks, and the
+    (importer, sector) table of cells whose tariff changes somewhere in the batch."""
     world = shocks.world
     if params is None:
         params = pe_defaults(world.sectors)
@@ -199,23 +201,26 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
             "instead; build one with PEParameters(...) or pe_defaults(world.sectors)."
         )
     params = params.for_world(world)  # checks labels; derives η from the world's import shares if unset
-    for name in ("tariff_base", "tariff_new"):
-        rates = getattr(shocks, name)
+    # t0 in full; t1 only on importer columns where it differs from t0 (elsewhere t1 == t0)
+    changed = changed_cells(shocks.tariff_base, shocks.tariff_new)  # (importer, sector), one pass
+    cols = np.flatnonzero(changed.any(axis=1))
+    for name, rates in (("tariff_base", shocks.tariff_base), ("tariff_new", shocks.tariff_new[:, :, cols, :])):
         if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
             continue
         bad = ~np.isfinite(rates) | (rates <= -1.0)
         if bad.any():
-            b, i, j, s = np.argwhere(bad)[0]
+            b, i, jj, s = np.argwhere(bad)[0]
+            j = jj if name == "tariff_base" else cols[jj]  # index into the world's countries
             raise DataError(
-                f"{name} of scenario {shocks.scenarios[b]!r} is {float(rates[b, i, j, s])!r} for exporter={world.countries[i]}, "
-                f"importer={world.countries[j]}, sector={world.sectors[s]}; rates must be finite and > -1 "
-                "(decimal fractions, 0.25 = 25%)."
+                f"{name} of scenario {shocks.scenarios[b]!r} is {float(rates[b, i, jj, s])!r} for exporter="
+                f"{world.countries[i]}, importer={world.countries[j]}, sector={world.sectors[s]}; "
+                "rates must be finite and > -1 (decimal fractions, 0.25 = 25%)."
             )
     notes = list(shocks.warnings)
     for name, label in _IGNORED.items():
         if _used(shocks, name) is not None:
             _warn(notes, f"{model}: the {label} shock is ignored by the partial-equilibrium model; use model 'ge' for it.", 4)
-    return world, params, notes
+    return world, params, notes, changed
 
 
 def _used(shocks: Shocks, name: str):
