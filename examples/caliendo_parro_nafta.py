@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 from tariffsim import Shocks
 from tariffsim.models.ge import run_ge

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tariffsim.lines import ProductLines
-from tariffsim.scenario import load_scenario, scenario_from_dict
+from tariffsim.scenario import scenario_from_dict
 from tariffsim.schedule import compile_schedule, prepare_schedule
 from tariffsim.world import TradeWorld
 

@@ -166,7 +166,7 @@ def test_currency_neutral_by_default_with_warning(world):
 
 def test_currency_wedge(world):
     n = world.n_countries
-    k, u = world.country_index("KOR"), world.country_index("USA")
+    k = world.country_index("KOR")
     c = 0.05 * 0.5
     cur = np.zeros((3, n))
     cur[0, k] = c

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,6 @@ from hypothesis import strategies as st
 
 from tariffsim.sweep import (
     Design,
-    SweepSpec,
     load_sweep,
     prepare_sweep,
     quantile_bands,
@@ -143,7 +141,7 @@ def test_batch_equals_one_at_a_time(toy_run):
     from tariffsim.models.accounting import run_accounting
     from tariffsim.models.ge import run_ge
     from tariffsim.models.pe import run_smart
-    from tariffsim.parameters import PEParameters, pe_defaults
+    from tariffsim.parameters import pe_defaults
 
     tmp, out, _ = toy_run
     job = prepare_sweep(toy_spec(tmp))
@@ -153,8 +151,7 @@ def test_batch_equals_one_at_a_time(toy_run):
     for k in (0, 7, 50, 95):
         theta = sched.vector(dict(zip(job.spec.varied, values[k])))
         shocks = sched.shocks(theta)
-        base = pe_defaults(sched.world.sectors)
-        params = PEParameters(1.0 + job.theta[e[k]], base.substitution, base.export_supply, sectors=base.sectors)
+        params = pe_defaults(sched.world.sectors, trade_elasticity=job.theta[e[k]])
         expected = {
             "accounting": run_accounting(shocks).country["etr"][0],
             "smart": run_smart(shocks, params, method="exact", flows=False).country["welfare_change"][0],

@@ -182,7 +182,6 @@ def calibrate(
     amount is reported in ``alpha_clipped``).
     """
     tau = _zero_diagonal(tariff)
-    b = tau.shape[0]
     M = np.broadcast_to(np.asarray(flows, dtype=float), tau.shape)
     n, s = M.shape[-2], M.shape[-1]
     gamma = np.ones((n, s)) if value_added_share is None else np.asarray(value_added_share, float)

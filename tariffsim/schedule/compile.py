@@ -179,7 +179,7 @@ class CompiledSchedule:
         return {m.importer for m in self.tariff_measures + self.base_measures}
 
     def _build_cells(self) -> None:
-        world, geo = self.world, self.geo
+        world = self.world
         parts = []
         importers = self._importers()
         unknown = sorted(i for i in importers if i not in world.countries)

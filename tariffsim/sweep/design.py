@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .spec import Choice, SweepSpec, Uniform
+from .spec import SweepSpec, Uniform
 
 __all__ = ["Design", "feistel_permutation", "elasticity_draws"]
 

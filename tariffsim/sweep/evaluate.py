@@ -110,16 +110,20 @@ def take_shocks(shocks: Shocks, index, names) -> Shocks:
 
 
 def _pe_params(job: SweepJob, model: str, e: int):
-    from ..parameters import PEParameters
+    """PE parameters for elasticity setting ``e``: the nested-CES defaults on that θ draw,
+    with the scenario's own per-sector overrides applied on top."""
+    from ..parameters import pe_defaults
 
     base = job.pe_base[model]
     if job.theta is None:
         return base
-    source, draw = job.labels[e]
-    what = f"{source} estimates" if draw < 0 else f"{source} draw {draw}"
-    return PEParameters(import_demand=1.0 + job.theta[e], substitution=base.substitution,
-                        export_supply=base.export_supply, sectors=base.sectors,
-                        source=f"eta = 1 + theta, theta from {what} (sweep); {base.source}")
+    params = pe_defaults(job.schedule.world.sectors, trade_elasticity=job.theta[e])
+    if base.overrides:
+        patch: dict[str, dict[str, float]] = {}
+        for sector, name, value in base.overrides:
+            patch.setdefault(sector, {})[name] = value
+        params = params.with_overrides(patch)
+    return params
 
 
 def _run_model(job: SweepJob, model: str, shocks: Shocks, e_rows: np.ndarray, flows: bool):

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..errors import DataError, shorten_list
 from .evaluate import ChunkOutput, SweepJob, prepare_job
-from .spec import SweepSpec, as_spec, check_parameters
+from .spec import as_spec, check_parameters
 
 __all__ = ["run_sweep", "read_sweep", "read_manifest", "SweepRun", "prepare_sweep", "BACKENDS"]
 

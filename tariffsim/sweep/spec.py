@@ -149,9 +149,10 @@ class ElasticitySpec:
 
     Notes
     -----
-    GE uses θ directly; SMART and GSIM use the import-demand elasticity η = 1 + θ
-    (the convention of :func:`tariffsim.parameters.pe_defaults`), with σ and ε_X at their
-    defaults. The accounting model has no elasticities.
+    GE uses θ directly; SMART and GSIM use the nested-CES defaults of
+    :func:`tariffsim.parameters.pe_defaults` on the same θ (substitution σ = 1 + θ, import
+    demand η from σ and each importer's import share), ε_X at its default. The accounting
+    model has no elasticities.
     """
 
     sources: tuple[str, ...] = ("cp2015",)
