@@ -74,7 +74,11 @@ class Shocks:
         }
         for name, (shape, neutral) in defaults.items():
             arr = getattr(self, name)
-            arr = np.full(shape, neutral) if arr is None else np.asarray(arr, dtype=float)
+            if arr is None:
+                # a read-only broadcast view: no memory, and uses() can tell it is neutral at once
+                arr = np.broadcast_to(np.float64(neutral), shape)
+            else:
+                arr = np.asarray(arr, dtype=float)
             if arr.shape != shape:
                 raise ValueError(f"{name} has shape {arr.shape}, expected {shape}")
             object.__setattr__(self, name, arr)
@@ -86,7 +90,10 @@ class Shocks:
     def uses(self, name: str) -> bool:
         """Whether a non-tariff shock is non-neutral anywhere in the batch."""
         neutral = {"ntb": 0.0, "productivity": 1.0, "deficit_change": 0.0, "demand_shift": 0.0, "currency": 0.0}
-        return bool(np.any(getattr(self, name) != neutral[name]))
+        arr = getattr(self, name)
+        if arr.size and not any(arr.strides):  # a broadcast scalar
+            return bool(arr.flat[0] != neutral[name])
+        return bool(np.any(arr != neutral[name]))
 
     @classmethod
     def from_rates(cls, world: TradeWorld, tariff_base, tariff_new, scenarios=None, **kw) -> "Shocks":

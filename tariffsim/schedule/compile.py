@@ -713,7 +713,7 @@ class CompiledSchedule:
             scenarios = [self.scenario.name] if bsz == 1 else [f"{self.scenario.name}#{k}" for k in range(bsz)]
         return Shocks(
             self.world, tuple(scenarios),
-            np.broadcast_to(self.tariff_base, (bsz,) + self.tariff_base.shape).copy(),
+            np.broadcast_to(self.tariff_base, (bsz,) + self.tariff_base.shape),  # read-only view, no copy
             self.evaluate(theta), warnings=self.warnings, **fields,
         )
 
