@@ -50,7 +50,7 @@ def run(model: str, shocks: Shocks, params):
 def chunks(world, t1, size):
     for start in range(0, t1.shape[0], size):
         part = t1[start:start + size]
-        yield Shocks.from_rates(world, np.zeros_like(part), part)
+        yield Shocks.from_rates(world, np.zeros(part.shape[1:]), part)  # baseline 0, broadcast
 
 
 def main() -> None:

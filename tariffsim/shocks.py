@@ -97,11 +97,15 @@ class Shocks:
 
     @classmethod
     def from_rates(cls, world: TradeWorld, tariff_base, tariff_new, scenarios=None, **kw) -> "Shocks":
-        """Shocks from rate arrays of shape (n, n, S) or (B, n, n, S) (broadcast to a batch)."""
+        """Shocks from rate arrays of shape (n, n, S) or (B, n, n, S) (broadcast to a batch).
+
+        Broadcast inputs stay read-only views (a baseline of shape (n, n, S) costs nothing per
+        scenario); the arrays are not copied.
+        """
         tb, tn = np.asarray(tariff_base, float), np.asarray(tariff_new, float)
         tb, tn = np.broadcast_arrays(tb, tn)
         if tb.ndim == 3:
             tb, tn = tb[None], tn[None]
         if scenarios is None:
             scenarios = tuple(f"scenario_{k}" for k in range(tb.shape[0]))
-        return cls(world, tuple(scenarios), np.array(tb), np.array(tn), **kw)
+        return cls(world, tuple(scenarios), tb, tn, **kw)  # broadcast views where broadcast: no copies

@@ -224,11 +224,8 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
 
 
 def _used(shocks: Shocks, name: str):
-    """The shock array if it is non-neutral anywhere in the batch, else None (one pass, no temporary)."""
-    arr = getattr(shocks, name)
-    if name == "productivity":
-        return arr if np.any(arr != 1.0) else None
-    return arr if arr.any() else None
+    """The shock array if it is non-neutral anywhere in the batch, else None."""
+    return getattr(shocks, name) if shocks.uses(name) else None
 
 
 def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
