@@ -204,7 +204,10 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
     # t0 in full; t1 only on importer columns where it differs from t0 (elsewhere t1 == t0)
     changed = changed_cells(shocks.tariff_base, shocks.tariff_new)  # (importer, sector), one pass
     cols = np.flatnonzero(changed.any(axis=1))
-    for name, rates in (("tariff_base", shocks.tariff_base), ("tariff_new", shocks.tariff_new[:, :, cols, :])):
+    base = shocks.tariff_base
+    if base.ndim and base.strides[0] == 0:  # one baseline broadcast over the batch: check it once
+        base = base[:1]
+    for name, rates in (("tariff_base", base), ("tariff_new", shocks.tariff_new[:, :, cols, :])):
         if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
             continue
         bad = ~np.isfinite(rates) | (rates <= -1.0)
