@@ -5,42 +5,50 @@ The data flow is one-directional::
     scenario file --load_scenario--> Scenario --prepare_schedule/compile_schedule--> Shocks
     --simulate(model=...)--> Result (labels + arrays + solver info + provenance)
 
-``import tariffsim`` is light: matplotlib, dask and pyarrow are imported only where used.
+``import tariffsim`` is light: the names below are imported on first use (PEP 562), so
+pandas, pyarrow, matplotlib and dask load only when something needs them.
 """
 
-from .datasets import load_elasticities, load_us_lines, load_world
+from __future__ import annotations
+
+import importlib
+
 from .errors import ConvergenceError, DataError, ScenarioError, TariffsimError
-from .lines import ProductLines
-from .results import COUNTRY_COLUMNS, FLOW_COLUMNS, Result, SolverInfo
-from .scenario import Scenario, load_scenario, scenario_from_dict
-from .schedule import CompiledSchedule, compile_schedule, prepare_schedule
-from .shocks import Shocks
-from .simulate import MODELS, simulate
-from .world import TradeWorld
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "TradeWorld",
-    "ProductLines",
-    "Scenario",
-    "Shocks",
-    "Result",
-    "SolverInfo",
-    "CompiledSchedule",
-    "COUNTRY_COLUMNS",
-    "FLOW_COLUMNS",
-    "MODELS",
-    "load_world",
-    "load_us_lines",
-    "load_elasticities",
-    "load_scenario",
-    "scenario_from_dict",
-    "prepare_schedule",
-    "compile_schedule",
-    "simulate",
-    "TariffsimError",
-    "ScenarioError",
-    "DataError",
-    "ConvergenceError",
-]
+#: public name -> module that defines it
+_LAZY = {
+    "TradeWorld": "world",
+    "ProductLines": "lines",
+    "Scenario": "scenario",
+    "Shocks": "shocks",
+    "Result": "results",
+    "SolverInfo": "results",
+    "CompiledSchedule": "schedule",
+    "COUNTRY_COLUMNS": "results",
+    "FLOW_COLUMNS": "results",
+    "MODELS": "simulate",
+    "load_world": "datasets",
+    "load_us_lines": "datasets",
+    "load_elasticities": "datasets",
+    "load_scenario": "scenario",
+    "scenario_from_dict": "scenario",
+    "prepare_schedule": "schedule",
+    "compile_schedule": "schedule",
+    "simulate": "simulate",
+}
+
+__all__ = [*_LAZY, "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tariffsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -144,3 +144,20 @@ def test_datasets_lists_the_datasets(capsys):
 def test_debug_reraises(broken):
     with pytest.raises(ScenarioError):
         main(["--debug", "run", str(broken)])
+
+
+def test_import_tariffsim_is_light():
+    """`import tariffsim` loads no heavy dependency; its names load on first use."""
+    code = ("import sys, tariffsim; heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'dask', 'scipy') "
+            "if m in sys.modules]; tariffsim.simulate; print(heavy, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] True"
+
+
+def test_public_names_resolve():
+    import tariffsim
+
+    for name in tariffsim.__all__:
+        assert getattr(tariffsim, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tariffsim.nope
