@@ -102,27 +102,33 @@ def _dispatch(model: str, shocks: Shocks, schedules, options: dict) -> Result:
 
 
 def scenario_options(scenario, model: str, world: TradeWorld) -> dict:
-    """Model options a scenario file's [parameters] table sets."""
+    """Model options a scenario file's [parameters] table sets (empty: the model's defaults)."""
+    from .datasets import load_elasticities
+
     spec = scenario.parameters
+    te = spec.trade_elasticity
+
+    def theta(default_source: str):
+        """θ by world sector: the named source, or overrides on the model's default source."""
+        series = load_elasticities(te if isinstance(te, str) else default_source).copy()
+        for sector, value in (te or {}).items() if isinstance(te, dict) else ():
+            series[sector] = value
+        return series.reindex(list(world.sectors)).to_numpy(dtype=float)
+
     if model in ("smart", "gsim"):
         from .parameters import pe_defaults
 
-        overrides = {}
+        overrides: dict[str, dict[str, float]] = {}
         for field in ("import_demand", "substitution", "export_supply"):
             for sector, value in getattr(spec, field).items():
                 overrides.setdefault(sector, {})[field] = value
-        if not overrides:
+        if te is None and not overrides:
             return {}
-        return {"params": pe_defaults(world.sectors).with_overrides(overrides)}
+        params = pe_defaults(world.sectors) if te is None else pe_defaults(world.sectors, trade_elasticity=theta("fgo2022"))
+        return {"params": params.with_overrides(overrides) if overrides else params}
     if model == "ge":
-        from .datasets import load_elasticities
-
-        te = spec.trade_elasticity
-        if isinstance(te, str):
-            series = load_elasticities(te)
-        else:
-            series = load_elasticities("cp2015").copy()
-            for sector, value in te.items():
-                series[sector] = value
-        return {"trade_elasticity": series.reindex(list(world.sectors)).to_numpy(dtype=float), "deficits": spec.deficits}
+        out = {"deficits": spec.deficits}
+        if te is not None:
+            out["trade_elasticity"] = theta("cp2015")
+        return out
     return {}

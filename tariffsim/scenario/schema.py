@@ -227,8 +227,11 @@ class WorldSpec(_Strict):
 class ParameterSpec(_Strict):
     """Model parameters a scenario may set."""
 
-    trade_elasticity: str | dict[str, float] = Field(
-        "cp2015", description="Source name of sector trade elasticities, or sector -> value overrides on cp2015."
+    trade_elasticity: str | dict[str, Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="Trade elasticities θ for every model: a source name (e.g. 'cp2015', 'fgo2022'), or "
+        "sector -> value overrides on each model's default source. None: each model's default "
+        "(GE cp2015, PE fgo2022).",
     )
     import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
