@@ -71,3 +71,15 @@ def test_batch_of_files_equals_one_at_a_time(world):
         one = simulate(world, f, "accounting")
         np.testing.assert_array_equal(batch.country["etr"][k], one.country["etr"][0])
         assert batch.scenarios[k] == one.scenarios[0]
+
+
+def test_dated_measures_without_a_date_are_flagged(world):
+    from tariffsim.scenario import scenario_from_dict
+    from tariffsim.schedule import prepare_schedule
+
+    data = {"name": "nodate", "measure": [{"id": "a", "kind": "item", "importer": "USA", "products": ["72"],
+                                           "rate": 0.25, "effective": "2025-03-12"}]}
+    sched = prepare_schedule(scenario_from_dict(data), world)
+    assert any("dated measures but no date" in w for w in sched.warnings)
+    dated = prepare_schedule(scenario_from_dict({**data, "effective": "2025-04-01"}), world)
+    assert not any("no date" in w for w in dated.warnings)

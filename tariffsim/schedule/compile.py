@@ -114,6 +114,12 @@ class CompiledSchedule:
         if all_dates and any(m.kind == "base" and (m.effective or m.until) for m in measures):
             raise DataError("base measures with effective/until dates cannot be switched by date; "
                             "compile once per date with prepare_schedule(..., date=d) instead.")
+        if self.date is None and not all_dates and any(m.effective or m.until for m in measures):
+            self._warn(
+                f"scenario {scenario.name!r} has dated measures but no date: every measure is applied at once, "
+                "whatever its effective/until dates. Set `effective = YYYY-MM-DD` in the file or pass a date "
+                "(tariffsim run --date, simulate(..., date=...))."
+            )
         self.base_measures = [m for m in measures if m.kind == "base"]
         self.tariff_measures = [m for m in measures if m.kind in TARIFF_KINDS]
         self.other_measures = [m for m in measures if m.kind in OTHER_KINDS]
