@@ -1,4 +1,4 @@
-"""Benchmark: batched PE models (SMART linear/exact, GSIM) against a loop of single scenarios.
+"""Benchmark: batched PE models (SMART linear/exact, GSIM exact/linear) against a loop of single scenarios.
 
 Usage (from the repository root)::
 
@@ -42,8 +42,8 @@ def default_world() -> tuple[TradeWorld, str]:
 
 
 def run(model: str, shocks: Shocks, params):
-    if model == "gsim":
-        return run_gsim(shocks, params, flows=False)
+    if model.startswith("gsim"):  # "gsim" (exact, Newton) or "gsim-linear" (F&H's linear system)
+        return run_gsim(shocks, params, method="linear" if model == "gsim-linear" else "exact", flows=False)
     return run_smart(shocks, params, method=model.split("-")[1], flows=False)
 
 
@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--loop", type=int, default=200)
     ap.add_argument("--chunk", type=int, default=1_000)
-    ap.add_argument("--models", default="smart-linear,smart-exact,gsim")
+    ap.add_argument("--models", default="smart-linear,smart-exact,gsim,gsim-linear")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scenarios", choices=("all", "us"), default="all",
                     help="which importers' tariffs change: every importer, or the USA only")

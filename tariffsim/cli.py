@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
-    run.add_argument("--method", choices=("linear", "exact"), default=None, help="SMART: linear (WITS) or exact CES")
+    run.add_argument("--method", choices=("linear", "exact"), default=None, help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
     run.add_argument("--no-flows", action="store_true", help="leave per-flow rows out of the JSON")
 
     val = sub.add_parser("validate", help="check scenario files and list every problem")
@@ -100,8 +100,8 @@ def _cmd_run(args) -> int:
 
     options = {}
     if args.method is not None:
-        if args.model != "smart":
-            raise DataError(f"--method applies to --model smart only (got --model {args.model}).")
+        if args.model not in ("smart", "gsim"):
+            raise DataError(f"--method applies to --model smart or gsim only (got --model {args.model}).")
         options["method"] = args.method
     result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
     if args.out:

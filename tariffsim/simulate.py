@@ -94,7 +94,6 @@ def _dispatch(model: str, shocks: Shocks, schedules, options: dict) -> Result:
     if model == "gsim":
         from .models.pe import run_gsim
 
-        options.pop("method", None)
         return run_gsim(shocks, **options)
     from .models.ge import run_ge
 

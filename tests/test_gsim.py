@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tariffsim import Shocks, TradeWorld
-from tariffsim.errors import ConvergenceError
+from tariffsim.errors import ConvergenceError, DataError
 from tariffsim.models.pe import run_gsim, run_smart
 from tariffsim.parameters import PEParameters, pe_defaults
 from tariffsim.results import SolverInfo
@@ -283,3 +283,163 @@ def test_sectors_without_change_are_skipped_exactly():
         for name, arr in one.country.items():
             np.testing.assert_allclose(r.country[name][k], arr[0], rtol=1e-10, atol=1e-9, err_msg=name)
             np.testing.assert_array_equal(lean.country[name][k], r.country[name][k], err_msg=name)
+
+
+# ----------------------------------------------------------------- method="linear" (F&H's proportional-change system)
+def test_linear_hand_worked_one_importer_one_exporter():
+    """C0 imports 100 from C1 only; η = 2, ε = 2, tariff 0 -> 10% (T̂ = 0.1).
+
+    One variety (θ = φ = 1): M̂ = (σ-η)(T̂ + P̂*) - σ(T̂ + P̂*) = -η (T̂ + P̂*); clearing
+    -η (T̂ + P̂*) = ε P̂* gives P̂* = -η T̂/(η + ε) = -0.05, M̂ = -0.1: quantity 90, customs
+    value 90 * 0.95 = 85.5, revenue 8.55. PS = 100 (-0.05)(1 + ½ 2 (-0.05)) = -4.75.
+    P̂_v = 0.95 * 1.1 - 1 = 0.045; CS = -100 * 0.045 (1 - ½ 2 * 0.045) = -4.2975.
+    """
+    flows = np.zeros((2, 2, 1))
+    flows[1, 0, 0] = 100.0
+    flows[0, 0, 0] = flows[1, 1, 0] = 500.0  # domestic: ignored
+    w = TradeWorld(("C0", "C1"), ("S",), flows)
+    t1 = np.zeros((2, 2, 1))
+    t1[1, 0, 0] = 0.1
+    r = run_gsim(Shocks.from_rates(w, np.zeros_like(t1), t1), PEParameters([2.0], [1.5], [2.0]), method="linear")
+    assert r.flow["flow_new"][0, 1, 0, 0] == pytest.approx(85.5, rel=1e-12)
+    assert r.flow["price_pct"][0, 1, 0, 0] == pytest.approx(-5.0, rel=1e-12)
+    assert r.country["tariff_revenue"][0, 0] == pytest.approx(8.55, rel=1e-12)
+    assert r.country["producer_surplus"][0, 1] == pytest.approx(-4.75, rel=1e-12)
+    assert r.country["consumer_surplus"][0, 0] == pytest.approx(-4.2975, rel=1e-12)
+    assert r.solver.method == "linear solve" and r.solver.iterations.tolist() == [1]
+    assert r.provenance["method"] == "linear"
+
+
+def test_linear_solves_francois_hall_system_exactly():
+    """The linear method's P̂* and M̂ are the solution of MODELS.md §3, built here by hand (as in
+    test_first_order_matches_francois_hall_equations), for a shock that is not small; the
+    reported residual of the linear system is <= 1e-10."""
+    rng = np.random.default_rng(30)
+    n = 5
+    flows = rng.lognormal(3, 1, (n, n, 1))
+    w = TradeWorld(tuple(f"C{i}" for i in range(n)), ("S",), flows)
+    t0 = rng.uniform(0, 0.2, (n, n, 1))
+    t1 = t0 + 0.05 * rng.uniform(-1, 1, (n, n, 1))
+    eta, sigma, eps = 1.7, 3.2, 2.5
+    r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([eta], [sigma], [eps]), method="linear")
+    assert r.solver.all_converged and np.all(r.solver.max_residual <= 1e-10)
+
+    off = 1 - np.eye(n)
+    m = flows[:, :, 0] * off
+    T0, T_hat = 1 + t0[:, :, 0], (1 + t1[:, :, 0]) / (1 + t0[:, :, 0]) - 1
+    theta = m * T0 / (m * T0).sum(axis=0, keepdims=True)
+    phi = m / m.sum(axis=1, keepdims=True)
+    e_m, e_s, e_x = -eta, sigma, eps
+    a = (e_m + e_s) * phi @ theta.T - np.diag(e_s * phi.sum(axis=1) + e_x)
+    rhs = -(phi * ((e_m + e_s) * (theta * T_hat).sum(axis=0)[None, :] - e_s * T_hat)).sum(axis=1)
+    p_star = np.linalg.solve(a, rhs)
+    m_hat = (e_m + e_s) * (theta * (T_hat + p_star[:, None])).sum(axis=0)[None, :] - e_s * (T_hat + p_star[:, None])
+
+    price = r.flow["price_pct"][0, :, :, 0] / 100
+    p_model = price[np.arange(n), (np.arange(n) + 1) % n]
+    np.testing.assert_allclose(p_model, p_star, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(r.flow["flow_new"][0, :, :, 0], m * (1 + m_hat) * (1 + p_star[:, None]), rtol=1e-12)
+    # markets clear in the linearised model: Σ_v φ_rv M̂_rv = E_x P̂*_r
+    np.testing.assert_allclose((phi * m_hat).sum(axis=1), e_x * p_star, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("eps", [0.7, 3.0, np.inf])
+def test_linear_matches_exact_to_first_order(eps):
+    """Shock ~1e-5: the two methods differ at second order, so changes agree to a relative
+    1e-3 (≈ 1e-5 measured, i.e. of the order of the shock; 1e-3 leaves room for rounding
+    in changes of size 1e-5 of the flows)."""
+    rng = np.random.default_rng(31)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = rng.uniform(0, 0.15, (2, n, n, s))
+    t1 = t0 + 1e-5 * rng.uniform(-1, 1, (2, n, n, s))
+    p = PEParameters(rng.uniform(0.5, 4, s), rng.uniform(0.5, 6, s), [eps] * s)
+    sh = Shocks.from_rates(w, t0, t1)
+    ex, lin = run_gsim(sh, p), run_gsim(sh, p, method="linear")
+    base = ex.flow["flow_base"]
+    d_ex, d_lin = ex.flow["flow_new"] - base, lin.flow["flow_new"] - base
+    np.testing.assert_allclose(d_lin, d_ex, rtol=0, atol=1e-3 * np.abs(d_ex).max())
+    np.testing.assert_allclose(lin.flow["price_pct"], ex.flow["price_pct"], rtol=0,
+                               atol=1e-3 * max(np.abs(ex.flow["price_pct"]).max(), 1e-300))
+    for name in ("consumer_surplus", "producer_surplus", "tariff_revenue_change", "welfare_change", "imports"):
+        change = ex.country[name] - (base.sum(axis=(1, 3)) if name == "imports" else 0)
+        np.testing.assert_allclose(lin.country[name], ex.country[name], rtol=0,
+                                   atol=1e-3 * max(np.abs(change).max(), 1e-12), err_msg=name)
+
+
+def test_linear_zero_change_is_exactly_zero():
+    """A scenario without change inside a batch that computes every sector: exactly the baseline."""
+    rng = np.random.default_rng(32)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = np.broadcast_to(rng.uniform(0, 0.3, (n, n, s)), (2, n, n, s))
+    t1 = np.array(t0)
+    t1[1] += 0.1
+    r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([2.0] * s, [3.0] * s, [1.0] * s), method="linear")
+    assert r.solver.iterations.tolist() == [0, 1]
+    np.testing.assert_array_equal(r.flow["flow_new"][0], r.flow["flow_base"][0])
+    for name in ("price_pct", "trade_creation", "trade_diversion", "price_effect"):
+        assert np.all(r.flow[name][0] == 0.0), name
+    for name in ("tariff_revenue_change", "consumer_surplus", "producer_surplus", "welfare_change"):
+        assert np.all(r.country[name][0] == 0.0), name
+
+
+@pytest.mark.parametrize("broadcast", [True, False])
+def test_linear_batch_equals_one_at_a_time(broadcast):
+    """Both paths: one baseline for the batch (A factorised once) and a baseline per scenario."""
+    rng = np.random.default_rng(33)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t0 = rng.uniform(0, 0.15, (n, n, s)) if broadcast else rng.uniform(0, 0.15, (5, n, n, s))
+    t1 = rng.uniform(0, 0.4, (5, n, n, s))
+    sh = Shocks.from_rates(w, t0, t1)
+    p = PEParameters(rng.uniform(0.5, 4, s), rng.uniform(0.5, 6, s), [0.7, 3.0, np.inf, 99.0])
+    batch = run_gsim(sh, p, method="linear")
+    assert batch.solver.all_converged and np.all(batch.solver.max_residual <= 1e-10)
+    for k in range(sh.batch_size):
+        one = run_gsim(Shocks.from_rates(w, sh.tariff_base[k], sh.tariff_new[k]), p, method="linear")
+        for name, arr in one.country.items():
+            np.testing.assert_allclose(batch.country[name][k], arr[0], rtol=1e-10, atol=1e-8, err_msg=name)
+        for name, arr in one.flow.items():
+            np.testing.assert_allclose(batch.flow[name][k], arr[0], rtol=1e-10, atol=1e-8, err_msg=name)
+
+
+def test_linear_clips_large_changes_and_commitments_raise_prices():
+    rng = np.random.default_rng(34)
+    w = random_world(rng, zeros=0.0)
+    n, s = w.n_countries, w.n_sectors
+    t1 = np.zeros((1, n, n, s))
+    t1[0, :, 0, :] = 3.0  # 300%: the linear demand would turn negative
+    p = PEParameters([2.0] * s, [5.0] * s, [1.0] * s)
+    r = run_gsim(Shocks.from_rates(w, np.zeros((n, n, s)), t1), p, method="linear")
+    assert np.all(r.flow["flow_new"] >= 0) and np.any(r.flow["flow_new"][0, 1:, 0] == 0)
+    for arr in r.country.values():
+        assert not np.any(np.isinf(arr))
+    d = np.zeros((1, n, n, s))
+    d[0, 1, 0, 2] = 50.0
+    sh = Shocks.from_rates(w, np.zeros((n, n, s)), np.zeros((n, n, s)), demand_shift=d)
+    r = run_gsim(sh, p, method="linear")
+    assert r.flow["price_pct"][0, 1, 0, 2] > 0 and r.flow["flow_new"][0, 1, 0, 2] > w.flows[1, 0, 2]
+    assert r.flow["trade_diversion"][0, :, 0, 2].sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_unknown_gsim_method_lists_valid_ones():
+    rng = np.random.default_rng(35)
+    w = random_world(rng)
+    with pytest.raises(DataError, match=r"'method' parameter of run_gsim must be a str among .*'linear'.*Got 'lin'"):
+        run_gsim(random_shocks(rng, w), method="lin")
+
+
+def test_simulate_and_cli_pass_the_gsim_method(capsys):
+    from pathlib import Path
+
+    from tariffsim.cli import main
+    from tariffsim.simulate import simulate
+
+    lib = Path(__file__).resolve().parents[1] / "scenarios" / "korea_us_2025" / "liberation_day.toml"
+    lin = simulate(None, str(lib), "gsim", method="linear")
+    ex = simulate(None, str(lib), "gsim")
+    assert lin.solver.method == "linear solve" and ex.solver.method == "newton"
+    assert lin.provenance["method"] == "linear" and lin.solver.all_converged
+    assert main(["run", str(lib), "--model", "gsim", "--method", "linear", "--json", "--no-flows"]) == 0
+    assert '"linear solve"' in capsys.readouterr().out

@@ -51,6 +51,32 @@ sector is solved. Scenarios are solved in blocks that fit in cache (:func:`gsim_
 Purchase commitments (``demand_shift`` D): demand for flow rv shifts out by D at baseline
 prices (the demand system runs on M + D, supply stays calibrated to the observed X), so
 world prices rise; changes are reported against the observed M.
+
+``method="linear"``: F&H's proportional-change system (MODELS.md §3)
+---------------------------------------------------------------------
+With T̂_rv = T1_rv w_rv / T0_rv - 1 (w the currency wedge), a_v = E_m,v + E_s = σ - η_v:
+
+- M̂_rv = N_rv,rv (T̂_rv + P̂*_r) + Σ_{s≠r} N_rv,sv (T̂_sv + P̂*_s)
+  = a_v Σ_s θ_sv (T̂_sv + P̂*_s) - σ (T̂_rv + P̂*_r)
+  (N_rv,rv = θ_rv E_m,v - (1 - θ_rv) E_s, N_rv,sv = θ_sv (E_m,v + E_s));
+- market clearing Σ_v φ_rv (1 + M̂_rv) = 1 + E_x P̂*_r, i.e. Σ_v φ_rv M̂_rv = E_x P̂*_r when
+  Σ_v φ_rv = 1 (no purchase commitment). Linear in P̂*: per scenario and sector
+  A P̂* = rhs with A_rs = Σ_v φ_rv a_v θ_sv - (σ Σ_v φ_rv + ε) δ_rs,
+  rhs_r = 1 - Σ_v φ_rv - Σ_v φ_rv (a_v c_v - σ T̂_rv), c_v = Σ_u θ_uv T̂_uv.
+  One batched ``np.linalg.solve``, no iteration (trivial rows P̂*_r = 0 as above). When θ and
+  φ are the same for every scenario (one baseline tariff broadcast over the batch, no
+  purchase commitment) A is factorised once per sector and solved for all scenarios.
+- quantities q'_rv = (M + D)_rv (1 + M̂_rv), customs value q'_rv (1 + P̂*_r). **Clipping**
+  (our decision, as in linear SMART): a large change can make 1 + M̂ or 1 + P̂* negative;
+  both factors are clipped at 0, so flows are never negative (the market-clearing gap,
+  ``excess_demand``, is then no longer 0 for that exporter).
+- ΔPS_r = X_r P̂*_r (1 + ½ E_x P̂*_r) (MODELS.md §3); ΔCS_v = -E_v P̂_v (1 + ½ E_m,v P̂_v) with
+  P̂_v = Σ_r θ_rv [(1 + P̂*_r)(1 + T̂_rv) - 1], the second-order expansion of the exact area
+  (the ``+ ½ E_m E P̂² sign(P̂)`` of MODELS.md has the triangle's sign reversed for a price
+  rise); for P̂_v above the choke price 1/η_v of the linear demand the area stops growing
+  (P̂_v is capped there). ΔTR_v = Σ_r t1 M'_rv - t0 M_rv as in the exact model.
+- ``max_residual``: max |A P̂* - rhs| (first-order relative excess demand), ``iterations``
+  1 where any world price was solved for, else 0.
 """
 
 from __future__ import annotations
@@ -61,7 +87,11 @@ import numpy as np
 
 from .smart import CHUNK_CELLS, _exact_div, _revenue, changed_cells, currency_wedge, log_ces_mean
 
-__all__ = ["gsim", "gsim_markets", "GsimEffects", "GsimMarkets"]
+__all__ = ["gsim", "gsim_markets", "GsimEffects", "GsimMarkets", "GSIM_METHODS", "LINEAR_TOL"]
+
+GSIM_METHODS = ("exact", "linear")
+#: ``method="linear"``: a scenario succeeds when max |A P̂* - rhs| of its linear systems is below this.
+LINEAR_TOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -112,6 +142,7 @@ def gsim(
     substitution,
     export_supply,
     *,
+    method: str = "exact",
     demand_shift=None,
     currency=None,
     tol: float = 1e-12,
@@ -136,6 +167,9 @@ def gsim(
     currency : ndarray of shape (B, n), optional
         Appreciation x pass-through c per country: price wedge (1 + c_r)/(1 + c_v) on the
         importer's price of flow r -> v (no revenue; see the module docstring).
+    method : {"exact", "linear"}
+        ``"exact"``: the nonlinear levels model, Newton. ``"linear"``: F&H's proportional-change
+        system, one linear solve (module docstring); ``tol`` and ``max_iter`` do not apply.
     tol : float
         Convergence when max |F| < tol (log units: relative excess demand).
     max_iter : int
@@ -146,7 +180,8 @@ def gsim(
         With ``success`` False where the solver did not converge (no exception here).
     """
     return gsim_markets(imports, tariff_base, tariff_new, import_demand, substitution, export_supply,
-                        demand_shift=demand_shift, currency=currency, tol=tol, max_iter=max_iter).expand()
+                        method=method, demand_shift=demand_shift, currency=currency, tol=tol,
+                        max_iter=max_iter).expand()
 
 
 @dataclass(frozen=True)
@@ -160,7 +195,8 @@ class GsimMarkets:
         sectors are unchanged exactly (y = 0 solves their equations).
     base : ndarray (n, n, S) or (B, n, n, S)
         Observed baseline imports (diagonal zeroed).
-    trade_creation, trade_diversion, price_effect, flow_new : ndarray (B, n, n, k)
+    trade_creation, trade_diversion, price_effect, flow_new : ndarray (B, n, n, k) or None
+        None with ``method="linear", flows=False`` (then :meth:`expand` is not available).
     world_price_pct, excess_demand : ndarray (B, n, k)
     revenue_base, revenue_new, consumer_surplus, producer_surplus : ndarray (B, n)
     exports_change, imports_change, creation_by_importer, diversion_by_importer : ndarray (B, n)
@@ -229,19 +265,27 @@ def gsim_markets(
     substitution,
     export_supply,
     *,
+    method: str = "exact",
     demand_shift=None,
     currency=None,
     tol: float = 1e-12,
     max_iter: int = 50,
     chunk: int | None = None,
     changed=None,
+    flows: bool = True,
 ) -> GsimMarkets:
     """:func:`gsim` on the sectors that change only, ``chunk`` scenarios at a time, with per-country totals.
+
+    ``flows=False`` (``method="linear"`` only; the exact method ignores it): leave the per-flow
+    arrays (TC, TD, price effect, new flows) as None and compute the per-country totals only;
+    they are the same either way (the linear method always takes its totals from market sums).
 
     World prices make every market of a sector interdependent, so (unlike SMART) all
     importers of a computed sector are solved; sectors with no change anywhere in the batch
     are skipped (their solution is y = 0 exactly). Results do not depend on ``chunk``.
     """
+    if method not in GSIM_METHODS:
+        raise ValueError(f"unknown GSIM method {method!r}; valid methods are {list(GSIM_METHODS)}.")
     t0 = np.asarray(tariff_base, dtype=float)
     t1 = np.asarray(tariff_new, dtype=float)
     b, n, s_count = t0.shape[0], t0.shape[-2], t0.shape[-1]
@@ -281,23 +325,59 @@ def gsim_markets(
         # Σ_r t0 M over the sectors not computed (t1 = t0 there), then add the computed ones
         revenue_new = (np.zeros((b, n)) if everything
                        else np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active]))
+        system, cols = None, slice(None)
+        if method == "linear":
+            out = {name: None for name in out} if not flows else out
+            totals = {name: np.zeros((b, n)) for name in ("exports", "imports", "creation")}
+            if shift is None and wedge is None:  # T̂ = 0 outside the importer columns that change
+                cols = np.flatnonzero((changed_cells(t0, t1) if changed is None else changed)[:, pick].any(axis=1))
+            if not batched_m and shift is None and (b == 1 or t0.strides[0] == 0):
+                # θ, φ and A depend on t0 and M only: the same for every scenario, factorise once
+                system = _LinearSystem(m_c, m_c, t0[:1][..., pick], eta_c, sig_c, eps_c)
         for lo in range(0, b, chunk):
             sl = slice(lo, min(lo + chunk, b))
             t0c, t1c = t0[sl][..., pick], t1[sl][..., pick]
             mo = m_c[sl] if batched_m else m_c
             me = mo if shift is None else mo + shift[sl][..., pick] * offdiag
-            ln_that = np.log((1.0 + t1c) / (1.0 + t0c))  # ln T̂ = ln[(1+t1)/(1+t0)]
-            if wedge is not None:
-                ln_that = ln_that + np.log1p(wedge[sl])[..., None]  # currency wedge, 0 where w = 1
-            part = _solve(mo, me, t0c, ln_that, eta_c, sig_c, eps_c, tol, max_iter)
+            if method == "linear":
+                t0j, t1j = t0c[:, :, cols], t1c[:, :, cols]
+                that = (1.0 + t1j) / (1.0 + t0j) - 1.0  # T̂ = T1/T0 - 1 on the columns that change
+                if wedge is not None:  # T1 w / T0 - 1, exactly T̂ where w = 1
+                    that = that + (1.0 + that) * wedge[sl][..., None]
+                sys_c = system if system is not None else _LinearSystem(mo, me, t0c, eta_c, sig_c, eps_c)
+                part = _solve_linear(mo, me, that, cols, eta_c, sys_c, flows)
+                for name in totals:
+                    totals[name][sl] = part[name]
+            else:
+                ln_that = np.log((1.0 + t1c) / (1.0 + t0c))  # ln T̂ = ln[(1+t1)/(1+t0)]
+                if wedge is not None:
+                    ln_that = ln_that + np.log1p(wedge[sl])[..., None]  # currency wedge, 0 where w = 1
+                part = _solve(mo, me, t0c, ln_that, eta_c, sig_c, eps_c, tol, max_iter)
             for name in out:
-                out[name][sl] = part[name]
+                if out[name] is not None:
+                    out[name][sl] = part[name]
             price[sl], excess[sl] = part["world_price_pct"], part["excess_demand"]
             cs[sl], ps[sl] = part["cs"], part["ps"]
             success[sl], iterations[sl], resid[sl] = part["success"], part["iterations"], part["max_residual"]
-            revenue_new[sl] = revenue_new[sl] + np.einsum("...ijs,...ijs->...j", t1c, part["flow_new"])
+            if method == "linear":  # R0 + Σ t1 (M' - M) + Σ (t1 - t0) M: exactly R0 where nothing changes
+                m_b = np.broadcast_to(mo, t1c.shape)
+                change = np.einsum("bijs,bijs->bj", t1c, part["flow_value"] - m_b)
+                change[:, cols] += np.einsum("bijs,bijs->bj", t1j - t0j, m_b[:, :, cols])
+                revenue_new[sl] = revenue_base[sl] + change
+            else:
+                revenue_new[sl] = revenue_new[sl] + np.einsum("...ijs,...ijs->...j", t1c, part["flow_value"])
             if part["message"] != "converged":
                 messages.append(part["message"])
+        if method == "linear":
+            # Σ_r TD_rv = 0 per market by construction (TD = q' - M Q'/Q)
+            return GsimMarkets(
+                sectors=ks, base=m_obs, world_price_pct=price, excess_demand=excess, revenue_base=revenue_base,
+                revenue_new=revenue_new, consumer_surplus=cs, producer_surplus=ps,
+                exports_change=totals["exports"], imports_change=totals["imports"],
+                creation_by_importer=totals["creation"], diversion_by_importer=np.zeros((b, n)),
+                success=success, iterations=iterations, max_residual=resid,
+                message=messages[0] if messages else "converged", **out,
+            )
     dflow = out["flow_new"] - m_c
     return GsimMarkets(
         sectors=ks, base=m_obs, world_price_pct=price, excess_demand=excess, revenue_base=revenue_base,
@@ -372,8 +452,131 @@ def _solve(m_obs, m_eff, t0, ln_that, eta, sigma, eps_raw, tol, max_iter) -> dic
     cs = -np.sum(e_v * ln_P * _exprel((1.0 - eta) * ln_P), axis=(-3, -1))
     ps = np.sum(np.where(fixed, 0.0, x_obs * y * _exprel((1.0 + eps) * y)), axis=-1)
     return {"trade_creation": creation, "trade_diversion": diversion, "price_effect": flow_new - q,
-            "flow_new": flow_new, "world_price_pct": 100.0 * (p - 1.0), "excess_demand": excess, "cs": cs, "ps": ps,
+            "flow_new": flow_new, "flow_value": flow_new, "world_price_pct": 100.0 * (p - 1.0),
+            "excess_demand": excess, "cs": cs, "ps": ps,
             "success": success, "iterations": iterations, "max_residual": res_b, "message": message}
+
+
+def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows) -> dict:
+    """F&H's linear GSIM for one block of scenarios and sectors (see the module docstring).
+
+    ``that`` is T̂ on the importer columns ``cols`` only (T̂ = 0 elsewhere, exactly). Per-country
+    totals come from market sums; the per-flow TC / TD / price-effect arrays only if ``flows``.
+    """
+    b = that.shape[0]
+    rhs, c = system.rhs(that, cols)  # (B, S, r); c_v = Σ_u θ_uv T̂_uv (B, v, S)
+    message = "converged"
+    try:
+        p, resid = system.solve(rhs)
+    except np.linalg.LinAlgError:
+        message = "singular linear system: check elasticities (η much larger than σ + ε)"
+        p, resid = np.zeros(rhs.shape), np.full(b, np.inf)
+    p = np.maximum(np.swapaxes(p, -1, -2), -1.0)  # P̂*_r (B, r, S), world price clipped at 0
+    g = system.composite_price(p)  # g_v = Σ_s θ_sv P̂*_s (B, v, S)
+    # 1 + M̂_rv = 1 + a_v (c_v + g_v) - σ (T̂_rv + P̂*_r), one pass; q' = (M + D)(1 + M̂) clipped at 0
+    q = (1.0 + system.a * (c + g))[:, None] - (system.sigma * p)[:, :, None, :]
+    q[:, :, cols] -= system.sigma * that
+    np.maximum(q, 0.0, out=q)
+    q *= m_eff
+    flow_new = q * (1.0 + p)[:, :, None, :]  # customs value q' (1 + P̂*)
+    sales = flow_new.sum(axis=-2)  # (B, r, S)
+    excess = np.where(system.fixed, 0.0, sales - system.x_obs * (1.0 + p) * (1.0 + system.eps * p))
+    q_new = q.sum(axis=-3)  # Q'_v (B, v, S)
+    base_v = np.sum(m_obs, axis=-3)  # Σ_r M_rv observed
+    # Σ_r TC_rv = Q' - Q (+ Σ_r D_rv) = Q' - Σ_r M_rv: the change in the market's quantity
+    totals = {"exports": np.sum(sales - np.sum(m_obs, axis=-2), axis=-1),
+              "imports": np.sum(flow_new.sum(axis=-3) - base_v, axis=-1),
+              "creation": np.sum(q_new - base_v, axis=-1)}
+    # P̂_v = Σ_r θ_rv [(1 + P̂*_r)(1 + T̂_rv) - 1] = c_v + g_v + Σ_r θ_rv T̂_rv P̂*_r
+    p_v = c + g
+    p_v[:, cols] += np.einsum("brvS,brvS,brS->bvS", np.broadcast_to(system.theta[:, :, cols], that.shape), that, p)
+    # ΔCS_v = -E_v P̂_v (1 - ½ η_v P̂_v), P̂_v capped at the choke price 1/η_v of the linear demand
+    eta_v = np.broadcast_to(eta, p_v.shape[-2:])
+    p_v = np.minimum(p_v, 1.0 / eta_v)
+    cs = -np.sum(system.e_v * p_v * (1.0 - 0.5 * eta_v * p_v), axis=-1)
+    # ΔPS_r = X_r P̂*_r (1 + ½ E_x P̂*_r); 0 on trivial rows (P̂* = 0 there)
+    ps = np.sum(np.where(system.fixed, 0.0, system.x_obs * p * (1.0 + 0.5 * system.eps * p)), axis=-1)
+    iterations = np.any(rhs != 0, axis=(-2, -1)).astype(int)
+    success = np.isfinite(resid) & (resid <= LINEAR_TOL)
+    if message == "converged" and not success.all():
+        message = f"linear system residual above {LINEAR_TOL:g}"
+    arrays = {"trade_creation": None, "trade_diversion": None, "price_effect": None, "flow_new": None}
+    if flows:  # decomposition per market at baseline shares, as in the exact method
+        ratio = _exact_div(q_new, np.sum(m_eff, axis=-3))[:, None]  # Q'/Q
+        creation = m_eff * ratio - m_eff  # TC = M (Q'/Q - 1)
+        diversion = q - m_eff - creation  # TD = q' - M Q'/Q
+        if m_eff is not m_obs:
+            creation = creation + (m_eff - m_obs)  # purchase commitments count as creation
+        arrays = {"trade_creation": creation, "trade_diversion": diversion, "price_effect": flow_new - q,
+                  "flow_new": flow_new}
+    return {**arrays, "flow_value": flow_new, "world_price_pct": 100.0 * p, "excess_demand": excess, "cs": cs,
+            "ps": ps, "success": success, "iterations": iterations, "max_residual": resid, "message": message,
+            **totals}
+
+
+class _LinearSystem:
+    """F&H's linear GSIM for fixed θ, φ (module docstring): A P̂* = rhs per scenario and sector.
+
+    θ, φ are (B', r, v, S) and A is (B', S, r, s), with B' = 1 when they hold for every
+    scenario (then A is factorised once per sector and all scenarios are right-hand sides).
+    """
+
+    def __init__(self, m_obs, m_eff, t0, eta, sigma, eps_raw):
+        n, s_count = t0.shape[-2], t0.shape[-1]
+        lead = t0.shape[:1]
+        inf = np.isinf(eps_raw)
+        self.eps = np.where(inf, 0.0, eps_raw)  # finite stand-in; ε = inf rows are trivial
+        self.sigma = sigma
+        self.a = np.broadcast_to(sigma - eta, (n, s_count))  # a_v = E_m,v + E_s = σ - η_v, (v, S)
+        spend = (1.0 + t0) * m_eff  # T0 M_rv, (B', r, v, S)
+        self.e_v = spend.sum(axis=-3)  # E_v = Σ_r T0 M_rv, (B', v, S)
+        self.theta = _safe_div(spend, self.e_v[:, None])  # θ_rv
+        self.x_obs = np.broadcast_to(m_obs.sum(axis=-2), lead + (n, s_count))  # X_r = Σ_v M_rv, (B', r, S)
+        self.fixed = (self.x_obs <= 0) | inf  # trivial rows: P̂*_r = 0
+        self.phi = _safe_div(np.broadcast_to(m_eff, t0.shape), self.x_obs[:, :, None, :])  # φ_rv = (M + D)_rv / X_r
+        if m_eff is m_obs:  # Σ_v φ_rv = 1 exactly (not its rounded sum): no change gives P̂* = 0 exactly
+            self.phi_sum = (self.x_obs > 0).astype(float)
+            self.base_gap = np.zeros(self.x_obs.shape)
+        else:
+            self.phi_sum = self.phi.sum(axis=-2)  # Σ_v φ_rv = (X + Σ_v D) / X
+            self.base_gap = np.where(self.fixed, 0.0, 1.0 - self.phi_sum)  # clearing gap at P̂* = 0, T̂ = 0
+        # A_rs = Σ_v φ_rv a_v θ_sv - (σ Σ_v φ_rv + ε) δ_rs, as (B', S, r, s); identity rows where trivial
+        cross = np.einsum("brvS,vS,bsvS->bSrs", self.phi, self.a, self.theta)
+        eye = np.eye(n)
+        diag = np.swapaxes(self.sigma * self.phi_sum + self.eps, -1, -2)[..., None]  # (B', S, r, 1)
+        fixed_rows = np.swapaxes(self.fixed, -1, -2)[..., None]
+        self.matrix = np.where(fixed_rows, eye, cross - diag * eye)
+        self.live = np.swapaxes(~self.fixed, -1, -2)  # (B', S, r)
+
+    def rhs(self, that, cols):
+        """rhs_r = 1 - Σ_v φ_rv - Σ_v φ_rv (a_v c_v - σ T̂_rv), c_v = Σ_u θ_uv T̂_uv.
+
+        ``that`` (B, r, k, S) holds T̂ on the importer columns ``cols`` (0 elsewhere). Returns
+        rhs (B, S, r) and c (B, v, S).
+        """
+        theta = np.broadcast_to(self.theta[:, :, cols], that.shape)
+        phi = np.broadcast_to(self.phi[:, :, cols], that.shape)
+        c = np.zeros((that.shape[0],) + self.a.shape)
+        c[:, cols] = np.einsum("buvS,buvS->bvS", theta, that)
+        own = self.sigma * np.einsum("brvS,brvS->brS", phi, that)  # σ Σ_v φ_rv T̂_rv
+        composite = np.einsum("brvS,bvS->brS", phi, self.a[cols] * c[:, cols])  # Σ_v φ_rv a_v c_v
+        rhs = np.where(self.fixed, 0.0, self.base_gap + own - composite)
+        return np.swapaxes(rhs, -1, -2), c
+
+    def composite_price(self, p):
+        """g_v = Σ_s θ_sv P̂*_s for P̂* (B, r, S): (B, v, S), one batched matmul per sector."""
+        theta_t = np.moveaxis(self.theta, -1, 1)  # (B', S, s, v)
+        return np.moveaxis(np.matmul(np.moveaxis(p, -1, 1)[:, :, None, :], theta_t)[:, :, 0, :], 1, -1)
+
+    def solve(self, rhs):
+        """P̂* (B, S, r) and the residual max |A P̂* - rhs| per scenario; raises LinAlgError if singular."""
+        if self.matrix.shape[0] == 1 and rhs.shape[0] > 1:  # one factorisation, B right-hand sides
+            p = np.moveaxis(np.linalg.solve(self.matrix[0], np.moveaxis(rhs, 0, -1)), -1, 0)
+        else:
+            p = np.linalg.solve(self.matrix, rhs[..., None])[..., 0]
+        p = np.where(self.live, p, 0.0)
+        gap = np.einsum("bSrs,bSs->bSr", np.broadcast_to(self.matrix, p.shape + p.shape[-1:]), p) - rhs
+        return p, np.max(np.abs(gap), axis=(-2, -1), initial=0.0)
 
 
 class _State:

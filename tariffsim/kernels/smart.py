@@ -408,7 +408,12 @@ def _one_chunk(method, m_obs, m_eff, t0, t1, wm1, eta, sigma, eps) -> dict:
 
 
 def _revenue(t: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Σ_i,s t M per importer, (B, n); M (n, n, S) is not broadcast to the batch (faster einsum)."""
+    """Σ_i,s t M per importer, (B, n); M (n, n, S) is not broadcast to the batch (faster einsum).
+
+    A baseline broadcast over the batch (stride 0, as ``Shocks`` holds it) is summed once.
+    """
+    if m.ndim == 3 and t.ndim == 4 and t.shape[0] > 1 and t.strides[0] == 0:
+        return np.repeat(np.einsum("bijs,ijs->bj", t[:1], m), t.shape[0], axis=0)
     if m.ndim == 3:
         return np.einsum("bijs,ijs->bj", t, m)
     return np.einsum("...ijs,...ijs->...j", t, m)

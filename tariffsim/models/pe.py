@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConvergenceError, DataError
-from ..kernels.gsim import gsim_markets
+from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
 from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
@@ -120,6 +120,7 @@ def run_gsim(
     shocks: Shocks,
     params: PEParameters | None = None,
     *,
+    method: str = "exact",
     tol: float = 1e-12,
     max_iter: int = 50,
     flows: bool = True,
@@ -132,8 +133,15 @@ def run_gsim(
     shocks : Shocks
     params : PEParameters, optional
         Default :func:`tariffsim.parameters.pe_defaults`.
+    method : {"exact", "linear"}
+        ``"exact"``: the nonlinear levels model (constant-elasticity demand and supply),
+        solved by Newton. ``"linear"``: F&H's proportional-change system (MODELS.md §3), one
+        linear solve per scenario and sector, flows clipped at zero (first order: use it for
+        small changes or speed). See :mod:`tariffsim.kernels.gsim`.
     tol : float
-        Newton tolerance on the log market-clearing residuals (relative excess demand).
+        Newton tolerance on the log market-clearing residuals (relative excess demand);
+        ``method="linear"`` uses :data:`~tariffsim.kernels.gsim.LINEAR_TOL` on the residual of
+        its linear system instead (``max_iter`` does not apply either).
     max_iter : int
     flows : bool
         Also return the per-flow columns.
@@ -154,18 +162,29 @@ def run_gsim(
         ``model="gsim"``; ``price_pct`` is the exporter's world-price change (the same on
         all its export flows).
     """
+    if method not in GSIM_METHODS:
+        raise DataError(
+            f"The 'method' parameter of run_gsim must be a str among {set(GSIM_METHODS)}. Got {method!r} instead."
+        )
     world, params, notes, changed = _prepare(shocks, params, "gsim")
     eff = gsim_markets(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
-        demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        tol=tol, max_iter=max_iter, changed=changed,
+        method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
+        tol=tol, max_iter=max_iter, changed=changed, flows=flows,
     )
-    solver = SolverInfo(
-        success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
-        method="newton", tolerance=tol, message=eff.message,
-        residual_units="log relative excess demand per exporter and sector",
-    )
+    if method == "linear":
+        solver = SolverInfo(
+            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+            method="linear solve", tolerance=LINEAR_TOL, message=eff.message,
+            residual_units="max |A P* - rhs| of the linear market-clearing system (first-order relative excess demand)",
+        )
+    else:
+        solver = SolverInfo(
+            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+            method="newton", tolerance=tol, message=eff.message,
+            residual_units="log relative excess demand per exporter and sector",
+        )
     if raise_on_failure and not solver.all_converged:
         bad = np.flatnonzero(~eff.success)
         first = int(bad[0])
@@ -184,7 +203,7 @@ def run_gsim(
         full = eff.expand()
         price = full.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
         flow = _flow_columns(shocks, full, price)
-    provenance = _provenance(shocks, params, notes)
+    provenance = _provenance(shocks, params, notes, method=method)
     return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
 
 
