@@ -41,12 +41,18 @@ _LAZY = {
 
 __all__ = [*_LAZY, "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
 
+#: subpackages reachable as attributes (``tariffsim.parameters.pe_defaults``) without an import
+_SUBMODULES = ("datasets", "parameters", "sweep", "plot", "sweep_plot", "timeline", "compare", "report",
+               "schedule", "scenario", "kernels", "models", "readers", "results", "shocks", "world", "lines")
+
 
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'tariffsim' has no attribute {name!r}")
 
 

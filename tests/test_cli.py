@@ -161,3 +161,9 @@ def test_public_names_resolve():
         assert getattr(tariffsim, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         tariffsim.nope
+
+
+def test_subpackages_are_attributes():
+    code = "import tariffsim as ts; print(callable(ts.parameters.pe_defaults), callable(ts.sweep.run_sweep))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True True"
