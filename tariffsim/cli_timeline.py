@@ -27,8 +27,9 @@ def register(sub) -> None:
     cp.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
     cp.add_argument("--models", default="accounting,smart,gsim,ge", metavar="M1,M2",
                     help="comma-separated models (default: accounting,smart,gsim,ge)")
-    cp.add_argument("--smart-method", choices=("linear", "exact"), default="linear",
-                    help="SMART formulas: linear (WITS, default) or exact CES")
+    cp.add_argument("--smart-method", choices=("linear", "exact"), default="exact",
+                    help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
+                         "where the linear WITS formulas overshoot) or linear (WITS)")
     cp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     cp.set_defaults(handler=_cmd_compare)
 
