@@ -77,6 +77,10 @@ With T̂_rv = T1_rv w_rv / T0_rv - 1 (w the currency wedge), a_v = E_m,v + E_s =
   (P̂_v is capped there). ΔTR_v = Σ_r t1 M'_rv - t0 M_rv as in the exact model.
 - ``max_residual``: max |A P̂* - rhs| (first-order relative excess demand), ``iterations``
   1 where any world price was solved for, else 0.
+- ``flows=False`` with a broadcast baseline (no commitment or currency): the per-country totals
+  outside the importer columns that change are per-sector products of the baseline matrices
+  with (B, n) vectors (:class:`_ClosedTotals`, no (B, n, n, S) array; the same sums up to
+  rounding), unless clipping could bind there (then the per-flow path).
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .smart import CHUNK_CELLS, _exact_div, _revenue, changed_cells, currency_wedge, log_ces_mean
+from .smart import CHUNK_CELLS, SMALL_CHUNK_CELLS, _exact_div, _revenue, changed_cells, currency_wedge, log_ces_mean
 
 __all__ = ["gsim", "gsim_markets", "GsimEffects", "GsimMarkets", "GSIM_METHODS", "LINEAR_TOL"]
 
@@ -197,7 +201,8 @@ class GsimMarkets:
         Observed baseline imports (diagonal zeroed).
     trade_creation, trade_diversion, price_effect, flow_new : ndarray (B, n, n, k) or None
         None with ``method="linear", flows=False`` (then :meth:`expand` is not available).
-    world_price_pct, excess_demand : ndarray (B, n, k)
+    world_price_pct, excess_demand : ndarray (B, n, k) or None
+        None with ``method="linear", flows=False`` (per exporter and sector; not needed for totals).
     revenue_base, revenue_new, consumer_surplus, producer_surplus : ndarray (B, n)
     exports_change, imports_change, creation_by_importer, diversion_by_importer : ndarray (B, n)
     success, iterations, max_residual, message : as in :class:`GsimEffects`
@@ -277,7 +282,8 @@ def gsim_markets(
     """:func:`gsim` on the sectors that change only, ``chunk`` scenarios at a time, with per-country totals.
 
     ``flows=False`` (``method="linear"`` only; the exact method ignores it): leave the per-flow
-    arrays (TC, TD, price effect, new flows) as None and compute the per-country totals only;
+    arrays (TC, TD, price effect, new flows) and the (B, n, k) world prices and market-clearing
+    gaps as None and compute the per-country totals only;
     they are the same either way (the linear method always takes its totals from market sums).
 
     World prices make every market of a sector interdependent, so (unlike SMART) all
@@ -311,7 +317,8 @@ def gsim_markets(
     eta_c = eta[..., pick] if eta.ndim else eta
     sig_c, eps_c = sigma[..., pick], eps_raw[..., pick]
     shape4 = (b, n, n, ks.size)
-    out = {name: np.empty(shape4) for name in ("trade_creation", "trade_diversion", "price_effect", "flow_new")}
+    out = {name: np.empty(shape4) if flows or method != "linear" else None
+           for name in ("trade_creation", "trade_diversion", "price_effect", "flow_new")}
     price = np.zeros((b, n, ks.size))
     excess = np.zeros((b, n, ks.size))
     cs, ps = np.zeros((b, n)), np.zeros((b, n))
@@ -321,19 +328,26 @@ def gsim_markets(
     revenue_new = revenue_base.copy()
     messages = []
     if ks.size:
+        chunk_arg = chunk
         chunk = chunk or max(1, CHUNK_CELLS // (n * n * ks.size))
+        closed = None
         # Σ_r t0 M over the sectors not computed (t1 = t0 there), then add the computed ones
         revenue_new = (np.zeros((b, n)) if everything
                        else np.einsum("...ijs,...ijs->...j", t0[..., ~active], m_full[..., ~active]))
         system, cols = None, slice(None)
         if method == "linear":
-            out = {name: None for name in out} if not flows else out
+            if not flows:
+                out, price, excess = {name: None for name in out}, None, None
             totals = {name: np.zeros((b, n)) for name in ("exports", "imports", "creation")}
             if shift is None and wedge is None:  # T̂ = 0 outside the importer columns that change
                 cols = np.flatnonzero((changed_cells(t0, t1) if changed is None else changed)[:, pick].any(axis=1))
             if not batched_m and shift is None and (b == 1 or t0.strides[0] == 0):
                 # θ, φ and A depend on t0 and M only: the same for every scenario, factorise once
                 system = _LinearSystem(m_c, m_c, t0[:1][..., pick], eta_c, sig_c, eps_c)
+            if system is not None and not flows and isinstance(cols, np.ndarray) and cols.size < n:
+                # per-country totals in closed form outside the importer columns that change
+                closed = _ClosedTotals(m_c, t0[0][..., pick], cols, sig_c)
+                chunk = chunk_arg or max(1, SMALL_CHUNK_CELLS // (n * max(cols.size, 1) * ks.size))
         for lo in range(0, b, chunk):
             sl = slice(lo, min(lo + chunk, b))
             t0c, t1c = t0[sl][..., pick], t1[sl][..., pick]
@@ -345,7 +359,7 @@ def gsim_markets(
                 if wedge is not None:  # T1 w / T0 - 1, exactly T̂ where w = 1
                     that = that + (1.0 + that) * wedge[sl][..., None]
                 sys_c = system if system is not None else _LinearSystem(mo, me, t0c, eta_c, sig_c, eps_c)
-                part = _solve_linear(mo, me, that, cols, eta_c, sys_c, flows)
+                part = _solve_linear(mo, me, that, cols, eta_c, sys_c, flows, closed, t0j, t1j)
                 for name in totals:
                     totals[name][sl] = part[name]
             else:
@@ -356,10 +370,13 @@ def gsim_markets(
             for name in out:
                 if out[name] is not None:
                     out[name][sl] = part[name]
-            price[sl], excess[sl] = part["world_price_pct"], part["excess_demand"]
+            if price is not None:
+                price[sl], excess[sl] = part["world_price_pct"], part["excess_demand"]
             cs[sl], ps[sl] = part["cs"], part["ps"]
             success[sl], iterations[sl], resid[sl] = part["success"], part["iterations"], part["max_residual"]
-            if method == "linear":  # R0 + Σ t1 (M' - M) + Σ (t1 - t0) M: exactly R0 where nothing changes
+            if "revenue_change" in part:  # closed-form totals (see _ClosedTotals)
+                revenue_new[sl] = revenue_base[sl] + part["revenue_change"]
+            elif method == "linear":  # R0 + Σ t1 (M' - M) + Σ (t1 - t0) M: exactly R0 where nothing changes
                 m_b = np.broadcast_to(mo, t1c.shape)
                 change = np.einsum("bijs,bijs->bj", t1c, part["flow_value"] - m_b)
                 change[:, cols] += np.einsum("bijs,bijs->bj", t1j - t0j, m_b[:, :, cols])
@@ -457,7 +474,7 @@ def _solve(m_obs, m_eff, t0, ln_that, eta, sigma, eps_raw, tol, max_iter) -> dic
             "success": success, "iterations": iterations, "max_residual": res_b, "message": message}
 
 
-def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows) -> dict:
+def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows, closed=None, t0j=None, t1j=None) -> dict:
     """F&H's linear GSIM for one block of scenarios and sectors (see the module docstring).
 
     ``that`` is T̂ on the importer columns ``cols`` only (T̂ = 0 elsewhere, exactly). Per-country
@@ -471,8 +488,12 @@ def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows) -> dict:
     except np.linalg.LinAlgError:
         message = "singular linear system: check elasticities (η much larger than σ + ε)"
         p, resid = np.zeros(rhs.shape), np.full(b, np.inf)
-    p = np.maximum(np.swapaxes(p, -1, -2), -1.0)  # P̂*_r (B, r, S), world price clipped at 0
+    p = np.maximum(np.swapaxes(p, -1, -2), -1.0, order="C")  # P̂*_r (B, r, S), world price clipped at 0
     g = system.composite_price(p)  # g_v = Σ_s θ_sv P̂*_s (B, v, S)
+    if closed is not None:
+        d = system.a * (c + g)  # a_v (c_v + g_v), (B, v, S)
+        if closed.unclipped(d, p, system.sigma):
+            return _finish_closed(closed, system, rhs, resid, message, that, cols, eta, c, g, d, p, t0j, t1j)
     # 1 + M̂_rv = 1 + a_v (c_v + g_v) - σ (T̂_rv + P̂*_r), one pass; q' = (M + D)(1 + M̂) clipped at 0
     q = (1.0 + system.a * (c + g))[:, None] - (system.sigma * p)[:, :, None, :]
     q[:, :, cols] -= system.sigma * that
@@ -487,6 +508,23 @@ def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows) -> dict:
     totals = {"exports": np.sum(sales - np.sum(m_obs, axis=-2), axis=-1),
               "imports": np.sum(flow_new.sum(axis=-3) - base_v, axis=-1),
               "creation": np.sum(q_new - base_v, axis=-1)}
+    cs, ps, iterations, success, message = _linear_welfare(system, rhs, resid, message, that, cols, eta, c, g, p)
+    arrays = {"trade_creation": None, "trade_diversion": None, "price_effect": None, "flow_new": None}
+    if flows:  # decomposition per market at baseline shares, as in the exact method
+        ratio = _exact_div(q_new, np.sum(m_eff, axis=-3))[:, None]  # Q'/Q
+        creation = m_eff * ratio - m_eff  # TC = M (Q'/Q - 1)
+        diversion = q - m_eff - creation  # TD = q' - M Q'/Q
+        if m_eff is not m_obs:
+            creation = creation + (m_eff - m_obs)  # purchase commitments count as creation
+        arrays = {"trade_creation": creation, "trade_diversion": diversion, "price_effect": flow_new - q,
+                  "flow_new": flow_new}
+    return {**arrays, "flow_value": flow_new, "world_price_pct": 100.0 * p, "excess_demand": excess, "cs": cs,
+            "ps": ps, "success": success, "iterations": iterations, "max_residual": resid, "message": message,
+            **totals}
+
+
+def _linear_welfare(system, rhs, resid, message, that, cols, eta, c, g, p):
+    """ΔCS (B, v), ΔPS (B, r) and the diagnostics of the linear method (module docstring)."""
     # P̂_v = Σ_r θ_rv [(1 + P̂*_r)(1 + T̂_rv) - 1] = c_v + g_v + Σ_r θ_rv T̂_rv P̂*_r
     p_v = c + g
     p_v[:, cols] += np.einsum("brvS,brvS,brS->bvS", np.broadcast_to(system.theta[:, :, cols], that.shape), that, p)
@@ -500,18 +538,104 @@ def _solve_linear(m_obs, m_eff, that, cols, eta, system, flows) -> dict:
     success = np.isfinite(resid) & (resid <= LINEAR_TOL)
     if message == "converged" and not success.all():
         message = f"linear system residual above {LINEAR_TOL:g}"
-    arrays = {"trade_creation": None, "trade_diversion": None, "price_effect": None, "flow_new": None}
-    if flows:  # decomposition per market at baseline shares, as in the exact method
-        ratio = _exact_div(q_new, np.sum(m_eff, axis=-3))[:, None]  # Q'/Q
-        creation = m_eff * ratio - m_eff  # TC = M (Q'/Q - 1)
-        diversion = q - m_eff - creation  # TD = q' - M Q'/Q
-        if m_eff is not m_obs:
-            creation = creation + (m_eff - m_obs)  # purchase commitments count as creation
-        arrays = {"trade_creation": creation, "trade_diversion": diversion, "price_effect": flow_new - q,
-                  "flow_new": flow_new}
-    return {**arrays, "flow_value": flow_new, "world_price_pct": 100.0 * p, "excess_demand": excess, "cs": cs,
-            "ps": ps, "success": success, "iterations": iterations, "max_residual": resid, "message": message,
-            **totals}
+    return cs, ps, iterations, success, message
+
+
+class _ClosedTotals:
+    """Per-country totals of the linear method without (B, n, n, S) arrays (``flows=False``).
+
+    For a baseline broadcast over the batch, no purchase commitment or currency wedge: T̂ = 0
+    outside the importer columns ``cols``, so there 1 + M̂_rv = 1 + d_v - σ P̂*_r with
+    d_v = a_v (c_v + g_v), and (where that is >= 0, no clipping) every market sum is a
+    per-sector product of the baseline (n, n) matrices with (B, n) vectors. The columns
+    ``cols`` are computed flow by flow (clipping there as usual). Sums are taken of the
+    changes, so a scenario without change gives exactly 0.
+    """
+
+    def __init__(self, m, t0, cols, sigma):
+        n = m.shape[-2]
+        self.cols = cols
+        self.rest = np.ones(n, dtype=bool)
+        self.rest[cols] = False
+        self.m_cols = np.ascontiguousarray(m[:, cols])  # M on the changing columns, (r, k, S)
+        m_rest = m * self.rest[:, None]  # M with the changing columns zeroed, (r, v, S)
+        self.m_rest_t = np.ascontiguousarray(np.moveaxis(m_rest, -1, 0))  # (S, r, v)
+        self.m_flat, self.sm_flat = _flat(m_rest), _flat(sigma * m_rest)  # (r S, v)
+        self.x_rest = m_rest.sum(axis=-2)  # Σ_{v outside cols} M_rv, (r, S)
+        self.q_rest = m_rest.sum(axis=-3)  # Σ_r M_rv, (v, S); 0 on cols
+        w_rest = t0 * m_rest  # t0 M outside cols (the tariff there is t0 in every scenario)
+        self.w_rest_t = np.ascontiguousarray(np.moveaxis(w_rest, -1, 0)) if np.any(w_rest) else None
+        self.w_flat, self.sw_flat = _flat(w_rest), _flat(sigma * w_rest)
+        self.wq_rest = w_rest.sum(axis=-3)
+
+    def unclipped(self, d, p, sigma) -> bool:
+        """No flow outside ``cols`` is clipped: 1 + d_v - σ max_r P̂*_r >= 0 there.
+
+        Sufficient, and exact in floating point: fl(σ P̂*_r) <= fl(σ max P̂*) for σ > 0.
+        """
+        low = (1.0 + d) - (sigma * p.max(axis=1))[:, None, :]  # (B, v, S)
+        return bool(np.all(low[:, self.rest] >= 0.0))
+
+
+def _flat(m):
+    """(r, v, S) -> contiguous (r S, v): Σ_r,S m_rv x_rS for x (B, r, S) is x.reshape(B, -1) @ _flat(m)."""
+    return np.ascontiguousarray(m.transpose(0, 2, 1)).reshape(-1, m.shape[1])
+
+
+def _by_sector(mat_t, x, contract: str):
+    """Σ over one country axis of a baseline (S, r, v) matrix with x (B, n, S), as (B, n, S).
+
+    contract="v": Σ_v mat_rv x_v (result by r); contract="r": Σ_r mat_rv x_r (result by v).
+    One batched matmul per sector over (S, n, B).
+    """
+    xt = np.moveaxis(x, 0, -1).transpose(1, 0, 2)  # (S, n, B)
+    mat = mat_t if contract == "v" else np.swapaxes(mat_t, -1, -2)
+    return np.matmul(mat, xt).transpose(2, 1, 0)  # (B, n, S)
+
+
+def _finish_closed(closed, system, rhs, resid, message, that, cols, eta, c, g, d, p, t0j, t1j) -> dict:
+    """:func:`_solve_linear` totals by :class:`_ClosedTotals` (no clipping outside ``cols``).
+
+    Outside ``cols``: M'_rv - M_rv = M_rv [(1 + P̂*_r)(d_v - σ P̂*_r) + P̂*_r], so by exporter
+    Σ_v = (1 + P̂*_r)(Σ_v M_rv d_v - σ P̂*_r X_r) + P̂*_r X_r (X_r over those columns), and by
+    importer Σ_r = d_v Σ_r M_rv (1 + P̂*_r) - σ Σ_r M_rv (1 + P̂*_r) P̂*_r + Σ_r M_rv P̂*_r; the sums
+    over r and sectors of a product with M are one (B, r S) @ (r S, v) product.
+    """
+    sigma = system.sigma
+    # flows on the changing columns, exactly as in _solve_linear
+    q = (1.0 + d[:, cols])[:, None] - (sigma * p)[:, :, None, :]
+    q -= sigma * that
+    np.maximum(q, 0.0, out=q)
+    q *= closed.m_cols
+    dflow_c = q * (1.0 + p)[:, :, None, :]
+    dflow_c -= closed.m_cols  # M' - M on cols, (B, r, k, S)
+    b = p.shape[0]
+    onep = 1.0 + p
+    pp = onep * p  # (1 + P̂*) P̂*
+    p_flat, pp_flat = p.reshape(b, -1), pp.reshape(b, -1)  # (B, r S)
+    md = _by_sector(closed.m_rest_t, d, "v")  # Σ_v M_rv d_v, (B, r, S)
+    mp = _by_sector(closed.m_rest_t, p, "r")  # Σ_r M_rv P̂*_r, (B, v, S)
+    exports = (np.einsum("brS,brS->br", onep, md) - np.einsum("brS,rS->br", sigma * pp, closed.x_rest)
+               + np.einsum("brS,rS->br", p, closed.x_rest) + dflow_c.sum(axis=(2, 3)))
+    dq = np.einsum("bvS,vS->bv", d, closed.q_rest)  # Σ_S d_v Q_v
+    sm_p = p_flat @ closed.sm_flat  # Σ_r,S σ M_rv P̂*_r
+    imports = dq + np.einsum("bvS,bvS->bv", d, mp) - pp_flat @ closed.sm_flat + p_flat @ closed.m_flat
+    creation = dq - sm_p  # Q'_v - Q_v outside cols (0 on cols: M zeroed there)
+    imports[:, cols] += dflow_c.sum(axis=(1, 3))
+    creation[:, cols] += (q - closed.m_cols).sum(axis=(1, 3))
+    # R1 - R0 = Σ t1 (M' - M) + Σ (t1 - t0) M (t1 = t0 outside cols)
+    revenue = np.zeros(imports.shape)
+    if closed.w_rest_t is not None:
+        wp = _by_sector(closed.w_rest_t, p, "r")
+        revenue += (np.einsum("bvS,vS->bv", d, closed.wq_rest) + np.einsum("bvS,bvS->bv", d, wp)
+                    - pp_flat @ closed.sw_flat + p_flat @ closed.w_flat)
+    revenue[:, cols] += (np.einsum("brks,brks->bk", t1j, dflow_c)
+                         + np.einsum("brks,rks->bk", t1j - t0j, closed.m_cols))
+    cs, ps, iterations, success, message = _linear_welfare(system, rhs, resid, message, that, cols, eta, c, g, p)
+    return {"trade_creation": None, "trade_diversion": None, "price_effect": None, "flow_new": None,
+            "world_price_pct": None, "excess_demand": None, "cs": cs, "ps": ps, "success": success,
+            "iterations": iterations, "max_residual": resid, "message": message,
+            "exports": exports, "imports": imports, "creation": creation, "revenue_change": revenue}
 
 
 class _LinearSystem:
@@ -565,13 +689,22 @@ class _LinearSystem:
 
     def composite_price(self, p):
         """g_v = Σ_s θ_sv P̂*_s for P̂* (B, r, S): (B, v, S), one batched matmul per sector."""
+        if self.theta.shape[0] == 1:  # one θ for the batch: (S, v, s) @ (S, s, B), one matmul per sector
+            if not hasattr(self, "_theta_vs"):
+                self._theta_vs = np.ascontiguousarray(self.theta[0].transpose(2, 1, 0))  # (S, v, s)
+            return np.ascontiguousarray(np.matmul(self._theta_vs, p.transpose(2, 1, 0)).transpose(2, 1, 0))
         theta_t = np.moveaxis(self.theta, -1, 1)  # (B', S, s, v)
         return np.moveaxis(np.matmul(np.moveaxis(p, -1, 1)[:, :, None, :], theta_t)[:, :, 0, :], 1, -1)
 
     def solve(self, rhs):
         """P̂* (B, S, r) and the residual max |A P̂* - rhs| per scenario; raises LinAlgError if singular."""
-        if self.matrix.shape[0] == 1 and rhs.shape[0] > 1:  # one factorisation, B right-hand sides
-            p = np.moveaxis(np.linalg.solve(self.matrix[0], np.moveaxis(rhs, 0, -1)), -1, 0)
+        if self.matrix.shape[0] == 1 and rhs.shape[0] > 1:  # one matrix per sector, B right-hand sides
+            r = np.ascontiguousarray(rhs.transpose(1, 2, 0))  # (S, r, B)
+            pt = np.linalg.solve(self.matrix[0], r)
+            pt = np.where(self.live[0][..., None], pt, 0.0)
+            gap = np.matmul(self.matrix[0], pt)  # A P̂* - rhs, (S, r, B)
+            gap -= r
+            return pt.transpose(2, 0, 1), np.max(np.abs(gap), axis=(0, 1), initial=0.0)
         else:
             p = np.linalg.solve(self.matrix, rhs[..., None])[..., 0]
         p = np.where(self.live, p, 0.0)

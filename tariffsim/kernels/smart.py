@@ -96,9 +96,14 @@ __all__ = ["smart", "smart_markets", "SmartEffects", "SmartMarkets", "SMART_METH
            "active_importers", "changed_cells", "currency_wedge"]
 
 SMART_METHODS = ("linear", "exact")
-#: Flow cells (scenario x exporter x importer x sector) per block of work: ~2 MB per float
-#: array, so the dozen temporaries of a block stay in L2/L3 cache.
+#: Flow cells (scenario x exporter x importer x sector) per block of work in GSIM's exact
+#: Newton solver and its per-flow linear path: ~2 MB per float array.
 CHUNK_CELLS = 2**18
+#: Flow cells per block in :func:`smart_markets` and GSIM's closed-form linear totals: ~256 kB
+#: per float array. Temporaries this small are reused from the heap; 2 MB ones are returned to
+#: the system and page-faulted back in on every allocation (≈ 6,400 faults per 1,000-scenario
+#: SMART chunk, half its time).
+SMALL_CHUNK_CELLS = 2**15
 
 
 @dataclass(frozen=True)
@@ -299,14 +304,18 @@ def smart_markets(
     currency=None,
     chunk: int | None = None,
     changed=None,
+    flows: bool = True,
 ) -> SmartMarkets:
     """:func:`smart` on the importer columns that change only, with per-country totals.
 
     Same parameters as :func:`smart`; ``chunk`` scenarios are computed at a time (default:
-    about :data:`CHUNK_CELLS` flow cells per block, so temporaries stay in cache; results do
+    about :data:`SMALL_CHUNK_CELLS` flow cells per block, so temporaries stay in cache; results do
     not depend on it); ``changed`` is an optional
     precomputed :func:`changed_cells` table. For sweeps that keep per-country columns only,
-    this never builds a (B, n, n, S) flow array.
+    this never builds a (B, n, n, S) flow array; ``flows=False`` keeps no per-flow arrays at all
+    (TC, TD, price effect, new flows and prices are None, :meth:`SmartMarkets.expand` is not
+    available; ``clipped`` is still returned) and takes the per-country totals block by block
+    (the same sums, per block).
     """
     if method not in SMART_METHODS:
         raise ValueError(f"unknown SMART method {method!r}; valid methods are {list(SMART_METHODS)}.")
@@ -328,8 +337,10 @@ def smart_markets(
     m_c = m_obs[..., pick, :]
     eta_c = eta[pick] if eta.ndim == 2 else eta
     batched_m = m_c.ndim == 4
-    out = {name: np.empty((b, n, k) + t0.shape[-1:]) for name in
-           ("trade_creation", "trade_diversion", "price_effect", "flow_new", "price_pct")}
+    names = ("trade_creation", "trade_diversion", "price_effect", "flow_new", "price_pct")
+    out = {name: np.empty((b, n, k) + t0.shape[-1:]) if flows else None for name in names}
+    exports_change, imports_change = np.zeros((b, n)), np.zeros((b, n))
+    creation, diversion = np.zeros((b, n)), np.zeros((b, n))
     clipped = np.zeros((b, n, k) + t0.shape[-1:], dtype=bool)
     cs = np.zeros((b, n))
     ps = np.zeros((b, n))
@@ -337,30 +348,37 @@ def smart_markets(
     revenue_new = revenue_base.copy()  # unchanged markets: Σ t1 M = Σ t0 M exactly
     resid = np.zeros(b)
     if k:
-        chunk = chunk or max(1, CHUNK_CELLS // (n * k * t0.shape[-1]))
+        chunk = chunk or max(1, SMALL_CHUNK_CELLS // (n * k * t0.shape[-1]))
         for lo in range(0, b, chunk):
             sl = slice(lo, min(lo + chunk, b))
-            t0c, t1c = t0[sl][:, :, pick, :], t1[sl][:, :, pick, :]
+            # a baseline broadcast over the batch stays one (1, n, k, S) block (it broadcasts)
+            t0c = (t0[:1] if b > 1 and t0.strides[0] == 0 else t0[sl])[:, :, pick, :]
+            t1c = t1[sl][:, :, pick, :]
             mo = m_c[sl] if batched_m else m_c
             me = mo if shift is None else mo + shift[sl][:, :, pick, :] * offdiag[:, pick, :]
             wm1 = None if wedge is None else wedge[sl][:, :, pick, None]
             part = _one_chunk(method, mo, me, t0c, t1c, wm1, eta_c, sigma, eps)
-            for name in out:
-                out[name][sl] = part[name]
+            if flows:
+                for name in out:
+                    out[name][sl] = part[name]
+            else:  # per-country totals of this block (the same sums as below, per block)
+                dflow = part["flow_new"] - mo
+                exports_change[sl] = dflow.sum(axis=(-2, -1))
+                imports_change[sl, pick] = dflow.sum(axis=(-3, -1))
+                creation[sl, pick] = part["trade_creation"].sum(axis=(-3, -1))
+                diversion[sl, pick] = part["trade_diversion"].sum(axis=(-3, -1))
             clipped[sl] = part["clipped"]
             cs[sl, pick] = part["cs"]
             ps[sl] += part["ps"]
             resid[sl] = part["resid"]
             revenue_new[sl, pick] = _by_importer(t1c, part["flow_new"])  # R1_j = Σ_k,s t1 M'
             welfare_wits[sl, pick] = -0.5 * _by_importer(t1c - t0c, part["flow_new"] - mo)  # ½ Σ (t - t')ΔM
-    dflow = out["flow_new"] - m_c
-    exports_change = dflow.sum(axis=(-2, -1))
-    imports_change = np.zeros((b, n))
-    creation = np.zeros((b, n))
-    diversion = np.zeros((b, n))
-    imports_change[:, pick] = dflow.sum(axis=(-3, -1))
-    creation[:, pick] = out["trade_creation"].sum(axis=(-3, -1))
-    diversion[:, pick] = out["trade_diversion"].sum(axis=(-3, -1))
+    if flows:
+        dflow = out["flow_new"] - m_c
+        exports_change = dflow.sum(axis=(-2, -1))
+        imports_change[:, pick] = dflow.sum(axis=(-3, -1))
+        creation[:, pick] = out["trade_creation"].sum(axis=(-3, -1))
+        diversion[:, pick] = out["trade_diversion"].sum(axis=(-3, -1))
     return SmartMarkets(
         importers=np.arange(n) if everything else cols, base=m_obs, clipped=clipped,
         revenue_base=revenue_base, revenue_new=revenue_new, welfare_wits=welfare_wits,

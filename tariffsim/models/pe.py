@@ -89,7 +89,7 @@ def run_smart(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        changed=changed,
+        changed=changed, flows=flows,
     )
     if eff.clipped.any():
         n_flows = int(eff.clipped.sum())
