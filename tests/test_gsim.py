@@ -25,6 +25,26 @@ def random_shocks(rng, w, b=3, top=0.4) -> Shocks:
     return Shocks.from_rates(w, t0, t1)
 
 
+
+def fh_linear_reference(flows, t0, t1, eta, sigma, eps):
+    """Francois & Hall's linear GSIM for one sector, built by hand (MODELS.md §3).
+
+    Returns the off-diagonal mask, baseline imports M, world prices P̂* and import changes M̂.
+    Linear system in P̂*: Σ_v φ_rv [(E_m+E_s) Σ_s θ_sv (T̂_sv + P̂*_s) - E_s (T̂_rv + P̂*_r)] = E_x P̂*_r.
+    """
+    n = flows.shape[0]
+    off = 1 - np.eye(n)
+    m = flows[:, :, 0] * off
+    T0, T_hat = 1 + t0[:, :, 0], (1 + t1[:, :, 0]) / (1 + t0[:, :, 0]) - 1
+    theta = m * T0 / (m * T0).sum(axis=0, keepdims=True)
+    phi = m / m.sum(axis=1, keepdims=True)
+    e_m, e_s, e_x = -eta, sigma, eps
+    a = (e_m + e_s) * phi @ theta.T - np.diag(e_s * phi.sum(axis=1) + e_x)
+    rhs = -(phi * ((e_m + e_s) * (theta * T_hat).sum(axis=0)[None, :] - e_s * T_hat)).sum(axis=1)
+    p_star = np.linalg.solve(a, rhs)
+    m_hat = (e_m + e_s) * (theta * (T_hat + p_star[:, None])).sum(axis=0)[None, :] - e_s * (T_hat + p_star[:, None])
+    return off, m, p_star, m_hat
+
 def test_hand_worked_one_importer_one_exporter():
     """C0 imports 100 from C1 only; η = 2, ε = 2, tariff 0 -> 21% (T̂ = 1.21).
 
@@ -106,17 +126,7 @@ def test_first_order_matches_francois_hall_equations():
     eta, sigma, eps = 1.7, 3.2, 2.5
     r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([eta], [sigma], [eps]))
 
-    off = 1 - np.eye(n)
-    m = flows[:, :, 0] * off
-    T0, T_hat = 1 + t0[:, :, 0], (1 + t1[:, :, 0]) / (1 + t0[:, :, 0]) - 1
-    theta = m * T0 / (m * T0).sum(axis=0, keepdims=True)
-    phi = m / m.sum(axis=1, keepdims=True)
-    e_m, e_s, e_x = -eta, sigma, eps
-    # linear system in P̂*: Σ_v φ_rv [(E_m+E_s) Σ_s θ_sv (T̂_sv + P̂*_s) - E_s (T̂_rv + P̂*_r)] = E_x P̂*_r
-    a = (e_m + e_s) * phi @ theta.T - np.diag(e_s * phi.sum(axis=1) + e_x)
-    rhs = -(phi * ((e_m + e_s) * (theta * T_hat).sum(axis=0)[None, :] - e_s * T_hat)).sum(axis=1)
-    p_star = np.linalg.solve(a, rhs)
-    m_hat = (e_m + e_s) * (theta * (T_hat + p_star[:, None])).sum(axis=0)[None, :] - e_s * (T_hat + p_star[:, None])
+    off, m, p_star, m_hat = fh_linear_reference(flows, t0, t1, eta, sigma, eps)
 
     price = r.flow["price_pct"][0, :, :, 0] / 100
     p_model = price[np.arange(n), (np.arange(n) + 1) % n]
@@ -324,23 +334,15 @@ def test_linear_solves_francois_hall_system_exactly():
     r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([eta], [sigma], [eps]), method="linear")
     assert r.solver.all_converged and np.all(r.solver.max_residual <= 1e-10)
 
-    off = 1 - np.eye(n)
-    m = flows[:, :, 0] * off
-    T0, T_hat = 1 + t0[:, :, 0], (1 + t1[:, :, 0]) / (1 + t0[:, :, 0]) - 1
-    theta = m * T0 / (m * T0).sum(axis=0, keepdims=True)
-    phi = m / m.sum(axis=1, keepdims=True)
-    e_m, e_s, e_x = -eta, sigma, eps
-    a = (e_m + e_s) * phi @ theta.T - np.diag(e_s * phi.sum(axis=1) + e_x)
-    rhs = -(phi * ((e_m + e_s) * (theta * T_hat).sum(axis=0)[None, :] - e_s * T_hat)).sum(axis=1)
-    p_star = np.linalg.solve(a, rhs)
-    m_hat = (e_m + e_s) * (theta * (T_hat + p_star[:, None])).sum(axis=0)[None, :] - e_s * (T_hat + p_star[:, None])
+    off, m, p_star, m_hat = fh_linear_reference(flows, t0, t1, eta, sigma, eps)
 
     price = r.flow["price_pct"][0, :, :, 0] / 100
     p_model = price[np.arange(n), (np.arange(n) + 1) % n]
     np.testing.assert_allclose(p_model, p_star, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(r.flow["flow_new"][0, :, :, 0], m * (1 + m_hat) * (1 + p_star[:, None]), rtol=1e-12)
     # markets clear in the linearised model: Σ_v φ_rv M̂_rv = E_x P̂*_r
-    np.testing.assert_allclose((phi * m_hat).sum(axis=1), e_x * p_star, rtol=1e-12, atol=1e-15)
+    phi = m / m.sum(axis=1, keepdims=True)  # φ_rv = M_rv / X_r
+    np.testing.assert_allclose((phi * m_hat).sum(axis=1), eps * p_star, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("eps", [0.7, 3.0, np.inf])
