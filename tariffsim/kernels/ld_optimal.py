@@ -137,27 +137,33 @@ def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country: int, tari
 
 def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "formula",
          tol: float = 1e-8, max_iter: int = 200, damping: float = 1.0, h: float = 1e-4,
-         denominator: str = "expenditure") -> OptimalResult:
+         denominator: str = "expenditure", partners=None, t0: float = 0.2) -> OptimalResult:
     """Nash equilibrium of a tariff war: each player sets its uniform tariff on all imports optimally.
 
     ``method="formula"``: t_i = 1/((1 + ε δ_i(λ', E')) φ_i − 1) with δ evaluated at the war
     equilibrium (the Proposition 2 first-order condition of each player) — a fixed point in t.
     ``method="numerical"``: each player's dW_i/dt_i = 0 by central differences, 2K+1 equilibria per
     round in one batch, Newton step per player (diagonal Jacobian of the FOC system).
-    Non-players keep their tariffs from ``tariff``. Raises ConvergenceError if the FOCs are not met.
+    ``partners`` (one list of exporter indices per player, or None = all) restricts each player's
+    tariff to imports from those partners (a bilateral war: US on KOR, KOR on USA); the formula
+    method needs ``partners=None``. Non-players keep their tariffs from ``tariff``. Raises
+    ConvergenceError if the FOCs are not met.
     """
     n = base.E.shape[0]
     players = list(np.atleast_1d(players))
     K = len(players)
     tariff = np.zeros((n, n)) if tariff is None else np.array(tariff, float)
     phi = np.broadcast_to(np.asarray(prm.phi, float), (n,))
-    t = np.full(K, 0.2)
+    t = np.full(K, t0, dtype=float)
     x0 = None
+    partners = [None] * K if partners is None else list(partners)
+    if method == "formula" and any(p is not None for p in partners):
+        raise ValueError("method='formula' is the uniform-tariff first-order condition; use method='numerical' with partners")
 
     def with_rates(rates):
         out = tariff.copy()
         for k, c in enumerate(players):
-            out = apply_uniform(out, c, rates[k])[0]
+            out = apply_uniform(out, c, rates[k], partners[k])[0]
         return out
 
     for it in range(1, max_iter + 1):
