@@ -94,7 +94,9 @@ class LDSolution:
 def _prepare(base: LDBaseline, tariff, prm: LDParams, phi):
     """Scenario constants (B, n, n): b_ji = λ_ji ((1+t'_ji)/(1+t_ji))^(−ε φ_i), b·t'/(1+t'), b/(1+t')."""
     b = base.lam * ((1.0 + tariff) / (1.0 + base.tariff)) ** (-prm.eps * phi[None, :])
-    return b, b * (tariff / (1.0 + tariff)), b / (1.0 + tariff)
+    b_inv = b / (1.0 + tariff)
+    # [b | b t'/(1+t') | b/(1+t')] side by side: one matrix product gives S, r S and Σ_i c_i b_ij/(1+t'_ij)
+    return b, np.concatenate([b, b * (tariff / (1.0 + tariff)), b_inv], axis=-1), b_inv
 
 
 def _vm(v, M):
@@ -111,11 +113,13 @@ def _state(lnw, lnL, base: LDBaseline, pre, prm: LDParams, phi, full: bool = Fal
     """Everything implied by (ln ŵ, ln L̂); shapes (B, n). Matrix–vector products only:
     a_ji = b_ji c_j with c_j = (ŵ_j L̂_j^−ψ)^−ε, so S_i = Σ_j c_j b_ji and λ'_ji = c_j b_ji / S_i."""
     eps, psi = prm.eps, prm.psi
-    b, b_share, b_inv = pre
+    b, b_all, b_inv = pre
+    n = b.shape[-1]
     w, L = np.exp(lnw), np.exp(lnL)
     cost = np.exp(-eps * (lnw - psi * lnL))  # c_j
-    S = _vm(cost, b)  # S_i = Σ_j λ_ji c_j (1+t̂_ji)^(−εφ_i)
-    r = _vm(cost, b_share) / S  # r_i = Σ_j λ'_ji t'_ji/(1+t'_ji)
+    sums = _vm(cost, b_all)
+    S = sums[:, :n]  # S_i = Σ_j λ_ji c_j (1+t̂_ji)^(−εφ_i)
+    r = sums[:, n:2 * n] / S  # r_i = Σ_j λ'_ji t'_ji/(1+t'_ji)
     Yn = w * L * base.Y  # Y'_i
     if prm.deficits == "world_gdp":
         Tn = base.T * (Yn.sum(-1, keepdims=True) / base.Y.sum())
@@ -128,7 +132,7 @@ def _state(lnw, lnL, base: LDBaseline, pre, prm: LDParams, phi, full: bool = Fal
     P_hat = (E_hat / w) ** (1.0 - phi) * S ** (-1.0 / eps)  # IMLS 10
     R = r * En
     # IMLS 11: Σ_i (1−ν_i) X'_ji + ν_j Σ_i X'_ij with X'_ji = c_j b_ji E'_i / ((1+t'_ji) S_i)
-    demand = cost * _mv(b_inv, (1.0 - base.nu) * En / S) + base.nu * En / S * _vm(cost, b_inv)
+    demand = cost * _mv(b_inv, (1.0 - base.nu) * En / S) + base.nu * En / S * sums[:, 2 * n:]
     if prm.revenue == "income_tax":
         tau = R / Yn
         tau_hat = 1.0 / (1.0 - tau)
