@@ -12,7 +12,8 @@ The model, in changes (x̂ = x'/x):
 - wage income (IMLS 11):   ŵ_j L̂_j Y_j = Σ_i (1−ν_i) X'_ji + ν_j Σ_i X'_ij   (fixed costs paid where sold)
 - income (IMLS 12):        E'_i = R'_i + ŵ_i L̂_i Y_i + T'_i,  T'_i = T_i ΣY'/ΣY ("world_gdp"), T_i ("fixed"),
                            0 ("balanced", Ossa 2014)
-- labour supply (IMLS 13): L̂_i = (τ̂_i ŵ_i / P̂_i)^κ,  τ̂_i = 1/(1 − R'_i/Y'_i) ("income_tax"), 1 ("lump_sum")
+- labour supply (IMLS 13): L̂_i = (τ̂_i ŵ_i / P̂_i)^κ,  τ̂_i = 1/(1 − R'_i/Y'_i) ("income_tax"), 1 ("lump_sum");
+                           with baseline tariffs τ̂_i = (1 − R_i/Y_i)/(1 − R'_i/Y'_i) (revenue replaces income tax)
 - numeraire:               Σ_i E_i (P̂_i − 1) = 0 (world-expenditure-weighted price index fixed)
 
 E' is eliminated in closed form: with r_i = Σ_j λ'_ji t'_ji/(1+t'_ji), R'_i = r_i E'_i, so
@@ -95,8 +96,10 @@ def _prepare(base: LDBaseline, tariff, prm: LDParams, phi):
     """Scenario constants (B, n, n): b_ji = λ_ji ((1+t'_ji)/(1+t_ji))^(−ε φ_i), b·t'/(1+t'), b/(1+t')."""
     b = base.lam * ((1.0 + tariff) / (1.0 + base.tariff)) ** (-prm.eps * phi[None, :])
     b_inv = b / (1.0 + tariff)
+    # baseline revenue share of income R_i/Y_i, R_i = Σ_j λ_ji t_ji/(1+t_ji) E_i (0 in the paper)
+    tau0 = (base.lam * base.tariff / (1.0 + base.tariff)).sum(0) * base.E / base.Y
     # [b | b t'/(1+t') | b/(1+t')] side by side: one matrix product gives S, r S and Σ_i c_i b_ij/(1+t'_ij)
-    return b, np.concatenate([b, b * (tariff / (1.0 + tariff)), b_inv], axis=-1), b_inv
+    return b, np.concatenate([b, b * (tariff / (1.0 + tariff)), b_inv], axis=-1), b_inv, tau0
 
 
 def _vm(v, M):
@@ -113,7 +116,7 @@ def _state(lnw, lnL, base: LDBaseline, pre, prm: LDParams, phi, full: bool = Fal
     """Everything implied by (ln ŵ, ln L̂); shapes (B, n). Matrix–vector products only:
     a_ji = b_ji c_j with c_j = (ŵ_j L̂_j^−ψ)^−ε, so S_i = Σ_j c_j b_ji and λ'_ji = c_j b_ji / S_i."""
     eps, psi = prm.eps, prm.psi
-    b, b_all, b_inv = pre
+    b, b_all, b_inv, tau0 = pre
     n = b.shape[-1]
     w, L = np.exp(lnw), np.exp(lnL)
     cost = np.exp(-eps * (lnw - psi * lnL))  # c_j
@@ -135,7 +138,7 @@ def _state(lnw, lnL, base: LDBaseline, pre, prm: LDParams, phi, full: bool = Fal
     demand = cost * _mv(b_inv, (1.0 - base.nu) * En / S) + base.nu * En / S * sums[:, 2 * n:]
     if prm.revenue == "income_tax":
         tau = R / Yn
-        tau_hat = 1.0 / (1.0 - tau)
+        tau_hat = (1.0 - tau0) / (1.0 - tau)  # IMLS: 1/(1 − R'/Y') from a zero-tariff baseline
     else:
         tau = np.zeros_like(R)
         tau_hat = 1.0

@@ -1,0 +1,132 @@
+"""run_ld and the optimal-policy API on the embedded worlds: Result shape, options, errors, invariants."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import tariffsim
+from tariffsim.errors import ConvergenceError, DataError
+from tariffsim.models.ld import run_ld
+from tariffsim.optimal import optimal_retaliation, optimal_tariff, reciprocal_retaliation, tariff_war
+from tariffsim.shocks import Shocks
+from tariffsim.world import TradeWorld
+
+
+@pytest.fixture(scope="module")
+def world():
+    return tariffsim.load_world("region10")
+
+
+def _shocks(world, rates: dict, base=None, names=("s",)):
+    n, s = len(world.countries), len(world.sectors)
+    t0 = np.zeros((len(names), n, n, s)) if base is None else np.broadcast_to(base, (len(names), n, n, s)).copy()
+    t1 = t0.copy()
+    for (imp, exp), r in rates.items():
+        i, j = world.countries.index(imp), world.countries.index(exp)
+        t1[:, j, i, :] = r
+    return Shocks(world, tuple(names), t0, t1)
+
+
+def test_result_columns_and_zero_shock(world):
+    res = run_ld(_shocks(world, {}))
+    assert res.model == "ld" and res.sectors == ("total",)
+    for col in ("welfare_pct", "real_wage_pct", "price_index_pct", "employment_pct", "consumer_price_pct",
+                "deficit_pct", "exports", "imports", "tariff_revenue", "etr"):
+        assert col in res.country
+    np.testing.assert_allclose(res.country["welfare_pct"], 0.0, atol=1e-8)
+    np.testing.assert_allclose(res.country["employment_pct"], 0.0, atol=1e-8)
+    assert res.solver.all_converged and res.solver.max_residual.max() < 1e-10
+    assert res.flow["flow_new"].shape == (1, 10, 10, 1)
+
+
+def test_us_tariff_signs_and_revenue_accounting(world):
+    res = run_ld(_shocks(world, {("USA", "CHN"): 0.5, ("USA", "KOR"): 0.25}))
+    c = dict(zip(world.countries, range(10)))
+    assert res.country["price_index_pct"][0, c["USA"]] > 0
+    assert res.country["welfare_pct"][0, c["CHN"]] < 0
+    assert res.country["imports_pct"][0, c["USA"]] < 0
+    # revenue = Σ t' M' over the reported flows
+    f = res.flow
+    rev = (f["tariff_new"] * f["flow_new"])[0, :, c["USA"], 0].sum()
+    assert res.country["tariff_revenue"][0, c["USA"]] == pytest.approx(rev, rel=1e-12)
+
+
+def test_lump_sum_lowers_employment_relative_to_income_tax(world):
+    sh = _shocks(world, {("USA", exp): 0.3 for exp in world.countries if exp != "USA"})
+    us = world.countries.index("USA")
+    tax = run_ld(sh, revenue="income_tax").country["employment_pct"][0, us]
+    lump = run_ld(sh, revenue="lump_sum").country["employment_pct"][0, us]
+    assert tax > lump  # the income-tax cut raises labour supply (Table 1: +0.32% vs -0.41%)
+
+
+def test_baseline_tariffs_and_tariff_inclusive_flows(world):
+    n, s = len(world.countries), len(world.sectors)
+    base = np.full((n, n, s), 0.05)
+    base[np.arange(n), np.arange(n)] = 0.0
+    sh = _shocks(world, {("USA", "CHN"): 0.3}, base=base)
+    a = run_ld(sh)
+    # the same economy described with flows that include the baseline duty
+    incl = dataclasses.replace(world, flows=world.flows * (1 + base))
+    b = run_ld(dataclasses.replace(sh, world=incl), tariff_inclusive_flows=True)
+    np.testing.assert_allclose(a.country["welfare_pct"], b.country["welfare_pct"], atol=1e-9)
+    # raising a baseline rate to itself changes nothing
+    same = run_ld(dataclasses.replace(sh, tariff_new=sh.tariff_base.copy()))
+    np.testing.assert_allclose(same.country["welfare_pct"], 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"revenue": "rebate"}, "revenue"), ({"deficits": "purge"}, "deficits"), ({"variant": "ek"}, "variant"),
+    ({"trade_elasticity": -1}, "trade_elasticity"), ({"fixed_cost_share": {"XXX": 0.1}}, "XXX"),
+    ({"fixed_cost_share": 1.5}, r"\[0, 1\)"),
+])
+def test_bad_options_name_the_parameter(world, kw, match):
+    with pytest.raises(DataError, match=match):
+        run_ld(_shocks(world, {}), **kw)
+
+
+def test_convergence_failure_raises(world):
+    with pytest.raises(ConvergenceError, match="max_iter=1"):
+        run_ld(_shocks(world, {("USA", "CHN"): 0.5}), max_iter=1)
+    res = run_ld(_shocks(world, {("USA", "CHN"): 0.5}), max_iter=1, raise_on_failure=False)
+    assert not res.solver.success[0]
+
+
+def test_missing_domestic_sales_is_a_data_error():
+    flows = np.ones((2, 2, 1))
+    flows[0, 0, 0] = 0.0
+    w = TradeWorld(("AAA", "BBB"), ("S",), flows)
+    with pytest.raises(DataError, match="AAA"):
+        run_ld(Shocks(w, ("s",), np.zeros((1, 2, 2, 1)), np.zeros((1, 2, 2, 1))))
+
+
+def test_ekk_variant_and_policy_api(world):
+    sh = _shocks(world, {("USA", exp): 0.2 for exp in world.countries if exp != "USA"})
+    ekk = run_ld(sh, variant="ekk")
+    assert ekk.provenance["fixed_cost_share"]["USA"] == 0.0
+    ret = optimal_retaliation(sh, "KOR", "USA")
+    assert 0 < ret.rates["KOR<-USA"] < 1 and ret.residual["KOR<-USA"] < 1e-6
+    kor = world.countries.index("KOR")
+    assert ret.result.country["welfare_pct"][0, kor] > run_ld(sh).country["welfare_pct"][0, kor]
+    grp = optimal_retaliation(sh, ["EU27", "CAN", "MEX"], "USA")
+    assert len(grp.rates) == 3 and len(set(grp.rates.values())) == 1
+    rec = reciprocal_retaliation(sh, "USA", by=["CHN"])
+    assert rec.rates["CHN<-USA"] == pytest.approx(0.2)
+    form = optimal_tariff(sh, "USA", method="formula")
+    assert 0 < form.rates["USA<-all"] < 1
+    with pytest.raises(DataError, match="formula"):
+        optimal_tariff(sh, "USA", "KOR", method="formula")
+    with pytest.raises(DataError, match="did you mean|not in world"):
+        optimal_tariff(sh, "USAA")
+
+
+def test_bilateral_war_is_mutual_best_response(world):
+    sh = _shocks(world, {})
+    war = tariff_war(sh, ["USA", "KOR"], bilateral=True)
+    assert max(war.residual.values()) < 1e-6
+    # given Korea's war rate, the US best response is the US war rate
+    kor_rate = war.rates["KOR<-USA"]
+    us_best = optimal_tariff(_shocks(world, {("KOR", "USA"): kor_rate}), "USA", "KOR")
+    assert us_best.rates["USA<-KOR"] == pytest.approx(war.rates["USA<-KOR"], abs=1e-5)
