@@ -32,6 +32,7 @@ from tariffsim.kernels.ld_onesector import LDParams, solve
 from tariffsim.kernels.ld_optimal import (apply_uniform, nash, optimal_tariff_formula, optimal_tariff_numerical,
                                           retaliation_formula)
 from tariffsim.kernels.ld_outputs import OUTPUT_MAP_COLUMNS, outputs
+from tariffsim.kernels.ld_roundabout import calibrate_roundabout, consumer_spending, solve_roundabout
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data/liberation_day_2025 relative to the repository (also tried one level up, for git worktrees)
@@ -108,13 +109,22 @@ def run_all(data: Path) -> dict:
     run(["passthrough_025"], [t_ustr], base, replace(prm, phi=pass_through(nu, eps, psi, 0.25)))
     run(["eps8"], [t_ustr], base, replace(prm, eps=2 * eps))  # ψ and φ kept at their ε = 4 values, as the authors
     run(["ekk"], [t_ustr], calibrate_ekk(base), replace(prm, phi=1.0))
+    # Table 4, one sector with roundabout production (value-added share β = 0.49)
+    base_io = calibrate_roundabout(base, 0.49)
+    sol = solve_roundabout(base_io, np.stack([t_ustr, recip]), prm, 0.49)
+    if not sol.success.all():
+        raise SystemExit(f"error: the IO equilibrium did not converge (residual {sol.residual.max():.3g})")
+    o = outputs(base_io, sol, kappa, consumer_spending(base_io, sol))
+    for k, key in enumerate(["io_ustr", "io_recip"]):
+        out[key] = {c: v[k] for c, v in o.items()}
+        info[key] = (int(sol.iterations[k]), float(sol.residual[k]))
     return dict(out=out, info=info, base=base, prm=prm, iso=iso, us=us, nu2=nu2, t_opt_E=t_opt_E, t_opt_Y=t_opt_Y,
-                t_retal=t_retal, t_ustr=t_ustr)
+                t_retal=t_retal, t_ustr=t_ustr, gdp=Y, base_io=base_io)
 
 
 def _avg(res, case, col, members):
-    """Expenditure-weighted average over ``members`` (the authors' averages)."""
-    E = res["base"].E
+    """Expenditure-weighted average over ``members`` (the authors' averages; GDP-weighted for the IO table)."""
+    E = res["gdp"] if case.startswith("io_") else res["base"].E
     return float((E[members] * res["out"][case][col][members]).sum() / E[members].sum())
 
 
@@ -147,6 +157,7 @@ def tables(res) -> dict[str, list[tuple[str, list[str]]]]:
         "3": [("% of GDP", [f(r, 2) for r in rev]),
               ("% of Federal Budget", [f(r / FEDERAL_BUDGET_SHARE_OF_GDP, 2) for r in rev])],
         "9": six("ustr") + six("passthrough_025") + six("eps8") + six("ekk"),
+        "4": six("io_ustr") + six("io_recip"),
     }
 
 
@@ -175,6 +186,23 @@ def compare(mine, published) -> tuple[int, int, list[str]]:
     return hit, total, bad
 
 
+def io_uniform_rates(res) -> tuple[float, float]:
+    """IO model: the welfare-maximising uniform US tariff, and the uniform rate giving Table 4's -12.9% deficit."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    base_io, prm, us = res["base_io"], res["prm"], res["us"]
+    n = len(res["iso"])
+
+    def us_outputs(t):
+        sol = solve_roundabout(base_io, apply_uniform(np.zeros((n, n)), us, t), prm, 0.49)
+        return outputs(base_io, sol, prm.kappa, consumer_spending(base_io, sol))
+
+    best = minimize_scalar(lambda t: -us_outputs(t)["welfare_pct"][0, us], bounds=(0.05, 0.6), method="bounded",
+                           options={"xatol": 1e-5})
+    row = brentq(lambda t: us_outputs(t)["deficit_pct"][0, us] + 12.9, 0.02, 0.3, xtol=1e-6)
+    return float(best.x), float(row)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the authors' inputs")
@@ -188,9 +216,10 @@ def main(argv=None) -> int:
     titles = {"1": "Table 1: USTR tariffs, lump sum, optimal US tariff (no retaliation)",
               "2": "Table 2: retaliation (reciprocal, optimal; optimal tariff + optimal retaliation)",
               "3": "Table 3: US tariff revenue",
-              "9": "Table 9 (appendix): baseline, pass-through 0.25, epsilon = 8, Eaton-Kortum-Krugman"}
-    heads = {"1": SIX, "9": SIX, "2": FOUR, "3": ["USTR", "optimal", "opt. retaliation", "recip. retaliation"]}
-    hit_all = tot_all = 0
+              "9": "Table 9 (appendix): baseline, pass-through 0.25, epsilon = 8, Eaton-Kortum-Krugman",
+              "4": "Table 4 (roundabout production, one sector, beta = 0.49): USTR; reciprocal retaliation"}
+    heads = {"1": SIX, "9": SIX, "4": SIX, "2": FOUR, "3": ["USTR", "optimal", "opt. retaliation", "recip. retaliation"]}
+    hit_all = tot_all = hit4 = tot4 = 0
     for key, rows in mine.items():
         print(f"\n{titles[key]}   (all numbers in percent)")
         print(f"{'':22s}" + "".join(f"{h:>18s}" for h in heads[key]))
@@ -201,12 +230,22 @@ def main(argv=None) -> int:
             pub = parse_tex(tex)
             if key == "9":  # the authors' Alternative 1 (multi-sector, ITPD-S data) is not reproduced
                 pub = pub[:2] + pub[4:]
+            if key == "4":  # one-sector IO rows: USTR (pre-retaliation 1) and reciprocal (post-retaliation 1)
+                pub = pub[0:2] + pub[6:8]
             hit, tot, bad = compare(rows, pub)
             hit_all, tot_all = hit_all + hit, tot_all + tot
+            if key == "4":
+                hit4, tot4 = hit, tot
             print(f"cells equal to the published table: {hit}/{tot}" + ("".join("\n  " + b for b in bad)))
-    print(f"\nall tables: {hit_all}/{tot_all} printed cells equal at the printed precision; "
-          f"{hit_all - 12}/{tot_all - 12} distinct cells (Table 9's baseline rows repeat Table 1 case 1; "
-          "its multi-sector rows need ITPD-S data and are left out)")
+    print(f"\nall tables: {hit_all}/{tot_all} printed cells equal at the printed precision. Tables 1, 2, 3, 9: "
+          f"{hit_all - hit4 - 12}/{tot_all - tot4 - 12} distinct cells (Table 9's baseline rows repeat Table 1 case 1; "
+          f"its multi-sector rows need ITPD-S data and are left out); Table 4 one-sector IO rows {hit4}/{tot4}.")
+    t_max, t_row = io_uniform_rates(res)
+    print("Table 4 not reproduced: the multi-sector rows (ITPD-S data, not available); 'optimal retaliation + one "
+          "sector' (193 country-specific rates from a constrained optimisation the authors stop after 200 "
+          "iterations); 'optimal tariff + one sector', for which the authors optimise 193 country-specific US rates "
+          "and then apply the last one to all partners. In the IO model the welfare-maximising uniform US tariff is "
+          f"{100 * t_max:.1f}%; the uniform rate that reproduces their row's deficit (-12.9%) is {100 * t_row:.1f}%.")
     us = res["us"]
     print(f"\nCalibration: nu_US = {res['nu2'][1]:.4f}, nu_non-US = {res['nu2'][0]:.4f} (fixed-cost shares)")
     print(f"Optimal US tariff, Proposition 2 with expenditure in delta's denominator (code, Table 1): "

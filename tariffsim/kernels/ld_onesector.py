@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ld_fixedpoint import anderson
+
 __all__ = ["LDBaseline", "LDParams", "LDSolution", "solve", "REVENUE_OPTIONS", "DEFICIT_OPTIONS"]
 
 REVENUE_OPTIONS = ("income_tax", "lump_sum")
@@ -194,40 +196,7 @@ def solve(base: LDBaseline, tariff: np.ndarray, prm: LDParams, *, tol: float = 1
     phi = np.broadcast_to(np.asarray(prm.phi, float), (n,))
     pre = _prepare(base, tariff, prm, phi)
     x = np.zeros((B, 2 * n)) if x0 is None else np.array(x0, float)
-    X_hist, F_hist = [], []
-    resid = np.full(B, np.inf)
-    iters = np.zeros(B, dtype=int)
-    done = np.zeros(B, dtype=bool)
-    for k in range(max_iter):
-        g, resid_k = _step(x, base, pre, prm, phi, n)
-        resid = np.where(done, resid, resid_k)
-        iters = np.where(done, iters, k)
-        done = done | (resid_k < tol)
-        if done.all():
-            break
-        f = g - x
-        X_hist.append(x.copy())
-        F_hist.append(f)
-        if len(X_hist) > memory + 1:
-            X_hist.pop(0)
-            F_hist.pop(0)
-        if len(X_hist) > 1:
-            # Anderson (type II): γ = argmin ||f_k − ΔF γ||, x+ = x_k + f_k − (ΔX + ΔF) γ
-            dX = np.stack([X_hist[m + 1] - X_hist[m] for m in range(len(X_hist) - 1)], axis=-1)
-            dF = np.stack([F_hist[m + 1] - F_hist[m] for m in range(len(F_hist) - 1)], axis=-1)
-            A = np.einsum("bkm,bkl->bml", dF, dF)
-            A += 1e-12 * np.trace(A, axis1=1, axis2=2)[:, None, None] * np.eye(A.shape[-1]) + 1e-300
-            rhs = np.einsum("bkm,bk->bm", dF, f)
-            gam = np.linalg.solve(A, rhs[..., None])[..., 0]
-            x_new = x + f - np.einsum("bkm,bm->bk", dX + dF, gam)
-            if not np.all(np.isfinite(x_new)):
-                x_new = g
-                X_hist, F_hist = [], []
-        else:
-            x_new = g
-        x = np.where(done[:, None], x, x_new)
-    else:
-        iters = np.where(done, iters, max_iter)
+    x, iters, _ = anderson(lambda z: _step(z, base, pre, prm, phi, n), x, tol=tol, max_iter=max_iter, memory=memory)
     s = _state(x[:, :n], x[:, n:], base, pre, prm, phi, full=True)
     # final residuals at the returned point (before the numeraire step)
     excess = np.abs(np.log(s["demand"]) - np.log(s["Yn"])).max(-1)

@@ -16,7 +16,7 @@ OUTPUT_MAP_COLUMNS = ("welfare_pct", "deficit_pct", "exports_gdp_pct", "imports_
                       "employment_pct", "price_index_pct", "tariff_revenue_share")
 
 
-def outputs(base: LDBaseline, sol: LDSolution, kappa: float) -> dict[str, np.ndarray]:
+def outputs(base: LDBaseline, sol: LDSolution, kappa: float, consumer=None) -> dict[str, np.ndarray]:
     """Per-country outputs, each of shape (B, n).
 
     - welfare (IMLS 14): Ŵ_i = δ_i Ê_i/P̂_i + (1−δ_i) ŵ_i L̂_i/P̂_i,
@@ -24,14 +24,18 @@ def outputs(base: LDBaseline, sol: LDSolution, kappa: float) -> dict[str, np.nda
     - deficit D_i = Σ_j X_ji − Σ_j X_ij (incl. domestic sales); change 100 (D'−D)/|D|
     - exports/GDP and imports/GDP: off-diagonal flows at customs value over Y' (over Y at baseline)
     - employment 100(L̂ − 1); consumer prices 100(P̂ − 1); revenue R'_i/E_i (share of baseline spending)
+
+    ``consumer = (E^c, Ê^c)`` replaces (E, Ê) in the welfare formula when spending includes
+    input purchases (roundabout production, :func:`~tariffsim.kernels.ld_roundabout.consumer_spending`).
     """
     n = base.E.shape[0]
     off = 1.0 - np.eye(n)
     X0 = base.lam * base.E[None, :] / (1.0 + base.tariff)
     X1 = sol.X_new
     Yn = sol.w_hat * sol.L_hat * base.Y
-    delta = base.E / (base.E - kappa * (1.0 - sol.tau) * base.Y / (1.0 + kappa))
-    W = delta * sol.E_hat / sol.P_hat + (1.0 - delta) * sol.w_hat * sol.L_hat / sol.P_hat
+    Ec, Ec_hat = (base.E, sol.E_hat) if consumer is None else consumer
+    delta = Ec / (Ec - kappa * (1.0 - sol.tau) * base.Y / (1.0 + kappa))
+    W = delta * Ec_hat / sol.P_hat + (1.0 - delta) * sol.w_hat * sol.L_hat / sol.P_hat
     D0 = X0.sum(0) - X0.sum(1)
     D1 = X1.sum(-2) - X1.sum(-1)
     exp0 = (X0 * off).sum(1) / base.Y
@@ -52,17 +56,3 @@ def outputs(base: LDBaseline, sol: LDSolution, kappa: float) -> dict[str, np.nda
             "expenditure_pct": 100.0 * (sol.E_hat - 1.0),
         }
     return out
-
-
-def global_trade_to_gdp_pct(base: LDBaseline, sol: LDSolution) -> np.ndarray:
-    """Δ global trade-to-GDP (Table 11): tariff-inclusive world imports over world GDP, percent, (B,)."""
-    n = base.E.shape[0]
-    off = 1.0 - np.eye(n)
-    X0 = base.lam * base.E[None, :] / (1.0 + base.tariff)
-    t = (sol.X_new.sum(-1) * 0)  # placeholder shape
-    del t
-    trade0 = (X0 * off).sum()
-    Yn = (sol.w_hat * sol.L_hat * base.Y).sum(-1)
-    lam1 = sol.lam_new
-    trade1 = (lam1 * (sol.E_hat * base.E)[..., None, :] * off).sum((-1, -2))
-    return 100.0 * ((trade1 / trade0) / (Yn / base.Y.sum()) - 1.0)
