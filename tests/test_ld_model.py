@@ -130,3 +130,48 @@ def test_bilateral_war_is_mutual_best_response(world):
     kor_rate = war.rates["KOR<-USA"]
     us_best = optimal_tariff(_shocks(world, {("KOR", "USA"): kor_rate}), "USA", "KOR")
     assert us_best.rates["USA<-KOR"] == pytest.approx(war.rates["USA<-KOR"], abs=1e-5)
+
+
+def test_elasticity_by_source_name_and_sector_values(world):
+    sh = _shocks(world, {("USA", "CHN"): 0.3})
+    from tariffsim.datasets import load_elasticities
+
+    by_name = run_ld(sh, trade_elasticity="cp2015")
+    by_values = run_ld(sh, trade_elasticity=load_elasticities("cp2015"))
+    np.testing.assert_allclose(by_name.country["welfare_pct"], by_values.country["welfare_pct"])
+    # the import-weighted mean, computed here from the world's flows
+    n = len(world.countries)
+    m = (world.flows * (1 - np.eye(n))[:, :, None]).sum((0, 1))
+    eps = float((m * load_elasticities("cp2015").to_numpy()).sum() / m.sum())
+    assert by_name.provenance["trade_elasticity"] == pytest.approx(eps)
+    assert run_ld(sh, trade_elasticity="uniform4").provenance["trade_elasticity"] == 4.0
+    with pytest.raises(DataError, match="uniform4"):
+        run_ld(sh, trade_elasticity="cp2051")
+
+
+def test_tariffwar_elasticity_table_columns_by_name(world):
+    """The 8 sources of tariffwar's ICIO mapping (tests only: the table has no licence) pass as sector values."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parents[1]
+    path = next((p / "shared/data/icio2022/elasticities_icio28_as_mapped_by_tariffwar.csv"
+                 for p in (repo.parent, repo.parent.parent)
+                 if (p / "shared/data/icio2022/elasticities_icio28_as_mapped_by_tariffwar.csv").is_file()), None)
+    if path is None:
+        pytest.skip("../shared/data/icio2022 not available")
+    table = pd.read_csv(path).set_index("sector")
+    assert len(table.columns) == 8
+    sh = _shocks(world, {("USA", "CHN"): 0.3})
+    out = {c: run_ld(sh, trade_elasticity=table[c]).provenance["trade_elasticity"] for c in table.columns}
+    assert out["epsilon_U4"] == pytest.approx(4.0)
+    # tariffwar's CP column carries Caliendo-Parro's values as our cp2015 source, except where its WIOD-16
+    # bridge averages two CP sectors (wood/paper, plastic/minerals, transport equipment, other manufacturing)
+    from tariffsim.datasets import load_elasticities
+
+    averaged = {"C16", "C17_18", "C22", "C23", "C29", "C301", "C302T309", "C31T33", "SERV"}
+    same = [s for s in table.index if s not in averaged]
+    assert len(same) == 19
+    np.testing.assert_allclose(table.loc[same, "epsilon_CP"], load_elasticities("cp2015")[same], rtol=1e-6)
+    np.testing.assert_allclose(table.loc["C16", "epsilon_CP"], (11.50 + 16.52) / 2, rtol=1e-6)

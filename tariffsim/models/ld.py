@@ -63,6 +63,43 @@ def _positive(name: str, value: float, allow_zero: bool = True) -> float:
     return v
 
 
+def _epsilon(shocks, trade_elasticity) -> tuple[float, str]:
+    """ε for the one-sector model: a number, a source name, or sector values averaged with world import weights.
+
+    Sector values (array (S,) or Series by sector, or a ``tariffsim.datasets.load_elasticities``
+    source name such as "cp2015") are averaged as ε = Σ_s M_s ε_s / Σ_s M_s, M_s = world imports
+    of sector s at baseline (off-diagonal flows). "uniform4" is ε = 4 (Simonovska & Waugh 2014; the paper).
+    """
+    world = shocks.world
+    if isinstance(trade_elasticity, str):
+        if trade_elasticity == "uniform4":
+            return 4.0, "uniform4 (Simonovska-Waugh 2014, the paper's value)"
+        from ..datasets import load_elasticities
+
+        try:
+            values = load_elasticities(trade_elasticity)
+        except DataError as exc:
+            raise DataError(f"{exc} Or 'uniform4', or a number.") from None
+        source = f"{trade_elasticity} (tariffsim.datasets.load_elasticities), import-weighted mean over sectors"
+    elif np.ndim(trade_elasticity) == 0:
+        return _positive("trade_elasticity", trade_elasticity, allow_zero=False), "user"
+    else:
+        values, source = trade_elasticity, "user sector values, import-weighted mean over sectors"
+    if hasattr(values, "reindex"):
+        missing = [x for x in world.sectors if x not in values.index]
+        if missing:
+            raise DataError(f"the trade_elasticity values lack sector(s) {shorten_list(missing)} of this world; "
+                            f"give a value for each of {shorten_list(world.sectors)}.")
+        values = values.reindex(list(world.sectors)).to_numpy(float)
+    values = np.asarray(values, float)
+    if values.shape != (len(world.sectors),) or not np.all(np.isfinite(values) & (values > 0)):
+        raise DataError(f"trade_elasticity by sector must be {len(world.sectors)} positive numbers; got shape "
+                        f"{values.shape}.")
+    n = len(world.countries)
+    imports = (world.flows * (1.0 - np.eye(n))[:, :, None]).sum((0, 1))
+    return float((imports * values).sum() / imports.sum()), source
+
+
 def _nu(countries: tuple[str, ...], fixed_cost_share) -> np.ndarray:
     n = len(countries)
     if fixed_cost_share is None or (isinstance(fixed_cost_share, str) and fixed_cost_share == "paper"):
@@ -105,7 +142,7 @@ def _aggregate(shocks, tariff_inclusive_flows: bool):
     return X, tb, tn
 
 
-def setup(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
+def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
           fixed_cost_share="paper", passthrough: float = 1.0, variant: str = "ld", revenue: str = "income_tax",
           deficits: str = "world_gdp", tariff_inclusive_flows: bool = False) -> Setup:
     """Validate options and build the one-sector baseline (see :func:`run_ld` for the parameters)."""
@@ -115,7 +152,7 @@ def setup(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 0
         raise DataError(f"The 'revenue' parameter of run_ld must be a str among {set(REVENUE_OPTIONS)}. Got {revenue!r} instead.")
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(f"The 'deficits' parameter of run_ld must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead.")
-    eps = _positive("trade_elasticity", trade_elasticity, allow_zero=False)
+    eps, eps_source = _epsilon(shocks, trade_elasticity)
     kappa = _positive("labour_elasticity", labour_elasticity)
     psi = 0.67 / eps if scale_elasticity is None else _positive("scale_elasticity", scale_elasticity)
     world = shocks.world
@@ -140,6 +177,7 @@ def setup(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 0
     params = LDParams(eps=eps, kappa=kappa, psi=psi, phi=phi, revenue=revenue, deficits=deficits)
     prov = {
         "world": world.name, "source": world.source, "variant": variant, "trade_elasticity": eps,
+        "trade_elasticity_source": eps_source,
         "labour_elasticity": kappa, "scale_elasticity": psi, "passthrough": passthrough,
         "fixed_cost_share": dict(zip(world.countries, nu.tolist())), "revenue": revenue, "deficits": deficits,
         "tariff_inclusive_flows": tariff_inclusive_flows,
@@ -150,7 +188,7 @@ def setup(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 0
     return Setup(base, params, tn, prov)
 
 
-def run_ld(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
+def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
            fixed_cost_share="paper", passthrough: float = 1.0, variant: str = "ld", revenue: str = "income_tax",
            deficits: str = "world_gdp", tariff_inclusive_flows: bool = False, tol: float = 1e-11,
            max_iter: int = 2000, raise_on_failure: bool = True) -> Result:
@@ -161,8 +199,10 @@ def run_ld(shocks, *, trade_elasticity: float = 4.0, labour_elasticity: float = 
     shocks : Shocks
         B scenarios on a world (any number of sectors: aggregated to one). Only tariffs are
         used; ``tariff_base`` is the baseline tariff array (same for the batch).
-    trade_elasticity : float
-        ε (the paper: 4; Table 9: 8).
+    trade_elasticity : float, str, array (S,) or Series
+        ε (the paper: 4; Table 9: 8), a source name of ``tariffsim.datasets.load_elasticities``
+        ("cp2015", "fgo2022", "shapiro2016", "ll2023", "gyy2021") or "uniform4", or sector values;
+        sector values are averaged with world import weights (one-sector model).
     labour_elasticity : float
         κ, Frisch-type labour-supply elasticity (0.5; 0 = fixed employment).
     scale_elasticity : float, optional
