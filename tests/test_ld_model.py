@@ -175,3 +175,18 @@ def test_tariffwar_elasticity_table_columns_by_name(world):
     assert len(same) == 19
     np.testing.assert_allclose(table.loc[same, "epsilon_CP"], load_elasticities("cp2015")[same], rtol=1e-6)
     np.testing.assert_allclose(table.loc["C16", "epsilon_CP"], (11.50 + 16.52) / 2, rtol=1e-6)
+
+
+def test_multi_sector_option(world):
+    sh = _shocks(world, {("USA", "CHN"): 0.3})
+    res = run_ld(sh, sectors="multi")
+    assert res.sectors == world.sectors and res.flow["flow_new"].shape == (1, 10, 10, len(world.sectors))
+    assert res.solver.all_converged
+    c = world.countries.index("CHN")
+    assert res.country["welfare_pct"][0, c] < 0 and res.country["employment_reallocation_pct"][0, c] > 0
+    # only the taxed flows (CHN -> USA) carry the tariff: revenue = Σ_k t M'
+    us = world.countries.index("USA")
+    rev = 0.3 * res.flow["flow_new"][0, c, us].sum()
+    assert res.country["tariff_revenue"][0, us] == pytest.approx(rev, rel=1e-10)
+    with pytest.raises(DataError, match="sectors"):
+        run_ld(sh, sectors="many")

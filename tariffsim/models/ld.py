@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
 from ..kernels.ld_calibrate import pass_through
+from ..kernels.ld_multisector import MSBaseline, calibrate_multisector, solve_multisector
 from ..kernels.ld_onesector import DEFICIT_OPTIONS, REVENUE_OPTIONS, LDBaseline, LDParams, solve
 from ..kernels.ld_outputs import outputs
 from ..results import Result, SolverInfo
@@ -30,6 +31,8 @@ __all__ = ["run_ld", "LD_COLUMNS", "PAPER_FIXED_COST_SHARES", "VARIANTS", "setup
 PAPER_FIXED_COST_SHARES = {"USA": 0.2705, "other": 0.1143}
 #: Model variants: the paper's baseline and Eaton–Kortum–Krugman (no fixed costs, φ = φ̃).
 VARIANTS = ("ld", "ekk")
+#: One sector (flows summed over sectors) or the multi-sector model.
+SECTOR_OPTIONS = ("aggregate", "multi")
 
 #: Columns beyond :data:`tariffsim.results.COUNTRY_COLUMNS` that this model adds.
 LD_COLUMNS: dict[str, str] = {
@@ -41,6 +44,7 @@ LD_COLUMNS: dict[str, str] = {
     "imports_gdp_pct": "100*((imports'/GDP')/(imports/GDP) - 1), imports at customs value",
     "tariff_revenue_share": "tariff revenue after the shock / baseline expenditure (decimal)",
     "wage_pct": "100*(w_hat - 1), nominal wage (numeraire as consumer_price_pct)",
+    "employment_reallocation_pct": "multi-sector: 50*sum_k ell_k |ell_hat_k - 1|, percent of workers who change sector",
 }
 
 
@@ -52,6 +56,8 @@ class Setup:
     params: LDParams
     tariff_new: np.ndarray  # (B, n, n)
     provenance: dict
+    multi: MSBaseline | None = None  # the multi-sector baseline with sectors="multi"
+    eps_sector: np.ndarray | None = None  # ε by sector (K,)
 
 
 def _positive(name: str, value: float, allow_zero: bool = True) -> float:
@@ -63,7 +69,7 @@ def _positive(name: str, value: float, allow_zero: bool = True) -> float:
     return v
 
 
-def _epsilon(shocks, trade_elasticity) -> tuple[float, str]:
+def _epsilon(shocks, trade_elasticity) -> tuple[float, str, np.ndarray]:
     """ε for the one-sector model: a number, a source name, or sector values averaged with world import weights.
 
     Sector values (array (S,) or Series by sector, or a ``tariffsim.datasets.load_elasticities``
@@ -73,7 +79,7 @@ def _epsilon(shocks, trade_elasticity) -> tuple[float, str]:
     world = shocks.world
     if isinstance(trade_elasticity, str):
         if trade_elasticity == "uniform4":
-            return 4.0, "uniform4 (Simonovska-Waugh 2014, the paper's value)"
+            return 4.0, "uniform4 (Simonovska-Waugh 2014, the paper's value)", np.full(len(world.sectors), 4.0)
         from ..datasets import load_elasticities
 
         try:
@@ -82,7 +88,8 @@ def _epsilon(shocks, trade_elasticity) -> tuple[float, str]:
             raise DataError(f"{exc} Or 'uniform4', or a number.") from None
         source = f"{trade_elasticity} (tariffsim.datasets.load_elasticities), import-weighted mean over sectors"
     elif np.ndim(trade_elasticity) == 0:
-        return _positive("trade_elasticity", trade_elasticity, allow_zero=False), "user"
+        eps = _positive("trade_elasticity", trade_elasticity, allow_zero=False)
+        return eps, "user", np.full(len(world.sectors), eps)
     else:
         values, source = trade_elasticity, "user sector values, import-weighted mean over sectors"
     if hasattr(values, "reindex"):
@@ -97,7 +104,7 @@ def _epsilon(shocks, trade_elasticity) -> tuple[float, str]:
                         f"{values.shape}.")
     n = len(world.countries)
     imports = (world.flows * (1.0 - np.eye(n))[:, :, None]).sum((0, 1))
-    return float((imports * values).sum() / imports.sum()), source
+    return float((imports * values).sum() / imports.sum()), source, values
 
 
 def _nu(countries: tuple[str, ...], fixed_cost_share) -> np.ndarray:
@@ -144,7 +151,7 @@ def _aggregate(shocks, tariff_inclusive_flows: bool):
 
 def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
           fixed_cost_share="paper", passthrough: float = 1.0, variant: str = "ld", revenue: str = "income_tax",
-          deficits: str = "world_gdp", tariff_inclusive_flows: bool = False) -> Setup:
+          deficits: str = "world_gdp", tariff_inclusive_flows: bool = False, sectors: str = "aggregate") -> Setup:
     """Validate options and build the one-sector baseline (see :func:`run_ld` for the parameters)."""
     if variant not in VARIANTS:
         raise DataError(f"The 'variant' parameter of run_ld must be a str among {set(VARIANTS)}. Got {variant!r} instead.")
@@ -152,7 +159,9 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
         raise DataError(f"The 'revenue' parameter of run_ld must be a str among {set(REVENUE_OPTIONS)}. Got {revenue!r} instead.")
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(f"The 'deficits' parameter of run_ld must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead.")
-    eps, eps_source = _epsilon(shocks, trade_elasticity)
+    if sectors not in SECTOR_OPTIONS:
+        raise DataError(f"The 'sectors' parameter of run_ld must be a str among {set(SECTOR_OPTIONS)}. Got {sectors!r} instead.")
+    eps, eps_source, eps_sector = _epsilon(shocks, trade_elasticity)
     kappa = _positive("labour_elasticity", labour_elasticity)
     psi = 0.67 / eps if scale_elasticity is None else _positive("scale_elasticity", scale_elasticity)
     world = shocks.world
@@ -181,17 +190,25 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
         "labour_elasticity": kappa, "scale_elasticity": psi, "passthrough": passthrough,
         "fixed_cost_share": dict(zip(world.countries, nu.tolist())), "revenue": revenue, "deficits": deficits,
         "tariff_inclusive_flows": tariff_inclusive_flows,
-        "sectors": "aggregated to one sector (flows summed, tariffs weighted by baseline flows)",
+        "sectors": ("aggregated to one sector (flows summed, tariffs weighted by baseline flows)"
+                    if sectors == "aggregate" else "multi-sector (labour mobile across sectors)"),
         "numeraire": "world-expenditure-weighted consumer price index fixed",
         "reference": "Ignatenko, Macedoni, Lashkaripour & Simonovska (2025), J. Int. Econ. 157, 104138",
     }
-    return Setup(base, params, tn, prov)
+    ms = None
+    if sectors == "multi":
+        F = np.asarray(world.flows, float)
+        if tariff_inclusive_flows:
+            F = F / (1.0 + shocks.tariff_base[0])
+        ms = calibrate_multisector(F, np.asarray(shocks.tariff_base[0], float), nu)
+        prov["trade_elasticity"] = dict(zip(world.sectors, eps_sector.tolist()))
+    return Setup(base, params, tn, prov, ms, eps_sector)
 
 
 def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale_elasticity=None,
            fixed_cost_share="paper", passthrough: float = 1.0, variant: str = "ld", revenue: str = "income_tax",
-           deficits: str = "world_gdp", tariff_inclusive_flows: bool = False, tol: float = 1e-11,
-           max_iter: int = 2000, raise_on_failure: bool = True) -> Result:
+           deficits: str = "world_gdp", tariff_inclusive_flows: bool = False, sectors: str = "aggregate",
+           tol: float = 1e-11, max_iter: int = 5000, raise_on_failure: bool = True) -> Result:
     """The Liberation Day model (one sector), batched over the scenarios of ``shocks``.
 
     Parameters
@@ -206,7 +223,8 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
     labour_elasticity : float
         κ, Frisch-type labour-supply elasticity (0.5; 0 = fixed employment).
     scale_elasticity : float, optional
-        ψ, scale (entry) elasticity; default 0.67/ε as in the paper.
+        ψ, scale (entry) elasticity; default 0.67/ε as in the paper (multi-sector: 0.67/ε_k by sector;
+        the pass-through φ uses 0.67/ε̄, ε̄ the import-weighted mean).
     fixed_cost_share : "paper", float, dict ISO3 -> share or array (n,)
         ν_i; "paper": 0.2705 for the US, 0.1143 elsewhere.
     passthrough : float
@@ -220,6 +238,10 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
         (balanced trade, Ossa 2014).
     tariff_inclusive_flows : bool
         The world's flows include the baseline duties (ustariff's convention); otherwise customs values.
+    sectors : {"aggregate", "multi"}
+        "aggregate": one sector (flows summed, tariffs weighted by baseline flows; the paper's main
+        model). "multi": the multi-sector model (IMLS appendix; labour mobile across sectors at one
+        wage, Cobb–Douglas spending across sectors, ε by sector from ``trade_elasticity``).
     tol, max_iter : float, int
         Solver tolerance (max |log excess demand| of labour markets and |Δ ln L̂|) and iteration cap.
     raise_on_failure : bool
@@ -228,17 +250,31 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
     Returns
     -------
     Result
-        Model ``"ld"``, sectors ``("total",)``. Country columns ``welfare_pct`` (IMLS 14),
+        Model ``"ld"``, sectors ``("total",)`` (aggregate) or the world's sectors (multi). Country columns ``welfare_pct`` (IMLS 14),
         ``real_wage_pct``, ``price_index_pct`` (= ``consumer_price_pct``), ``employment_pct``,
         ``deficit_pct``, ``exports_gdp_pct``, ``imports_gdp_pct``, ``tariff_revenue_share``,
         ``exports``, ``imports``, ``exports_pct``, ``imports_pct``, ``tariff_revenue``,
         ``tariff_revenue_change``, ``trade_balance_change``, ``etr``, ``etr_base`` (money in the
-        world's unit, USD mn for the embedded worlds). See :data:`LD_COLUMNS`.
+        world's unit, USD mn for the embedded worlds); with ``sectors="multi"`` also
+        ``employment_reallocation_pct`` (share of workers changing sector, percent). See :data:`LD_COLUMNS`.
     """
     st = setup(shocks, trade_elasticity=trade_elasticity, labour_elasticity=labour_elasticity,
                scale_elasticity=scale_elasticity, fixed_cost_share=fixed_cost_share, passthrough=passthrough,
-               variant=variant, revenue=revenue, deficits=deficits, tariff_inclusive_flows=tariff_inclusive_flows)
-    sol = solve(st.base, st.tariff_new, st.params, tol=tol, max_iter=max_iter)
+               variant=variant, revenue=revenue, deficits=deficits, tariff_inclusive_flows=tariff_inclusive_flows,
+               sectors=sectors)
+    if st.multi is None:
+        sol = solve(st.base, st.tariff_new, st.params, tol=tol, max_iter=max_iter)
+        X_sec, t_sec, labels = sol.X_new[..., None], st.tariff_new[..., None], ("total",)
+        X0_sec = np.broadcast_to(st.base.lam * st.base.E[None, :] / (1.0 + st.base.tariff), sol.X_new.shape)[..., None]
+        t0_sec = np.broadcast_to(st.base.tariff, sol.X_new.shape)[..., None]
+    else:
+        t_sec = np.asarray(shocks.tariff_new, float)
+        psi_k = 0.67 / st.eps_sector if scale_elasticity is None else st.params.psi  # ψ_k ε_k = 0.67 as in the paper
+        sol, extra = solve_multisector(st.multi, t_sec, st.params, st.eps_sector, psi=psi_k, tol=tol, max_iter=max_iter)
+        X_sec, labels = extra["X_new"], shocks.world.sectors
+        t0_sec = np.broadcast_to(st.multi.tariff, X_sec.shape)
+        X0_sec = np.broadcast_to(st.multi.lam * st.multi.beta[None] * st.multi.E[None, :, None] / (1.0 + st.multi.tariff),
+                                 X_sec.shape)
     info = SolverInfo(
         success=sol.success, iterations=sol.iterations, max_residual=sol.residual,
         method="ld: damped fixed point on (ln w, ln L) with Anderson mixing; E and P in closed form",
@@ -252,22 +288,27 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
             f"LD did not converge for {len(bad)} scenario(s) {shorten_list(bad)} within max_iter={max_iter} "
             f"(largest residual {sol.residual.max():.3g}, tol {tol:g}); raise max_iter, or pass "
             "raise_on_failure=False to keep the other scenarios.", info)
-    country = _columns(st, sol)
-    return Result(model="ld", scenarios=shocks.scenarios, countries=shocks.world.countries, sectors=("total",),
-                  country=country, flow=_flows(st, sol), solver=info, provenance=st.provenance)
+    base = st.base if st.multi is None else st.multi.agg
+    country = _columns(base, sol, st.params.kappa, X0_sec, t0_sec, X_sec, t_sec)
+    if st.multi is not None:
+        country["employment_reallocation_pct"] = 50.0 * (st.multi.ell[None] * np.abs(extra["ell_hat"] - 1.0)).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(X0_sec > 0, 100.0 * (X_sec / X0_sec - 1.0), np.nan)
+    flows = {"flow_base": np.array(X0_sec), "flow_new": X_sec, "flow_pct": pct, "tariff_base": np.array(t0_sec),
+             "tariff_new": np.broadcast_to(t_sec, X_sec.shape).copy()}
+    return Result(model="ld", scenarios=shocks.scenarios, countries=shocks.world.countries, sectors=tuple(labels),
+                  country=country, flow=flows, solver=info, provenance=st.provenance)
 
 
-def _columns(st: Setup, sol) -> dict[str, Any]:
-    base = st.base
-    o = outputs(base, sol, st.params.kappa)
+def _columns(base: LDBaseline, sol, kappa, X0s, t0s, X1s, t1s) -> dict[str, Any]:
+    """Standard country columns from aggregate outputs and sector flows (B, n, n, K) at customs value."""
+    o = outputs(base, sol, kappa)
     n = base.E.shape[0]
-    off = 1.0 - np.eye(n)
-    X0 = base.lam * base.E[None, :] / (1.0 + base.tariff)
-    X1 = sol.X_new
-    exp0, imp0 = (X0 * off).sum(1), (X0 * off).sum(0)
-    exp1, imp1 = (X1 * off).sum(-1), (X1 * off).sum(-2)
-    rev0 = (X0 * base.tariff * off).sum(0)
-    rev1 = (X1 * st.tariff_new * off).sum(-2)
+    off = (1.0 - np.eye(n))[:, :, None]
+    exp0, imp0 = (X0s * off).sum((-1, -2)), (X0s * off).sum((-1, -3))
+    exp1, imp1 = (X1s * off).sum((-1, -2)), (X1s * off).sum((-1, -3))
+    rev0 = (X0s * t0s * off).sum((-1, -3))
+    rev1 = (X1s * t1s * off).sum((-1, -3))
     with np.errstate(invalid="ignore", divide="ignore"):
         country = {k: o[k] for k in ("welfare_pct", "real_wage_pct", "price_index_pct", "employment_pct", "deficit_pct",
                                      "exports_gdp_pct", "imports_gdp_pct", "tariff_revenue_share", "wage_pct")}
@@ -282,13 +323,3 @@ def _columns(st: Setup, sol) -> dict[str, Any]:
         country["etr"] = rev1 / imp1
         country["etr_base"] = np.broadcast_to(rev0 / imp0, rev1.shape).copy()
     return country
-
-
-def _flows(st: Setup, sol) -> dict[str, np.ndarray]:
-    base = st.base
-    X0 = np.broadcast_to(base.lam * base.E[None, :] / (1.0 + base.tariff), sol.X_new.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(X0 > 0, 100.0 * (sol.X_new / X0 - 1.0), np.nan)
-    return {"flow_base": X0[..., None].copy(), "flow_new": sol.X_new[..., None], "flow_pct": pct[..., None],
-            "tariff_base": np.broadcast_to(base.tariff, sol.X_new.shape)[..., None].copy(),
-            "tariff_new": st.tariff_new[..., None]}
