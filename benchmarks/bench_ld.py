@@ -86,7 +86,7 @@ def main() -> None:
     print(f"1. one equilibrium, {src}: {1000 * sec:.1f} ms ({int(sol.iterations[0])} iterations, "
           f"residual {sol.residual[0]:.1e}; CPU {1000 * CPU['last']:.1f} ms; target 10 ms)")
     batch = np.repeat(t[None], 16, 0) * np.linspace(0.5, 1.5, 16)[:, None, None]
-    sec_b, solb = best(lambda: solve(base, batch, prm, tol=1e-11), max(1, args.repeat // 2))
+    sec_b, _ = best(lambda: solve(base, batch, prm, tol=1e-11), max(1, args.repeat // 2))
     print(f"   batch of 16 scenarios: {1000 * sec_b:.0f} ms ({1000 * sec_b / 16:.1f} ms per scenario)")
     sec, opt = best(lambda: optimal_tariff_numerical(base, prm, us), max(1, args.repeat // 2))
     print(f"2. optimal US tariff search: {sec:.2f} s -> {100 * opt.rates[0]:.2f}% "

@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     resid = "FOC residual (% welfare per unit tariff)"
-    print(table.round(2).to_string(index=False, formatters={resid: lambda v: "" if v != v else f"{v:.1e}"}))
+    print(table.round(2).to_string(index=False, formatters={resid: lambda v: "" if pd.isna(v) else f"{v:.1e}"}))
     FIGURES.mkdir(parents=True, exist_ok=True)
     plot(table, FIGURES / "korea_tariff_war.png")
     print(f"wrote {FIGURES / 'korea_tariff_war.png'}")

@@ -27,12 +27,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tariffsim.kernels.ld_calibrate import calibrate, calibrate_ekk, fixed_cost_shares, pass_through
+from tariffsim.kernels.ld_calibrate import (
+    calibrate,
+    calibrate_ekk,
+    fixed_cost_shares,
+    pass_through,
+)
 from tariffsim.kernels.ld_onesector import LDParams, solve
-from tariffsim.kernels.ld_optimal import (apply_uniform, nash, optimal_tariff_formula, optimal_tariff_numerical,
-                                          retaliation_formula)
+from tariffsim.kernels.ld_optimal import (
+    apply_uniform,
+    nash,
+    optimal_tariff_formula,
+    optimal_tariff_numerical,
+    retaliation_formula,
+)
 from tariffsim.kernels.ld_outputs import OUTPUT_MAP_COLUMNS, outputs
-from tariffsim.kernels.ld_roundabout import calibrate_roundabout, consumer_spending, solve_roundabout
+from tariffsim.kernels.ld_roundabout import (
+    calibrate_roundabout,
+    consumer_spending,
+    solve_roundabout,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data/liberation_day_2025 relative to the repository (also tried one level up, for git worktrees)

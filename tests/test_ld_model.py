@@ -10,7 +10,12 @@ import pytest
 import tariffsim
 from tariffsim.errors import ConvergenceError, DataError
 from tariffsim.models.ld import run_ld
-from tariffsim.optimal import optimal_retaliation, optimal_tariff, reciprocal_retaliation, tariff_war
+from tariffsim.optimal import (
+    optimal_retaliation,
+    optimal_tariff,
+    reciprocal_retaliation,
+    tariff_war,
+)
 from tariffsim.shocks import Shocks
 from tariffsim.world import TradeWorld
 

@@ -101,7 +101,7 @@ def _sweep(x, base: MSBaseline, pre, prm: LDParams, eps, phi, n, K, full=False):
         return g, resid
     X_new = bi * cost[:, :, None, :] * spend_ik[:, None, :, :]
     return dict(w=w, L=L, E_hat=E_hat, P=P, R=R, tau=tau, X_new=X_new, ell_hat=np.exp(lnl), resid=resid,
-                spend=X_new * 0 + b * cost[:, :, None, :] * spend_ik[:, None, :, :])
+                spend=b * cost[:, :, None, :] * spend_ik[:, None, :, :])
 
 
 def solve_multisector(base: MSBaseline, tariff: np.ndarray, prm: LDParams, eps, *, psi=None, tol: float = 1e-10,

@@ -100,7 +100,7 @@ def solve_roundabout(base: LDBaseline, tariff: np.ndarray, prm: LDParams, beta: 
     b = base.lam * (1.0 + tariff) ** (-prm.eps * phi[None, :])
     b_inv = b / (1.0 + tariff)
     pre = (b, np.concatenate([b, b * tariff / (1.0 + tariff), b_inv], axis=-1), b_inv)
-    x, iters, done = anderson(lambda z: _sweep(z, base, pre, prm, phi, beta, n), np.zeros((B, 4 * n)),
+    x, iters, _ = anderson(lambda z: _sweep(z, base, pre, prm, phi, beta, n), np.zeros((B, 4 * n)),
                               tol=tol, max_iter=max_iter, memory=memory)
     s = _sweep(x, base, pre, prm, phi, beta, n, full=True)
     return LDSolution(w_hat=s["w"], L_hat=s["L"], E_hat=s["E_hat"], P_hat=s["P_hat"], lam_new=s["lam_new"],

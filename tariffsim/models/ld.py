@@ -20,8 +20,18 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
 from ..kernels.ld_calibrate import pass_through
-from ..kernels.ld_multisector import MSBaseline, calibrate_multisector, solve_multisector
-from ..kernels.ld_onesector import DEFICIT_OPTIONS, REVENUE_OPTIONS, LDBaseline, LDParams, solve
+from ..kernels.ld_multisector import (
+    MSBaseline,
+    calibrate_multisector,
+    solve_multisector,
+)
+from ..kernels.ld_onesector import (
+    DEFICIT_OPTIONS,
+    REVENUE_OPTIONS,
+    LDBaseline,
+    LDParams,
+    solve,
+)
 from ..kernels.ld_outputs import outputs
 from ..results import Result, SolverInfo
 
