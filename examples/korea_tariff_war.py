@@ -7,7 +7,7 @@ Run from the repository root:
 On the embedded OECD ICIO 2022 world (81 economies, sectors aggregated to one: flows summed,
 tariffs weighted by 2022 flows) and the model of Ignatenko, Macedoni, Lashkaripour &
 Simonovska (JIE 2025; ε = 4, κ = 0.5, income-tax relief, deficits a fixed share of world GDP),
-for the US schedules of scenarios/korea_us_2025 (Liberation Day, the 15% deal):
+for the US schedules of scenarios/korea_us_2025 (Liberation Day, the 15% deal), one sector:
 
 1. the schedule as is (no retaliation);
 2. Korea's optimal retaliation: the uniform tariff on imports from the US that maximises
@@ -15,7 +15,9 @@ for the US schedules of scenarios/korea_us_2025 (Liberation Day, the 15% deal):
 3. the US optimal tariff on Korea: the uniform US tariff on Korean goods that maximises US
    welfare, everything else as in the schedule, no retaliation;
 4. the Nash equilibrium of a US–Korea tariff war: each sets its bilateral tariff optimally
-   given the other's (one first-order condition each, residuals printed).
+   given the other's (one first-order condition each, residuals printed);
+5. for reference, the schedule in the 28-sector version of the model (labour mobile across
+   sectors, ε = 4 in every sector; rates shown are the one-sector trade-weighted ones).
 
 Prints the table (units in the header) and writes docs/figures/korea_tariff_war.png.
 In the one-sector aggregate a "tariff on imports from the US" applies to all of them,
@@ -43,7 +45,7 @@ KOREA = ROOT / "scenarios" / "korea_us_2025"
 FIGURES = ROOT / "docs" / "figures"
 SCHEDULES = {"liberation_day": "Liberation Day (Apr 2025)", "deal_15pct": "15% deal (Jul 2025)"}
 OUTCOMES = ["schedule, no retaliation", "+ Korea's optimal retaliation", "US optimal tariff on Korea",
-            "Nash US-Korea tariff war"]
+            "Nash US-Korea tariff war", "schedule, 28-sector model (reference)"]
 
 
 def _row(schedule, outcome, result, us_rate, kor_rate, residual):
@@ -76,16 +78,22 @@ def korea_table(world_name: str = "icio81") -> pd.DataFrame:
         r = tariff_war(shocks, ["USA", "KOR"], bilateral=True)
         rows.append(_row(label, OUTCOMES[3], r.result, r.rates["USA<-KOR"], r.rates["KOR<-USA"],
                          max(r.residual.values())))
+        multi = run_ld(shocks, sectors="multi")
+        rows.append(_row(label, OUTCOMES[4], multi, us_on_kor,
+                         kor_on_us, float("nan")))
     return pd.DataFrame(rows)
 
 
 def plot(table: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    table = table[table["outcome"] != OUTCOMES[4]]
     for ax, (schedule, part) in zip(axes, table.groupby("US schedule", sort=False)):
         x = range(len(part))
         ax.bar([k - 0.2 for k in x], part["welfare USA (%)"], width=0.4, label="United States")
         ax.bar([k + 0.2 for k in x], part["welfare KOR (%)"], width=0.4, label="Korea")
-        ax.set_xticks(list(x), [o.replace(", ", ",\n").replace(" tariff", "\ntariff") for o in part["outcome"]],
+        ax.set_xticks(list(x), [o.replace(", ", ",\n").replace(" tariff", "\ntariff").replace("optimal retaliation",
+                                                                                       "optimal\nretaliation")
+                                for o in part["outcome"]],
                       fontsize=8)
         ax.axhline(0, color="black", lw=0.6)
         ax.set_title(f"US schedule: {schedule}", fontsize=10)
@@ -106,7 +114,10 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     resid = "FOC residual (% welfare per unit tariff)"
-    print(table.round(2).to_string(index=False, formatters={resid: lambda v: "" if pd.isna(v) else f"{v:.1e}"}))
+    shown = table.copy()
+    numeric = [c for c in shown.columns if c not in ("US schedule", "outcome", resid)]
+    shown[numeric] = shown[numeric].round(2)
+    print(shown.to_string(index=False, formatters={resid: lambda v: "" if pd.isna(v) else f"{v:.1e}"}))
     FIGURES.mkdir(parents=True, exist_ok=True)
     plot(table, FIGURES / "korea_tariff_war.png")
     print(f"wrote {FIGURES / 'korea_tariff_war.png'}")
