@@ -100,8 +100,13 @@ def _prepare(base: LDBaseline, tariff, prm: LDParams, phi):
     b_inv = b / (1.0 + tariff)
     # baseline revenue share of income R_i/Y_i, R_i = Σ_j λ_ji t_ji/(1+t_ji) E_i (0 in the paper)
     tau0 = (base.lam * base.tariff / (1.0 + base.tariff)).sum(0) * base.E / base.Y
+    # wage step 1/(1 + ε (1 − d_j)), d_j = domestic share of j's sales: the own-wage elasticity of
+    # excess labour demand is about −(1 + ε(1 − d_j)) (price effect abroad, income effect at home)
+    X0 = base.lam * base.E[None, :] / (1.0 + base.tariff)
+    d = np.diagonal(X0) / X0.sum(1)
+    step = 1.0 / (1.0 + prm.eps * np.clip(1.0 - d, 0.0, 1.0))
     # [b | b t'/(1+t') | b/(1+t')] side by side: one matrix product gives S, r S and Σ_i c_i b_ij/(1+t'_ij)
-    return b, np.concatenate([b, b * (tariff / (1.0 + tariff)), b_inv], axis=-1), b_inv, tau0
+    return b, np.concatenate([b, b * (tariff / (1.0 + tariff)), b_inv], axis=-1), b_inv, tau0, step
 
 
 def _vm(v, M):
@@ -118,7 +123,7 @@ def _state(lnw, lnL, base: LDBaseline, pre, prm: LDParams, phi, full: bool = Fal
     """Everything implied by (ln ŵ, ln L̂); shapes (B, n). Matrix–vector products only:
     a_ji = b_ji c_j with c_j = (ŵ_j L̂_j^−ψ)^−ε, so S_i = Σ_j c_j b_ji and λ'_ji = c_j b_ji / S_i."""
     eps, psi = prm.eps, prm.psi
-    b, b_all, b_inv, tau0 = pre
+    b, b_all, b_inv, tau0, _ = pre
     n = b.shape[-1]
     w, L = np.exp(lnw), np.exp(lnL)
     cost = np.exp(-eps * (lnw - psi * lnL))  # c_j
@@ -158,7 +163,7 @@ def _step(x, base, pre, prm, phi, n):
     lnw, lnL = x[..., :n], x[..., n:]
     s = _state(lnw, lnL, base, pre, prm, phi)
     excess = np.log(s["demand"]) - np.log(s["Yn"])
-    lnw_new = lnw + excess / (1.0 + prm.eps)
+    lnw_new = lnw + excess * pre[-1]
     lnL_new = prm.kappa * (np.log(s["tau_hat"] * s["w"]) - np.log(s["P_hat"]))  # IMLS 13
     # numeraire: P̂ is homogeneous of degree 1 in (ŵ, Ê); scale so Σ E (P̂ − 1) = 0
     scale = (base.E * s["P_hat"]).sum(-1, keepdims=True) / base.E.sum()
@@ -168,7 +173,7 @@ def _step(x, base, pre, prm, phi, n):
 
 
 def solve(base: LDBaseline, tariff: np.ndarray, prm: LDParams, *, tol: float = 1e-12,
-          max_iter: int = 2000, memory: int = 6, x0: np.ndarray | None = None) -> LDSolution:
+          max_iter: int = 2000, memory: int = 10, x0: np.ndarray | None = None) -> LDSolution:
     """Solve the one-sector model for a batch of tariff matrices.
 
     Parameters
