@@ -106,6 +106,13 @@ def main() -> None:
     sec, war2 = best(lambda: nash(st.base, st.params, pl, method="numerical", tol=1e-7), 1)
     print(f"   numerical USA-CHN war on the same world: {sec:.2f} s, rates {np.round(100 * war2.rates, 2)}%, "
           f"max |dW/dt| {war2.residual.max():.1e}")
+    from tariffsim.optimal import tariff_war
+
+    sec, war3 = best(lambda: tariff_war(Shocks(world, ("base",), zero, zero), ["USA", "KOR"], bilateral=True,
+                                        sectors="multi"), 1)
+    print(f"4. bilateral USA-KOR war in the 81 x 28 multi-sector model: {sec:.1f} s, rates "
+          f"{ {k: round(100 * v, 2) for k, v in war3.rates.items()} }%, {war3.iterations} rounds, "
+          f"max |dW/dt| {max(war3.residual.values()):.1e}")
 
 
 if __name__ == "__main__":

@@ -195,3 +195,13 @@ def test_multi_sector_option(world):
     assert res.country["tariff_revenue"][0, us] == pytest.approx(rev, rel=1e-10)
     with pytest.raises(DataError, match="sectors"):
         run_ld(sh, sectors="many")
+
+
+def test_policy_in_the_multi_sector_model(world):
+    sh = _shocks(world, {("USA", "KOR"): 0.25})
+    ret = optimal_retaliation(sh, "KOR", "USA", sectors="multi")
+    assert ret.residual["KOR<-USA"] < 1e-6 and ret.result.sectors == world.sectors
+    kor = world.countries.index("KOR")
+    assert ret.result.country["welfare_pct"][0, kor] > run_ld(sh, sectors="multi").country["welfare_pct"][0, kor]
+    with pytest.raises(DataError, match="one-sector"):
+        tariff_war(sh, ["USA", "KOR"], method="formula", sectors="multi")

@@ -71,7 +71,8 @@ def retaliation_formula(X: np.ndarray, Y: np.ndarray, nu2: np.ndarray, eps: floa
 def apply_uniform(tariff: np.ndarray, country: int, rate, partners=None) -> np.ndarray:
     """Tariffs with ``country``'s imports from ``partners`` (default: everyone) set to ``rate``.
 
-    ``tariff`` (n, n) or (B, n, n), exporter j × importer i; ``rate`` scalar or (B,). Returns (B, n, n).
+    ``tariff`` (n, n) or (B, n, n[, K]), exporter j × importer i (× sector: every sector gets the
+    rate); ``rate`` scalar or (B,). Returns (B, n, n[, K]).
     """
     t = np.array(tariff, float)
     if t.ndim == 2:
@@ -80,11 +81,11 @@ def apply_uniform(tariff: np.ndarray, country: int, rate, partners=None) -> np.n
     B = max(t.shape[0], rate.shape[0])
     t = np.broadcast_to(t, (B,) + t.shape[1:]).copy()
     rate = np.broadcast_to(rate, (B,))
-    n = t.shape[-1]
+    n = t.shape[1]
     mask = np.zeros(n, bool)
     mask[np.arange(n) if partners is None else np.asarray(partners)] = True
     mask[country] = False
-    t[:, mask, country] = rate[:, None]
+    t[:, mask, country] = rate.reshape((B,) + (1,) * (t.ndim - 2))
     return t
 
 
@@ -99,27 +100,57 @@ class OptimalResult:
     tariff: np.ndarray  # (n, n) the tariff matrix at the optimum
 
 
-def _welfare(base, tariff, prm, players, x0=None, tol=1e-12):
-    sol = solve(base, tariff, prm, tol=tol, x0=x0)
+class OneSectorWelfare:
+    """Welfare of every country for a batch of tariffs (B, n, n) in the one-sector model."""
+
+    def __init__(self, base: LDBaseline, prm: LDParams, tol: float = 1e-12):
+        self.base, self.prm, self.tol = base, prm, tol
+
+    def __call__(self, tariff, x0=None):
+        sol = solve(self.base, tariff, self.prm, tol=self.tol, x0=x0)
+        W = outputs(self.base, sol, self.prm.kappa)["welfare_pct"]
+        return W, sol, np.concatenate([np.log(sol.w_hat), np.log(sol.L_hat)], -1)
+
+
+class MultiSectorWelfare:
+    """Welfare of every country for a batch of tariffs (B, n, n, K) in the multi-sector model."""
+
+    def __init__(self, base, prm: LDParams, eps, psi=None, tol: float = 1e-11):
+        from .ld_multisector import solve_multisector
+
+        self._solve = solve_multisector
+        self.base, self.prm, self.eps, self.psi, self.tol = base, prm, eps, psi, tol
+
+    def __call__(self, tariff, x0=None):
+        sol, extra = self._solve(self.base, tariff, self.prm, self.eps, psi=self.psi, tol=self.tol, x0=x0)
+        W = outputs(self.base.agg, sol, self.prm.kappa)["welfare_pct"]
+        return W, sol, extra["x"]
+
+
+def _welfare(evaluate, tariff, players, x0=None):
+    W, sol, x = evaluate(tariff, x0)
     if not sol.success.all():
         raise ConvergenceError(f"LD equilibrium failed inside the optimal-tariff search (residual {sol.residual.max():.3g}).")
-    W = outputs(base, sol, prm.kappa)["welfare_pct"]
-    return W[:, players], sol
+    return W[:, players], sol, x
 
 
 def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country, tariff=None, partners=None,
-                             t0: float = 0.2, h: float = 1e-4, tol: float = 1e-7, max_iter: int = 50) -> OptimalResult:
+                             t0: float = 0.2, h: float = 1e-4, tol: float = 1e-7, max_iter: int = 50,
+                             evaluate=None) -> OptimalResult:
     """Maximise welfare over a uniform tariff on imports from ``partners`` (default all), others fixed.
 
     ``country`` is one importer index or a group (a list): a group sets one common rate and
     maximises its expenditure-weighted welfare Σ_g E_g Ŵ_g / Σ_g E_g (the paper's collective
     retaliation). Newton on dW/dt with central differences (step h), three equilibria per step in
     one batch; a step against the gradient's sign is replaced by a bounded move uphill.
+    ``evaluate`` (default :class:`OneSectorWelfare`) maps tariffs to welfare; pass
+    :class:`MultiSectorWelfare` (and (1, n, n, K) tariffs) for the multi-sector model.
     """
     n = base.E.shape[0]
+    evaluate = OneSectorWelfare(base, prm) if evaluate is None else evaluate
     group = [int(c) for c in np.atleast_1d(country)]
     weight = base.E[group] / base.E[group].sum()
-    tariff = np.zeros((n, n)) if tariff is None else np.asarray(tariff, float)
+    tariff = (np.zeros((n, n)) if tariff is None else np.asarray(tariff, float))[None]  # (1, n, n[, K])
 
     def setting(rates):
         out = tariff
@@ -130,9 +161,8 @@ def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country, tariff=No
     t = t0
     x0 = None
     for it in range(1, max_iter + 1):
-        W, sol = _welfare(base, setting(np.array([t - h, t, t + h])), prm, group, x0)
+        W, sol, x0 = _welfare(evaluate, setting(np.array([t - h, t, t + h])), group, x0)
         W = W @ weight
-        x0 = np.concatenate([np.log(sol.w_hat), np.log(sol.L_hat)], -1)
         g = (W[2] - W[0]) / (2 * h)
         H = (W[2] - 2 * W[1] + W[0]) / h**2
         if abs(g) < tol:
@@ -146,7 +176,7 @@ def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country, tariff=No
 
 def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "formula",
          tol: float = 1e-8, max_iter: int = 200, damping: float = 1.0, h: float = 1e-4,
-         denominator: str = "expenditure", partners=None, t0: float = 0.2) -> OptimalResult:
+         denominator: str = "expenditure", partners=None, t0: float = 0.2, evaluate=None) -> OptimalResult:
     """Nash equilibrium of a tariff war: each player sets its uniform tariff on all imports optimally.
 
     ``method="formula"``: t_i = 1/((1 + ε δ_i(λ', E')) φ_i − 1) with δ evaluated at the war
@@ -165,6 +195,9 @@ def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "f
     phi = np.broadcast_to(np.asarray(prm.phi, float), (n,))
     t = np.full(K, t0, dtype=float)
     x0 = None
+    evaluate = OneSectorWelfare(base, prm) if evaluate is None else evaluate
+    if method == "formula" and not isinstance(evaluate, OneSectorWelfare):
+        raise ValueError("method='formula' is the one-sector first-order condition; use method='numerical'")
     partners = [None] * K if partners is None else list(partners)
     if method == "formula" and any(p is not None for p in partners):
         raise ValueError("method='formula' is the uniform-tariff first-order condition; use method='numerical' with partners")
@@ -172,7 +205,7 @@ def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "f
     def with_rates(rates):
         out = tariff.copy()
         for k, c in enumerate(players):
-            out = apply_uniform(out, c, rates[k], partners[k])[0]
+            out = apply_uniform(out[None], c, rates[k], partners[k])[0]
         return out
 
     for it in range(1, max_iter + 1):
@@ -197,12 +230,8 @@ def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "f
                     r[k] += s
                     batch.append(with_rates(r))
             batch = np.stack(batch)
-            sol = solve(base, batch, prm, x0=None if x0 is None else np.repeat(x0, len(batch), 0))
-            if not sol.success.all():
-                raise ConvergenceError(f"LD equilibrium failed in the Nash iteration (residual {sol.residual.max():.3g})")
-            x0 = np.concatenate([np.log(sol.w_hat[:1]), np.log(sol.L_hat[:1])], -1)
-            W = outputs(base, sol, prm.kappa)["welfare_pct"]
-            Wk = W[:, players]
+            Wk, sol, x = _welfare(evaluate, batch, players, None if x0 is None else np.repeat(x0, len(batch), 0))
+            x0 = x[:1]
             g = np.array([(Wk[2 + 2 * k, k] - Wk[1 + 2 * k, k]) / (2 * h) for k in range(K)])
             H = np.array([(Wk[2 + 2 * k, k] - 2 * Wk[0, k] + Wk[1 + 2 * k, k]) / h**2 for k in range(K)])
             resid = np.abs(g)

@@ -66,6 +66,14 @@ def with_bilateral_rates(shocks, rates: dict[tuple[str, str | None], float], nam
     return dataclasses.replace(shocks, scenarios=(label,), tariff_new=t)
 
 
+def _engine(st, one, ld_options):
+    """(welfare evaluator, starting tariffs without batch axis) for the one- or multi-sector model."""
+    if st.multi is None:
+        return None, st.tariff_new[0]
+    psi = 0.67 / st.eps_sector if ld_options.get("scale_elasticity") is None else st.params.psi
+    return K.MultiSectorWelfare(st.multi, st.params, st.eps_sector, psi), np.asarray(one.tariff_new[0], float)
+
+
 def _finish(shocks, rates, residual, iters, method, ld_options, name) -> PolicyOutcome:
     res = run_ld(with_bilateral_rates(shocks, rates, name), **ld_options)
     return PolicyOutcome({f"{a}<-{b or 'all'}": float(v) for (a, b), v in rates.items()},
@@ -94,17 +102,18 @@ def optimal_tariff(shocks, country, against: str | None = None, *, scenario=0, m
     setters = [country] if isinstance(country, str) else list(country)
     idx = [_index(one, c) for c in setters]
     partners = None if against is None else [_index(one, against)]
+    evaluate, start = _engine(st, one, ld_options)
     if method == "formula":
-        if len(idx) != 1 or against is not None:
-            raise DataError("method='formula' is Proposition 2 for one country's tariff on all imports; "
-                            "use method='numerical' for a group or a bilateral tariff.")
+        if len(idx) != 1 or against is not None or evaluate is not None:
+            raise DataError("method='formula' is Proposition 2 for one country's tariff on all imports in the "
+                            "one-sector model; use method='numerical' for a group, a bilateral tariff or sectors='multi'.")
         rate = K.optimal_tariff_formula(st.base, st.params, idx[0], "gdp")
         return _finish(one, {(setters[0], None): rate}, [0.0], 0, "IMLS Proposition 2 (baseline, GDP)",
                        ld_options, f"optimal tariff of {setters[0]}")
     if method != "numerical":
         raise DataError(f"The 'method' parameter must be a str among {{'numerical', 'formula'}}. Got {method!r} instead.")
-    opt = K.optimal_tariff_numerical(st.base, st.params, idx if len(idx) > 1 else idx[0], st.tariff_new[0],
-                                     partners, t0=t0, tol=tol)
+    opt = K.optimal_tariff_numerical(st.base, st.params, idx if len(idx) > 1 else idx[0], start,
+                                     partners, t0=t0, tol=tol, evaluate=evaluate)
     rates = {(c, against): float(opt.rates[0]) for c in setters}
     return _finish(one, rates, list(opt.residual) * len(setters), opt.iterations, "numerical welfare maximum",
                    ld_options, f"optimal tariff of {'+'.join(setters)}" + (f" on {against}" if against else ""))
@@ -144,8 +153,12 @@ def tariff_war(shocks, players, *, bilateral: bool = False, scenario=0, method: 
     partners = None
     if bilateral:
         partners = [[j for j in idx if j != i] for i in idx]
-    out = K.nash(st.base, st.params, idx, st.tariff_new[0], method=method, tol=tol, max_iter=max_iter,
-                 partners=partners, denominator="gdp")
+    evaluate, start = _engine(st, one, ld_options)
+    if evaluate is not None and method == "formula":
+        raise DataError("method='formula' is the one-sector first-order condition; use method='numerical' "
+                        "with sectors='multi'.")
+    out = K.nash(st.base, st.params, idx, start, method=method, tol=tol, max_iter=max_iter,
+                 partners=partners, denominator="gdp", evaluate=evaluate)
     rates = {}
     for k, p in enumerate(players):
         if bilateral:
