@@ -68,6 +68,10 @@ def check_scenario(scenario) -> None:
         for key in ("partners", "exclude_partners"):
             for k, code in enumerate(getattr(m, key, ())):
                 country(mid, f"{key}[{k}]", code)
+        partners, excluded = set(getattr(m, "partners", ())), set(getattr(m, "exclude_partners", ()))
+        if partners and partners <= excluded:
+            add(mid, "exclude_partners", sorted(excluded), "excludes every partner in `partners`, so the measure covers nothing.",
+                "Remove the overlap, or disable the measure (disable = [\"ID\"]).")
         for code in getattr(m, "rates", {}) or {}:
             country(mid, f"rates.{code}", code, allow_default=True)
         for k, code in enumerate(getattr(m, "sectors", ())):
@@ -100,6 +104,7 @@ def check_scenario(scenario) -> None:
             add(mid, "exporter", m.exporter, "is the importer too.", "A purchase commitment is between two countries.")
         if m.effective and m.until and m.until <= m.effective:
             add(mid, "until", m.until.isoformat(), f"is not after effective = {m.effective.isoformat()}.", "`until` is the first day no longer in force.")
+    _check_parameters(scenario, voc, problems)
     if problems:
         only = next(iter(files)) if len(files) == 1 else None
         if only:
@@ -128,3 +133,18 @@ def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:
     elif not _HS.match(normalise_hs(item)):
         add(mid, key, item, "is not an HS prefix (2-10 digits), 'list:NAME', 'sector:CODE' or 'measure:ID'.",
             "Write HS codes as strings, e.g. \"8703\" or \"8703.22.01\".")
+
+
+def _check_parameters(scenario, voc, problems: list[Problem]) -> None:
+    """Sector keys of [parameters] tables must be sector codes (a typo would be ignored silently)."""
+    spec = getattr(scenario, "parameters", None)
+    if spec is None:
+        return
+    for name in ("trade_elasticity", "import_demand", "substitution", "export_supply"):
+        table = getattr(spec, name, None)
+        if not isinstance(table, dict):
+            continue
+        for sector in table:
+            if sector not in voc["sectors"]:
+                hint = did_you_mean(sector, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}."
+                problems.append(Problem(f"parameters.{name}.{sector}", "is not a sector code.", hint))

@@ -135,6 +135,14 @@ def _problems_from_validation(err: ValidationError, prefix: str, model) -> list[
             if isinstance(value, (int, float)) and value > 1 and hi is not None and hi <= 5:
                 hint = f"Rates are decimal fractions (0.25 = 25%). Did you mean {value / 100:g}?"
             problems.append(Problem(f"{path} = {value!r}", f"is outside {rng}.", hint))
+        elif kind == "finite_number":
+            problems.append(Problem(f"{path} = {value!r}", "is not a finite number.", "NaN and inf are not allowed; write a number."))
+        elif kind in ("bool_type", "bool_parsing"):
+            problems.append(Problem(f"{path} = {value!r}", "is not a boolean.", "Write true or false, without quotes."))
+        elif kind == "value_error":
+            shown = value.isoformat() if isinstance(value, dt.date) else value
+            msg = str(e.get("ctx", {}).get("error", e["msg"]))
+            problems.append(Problem(f"{path} = {shown!r}", msg + "."))
         elif kind == "literal_error":
             expected = e.get("ctx", {}).get("expected", "")
             opts = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",") if o.strip()]
@@ -168,6 +176,10 @@ def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str
         problems.append(Problem(path, f"must be a table, got {type(raw).__name__}."))
         return None
     kind = raw.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        problems.append(Problem(f"{path}.kind = {kind!r}", f"must be a string, got {type(kind).__name__}.",
+                                f"Choose one of {', '.join(MEASURE_KINDS)}, e.g. kind = \"item\"."))
+        return None
     if kind is None:
         problems.append(Problem(f"{path}.kind", "is missing.", f"Choose one of {', '.join(MEASURE_KINDS)}."))
         return None
@@ -196,17 +208,31 @@ def _measure_order(path: str) -> tuple[int, str]:
 
 
 def _read_toml(path: Path) -> dict:
+    """Parse a TOML file; every way it can fail becomes one ScenarioError naming the file."""
+
+    def fail(message: str, hint: str) -> ScenarioError:
+        return ScenarioError([Problem("(file)", message, hint)], file=str(path))
+
+    if path.is_dir():
+        raise fail(f"{path} is a folder, not a scenario file.", "Name a .toml file.")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(
-            [Problem("(file)", f"file not found: {path}.", "Check the path (relative paths are from the current directory).")],
-            file=str(path),
-        ) from None
+        raise fail(f"file not found: {path}.", "Check the path (relative paths are from the current directory).") from None
+    except OSError as err:
+        raise fail(f"cannot be read: {err.strerror or err}.", "Check the path and its permissions.") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a leading byte-order mark is harmless: drop it
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise fail(f"is not UTF-8 text: byte {raw[err.start]:#04x} at line {line}.",
+                   "Save the file as UTF-8 (TOML files must be UTF-8).") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError([Problem("(syntax)", f"not valid TOML: {err}.", "Fix the syntax at that line.")], file=str(path)) from None
+        raise fail(f"not valid TOML: {err}.", "Fix the syntax at that line.") from None
+    except RecursionError:
+        raise fail("nests arrays or tables too deeply to read.", "Scenario files need at most a few levels of nesting.") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -271,7 +297,11 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         seen[m.id] = k
 
     parent: Scenario | None = None
-    if top is not None and top.extends:
+    if top is not None and top.extends is not None and not top.extends.strip():
+        problems.append(Problem("extends = ''", "is empty.", "Name the parent file (e.g. extends = \"baseline_2024.toml\") or delete the key."))
+    elif top is not None and top.extends and (base_dir / top.extends).is_dir():
+        problems.append(Problem(f"extends = {top.extends!r}", f"is a folder ({base_dir / top.extends}).", "Name a .toml file in it."))
+    elif top is not None and top.extends:
         ppath = base_dir / top.extends
         try:
             parent = _load(ppath, chain)
