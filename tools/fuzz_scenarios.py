@@ -151,7 +151,8 @@ def mutate_unknown_key(text: str, rng: random.Random) -> bytes:
 
 def mutate_extends(text: str, rng: random.Random) -> bytes:
     data = tomllib.loads(text)
-    data["extends"] = rng.choice(["", ".", "..", "missing.toml", "self.toml", "/", "baseline_2024.toml", "../korea_us_2025"])
+    targets = ["", ".", "..", "missing.toml", "self.toml", "/", "baseline_2024.toml", "../korea_us_2025"]
+    data["extends"] = rng.choice(targets)
     return dumps(data).encode()
 
 
