@@ -26,7 +26,7 @@ import numpy as np
 
 from tariffsim import Shocks, TradeWorld
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import pe_defaults
+from tariffsim.models.parameters import pe_defaults
 
 
 def default_world() -> tuple[TradeWorld, str]:

@@ -115,7 +115,7 @@ def scenario_options(scenario, model: str, world: TradeWorld) -> dict:
         return series.reindex(list(world.sectors)).to_numpy(dtype=float)
 
     if model in ("smart", "gsim"):
-        from .parameters import pe_defaults
+        from .models.parameters import pe_defaults
 
         overrides: dict[str, dict[str, float]] = {}
         for field in ("import_demand", "substitution", "export_supply"):

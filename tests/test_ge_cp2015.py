@@ -7,7 +7,7 @@ import pytest
 
 from tariffsim import Shocks
 from tariffsim.models.ge import run_ge
-from tariffsim.readers import read_caliendo_parro
+from tariffsim.datasets.readers import read_caliendo_parro
 
 from test_ge_helpers import CP_DIR, needs_cp
 

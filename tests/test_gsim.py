@@ -8,7 +8,7 @@ import pytest
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import ConvergenceError, DataError
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import PEParameters, pe_defaults
+from tariffsim.models.parameters import PEParameters, pe_defaults
 from tariffsim.results import SolverInfo
 
 

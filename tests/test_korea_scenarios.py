@@ -72,7 +72,7 @@ def test_hypothetical_and_out_of_scope_items_are_labelled():
 
 
 def test_variants_set_korea_rates_as_described():
-    from tariffsim.timeline import timeline
+    from tariffsim.analysis.timeline import timeline
 
     korea = REPO / "scenarios" / "korea_us_2025"
     etr = {name: timeline(korea / f"{name}.toml", ["2025-08-07"])

@@ -12,7 +12,7 @@ from tariffsim.errors import DataError
 from tariffsim.kernels.gsim import gsim
 from tariffsim.kernels.smart import smart
 from tariffsim import TradeWorld
-from tariffsim.parameters import (
+from tariffsim.models.parameters import (
     FALLBACK_TRADE_ELASTICITY,
     WITS_EXPORT_SUPPLY,
     WITS_IMPORT_DEMAND,

@@ -35,7 +35,7 @@ def _result(model="ge"):
 
 
 def test_import_tariffsim_does_not_import_matplotlib():
-    code = "import sys, tariffsim, tariffsim.plot, tariffsim.timeline, tariffsim.compare; print('matplotlib' in sys.modules)"
+    code = "import sys, tariffsim, tariffsim.plot, tariffsim.analysis.timeline, tariffsim.analysis.compare; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -15,7 +15,7 @@ from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import DataError
 from tariffsim.kernels.smart import smart
 from tariffsim.models.pe import run_smart
-from tariffsim.parameters import PEParameters, pe_defaults
+from tariffsim.models.parameters import PEParameters, pe_defaults
 
 IMP, A, B = 0, 1, 2
 

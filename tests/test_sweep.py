@@ -141,7 +141,7 @@ def test_batch_equals_one_at_a_time(toy_run):
     from tariffsim.models.accounting import run_accounting
     from tariffsim.models.ge import run_ge
     from tariffsim.models.pe import run_smart
-    from tariffsim.parameters import pe_defaults
+    from tariffsim.models.parameters import pe_defaults
 
     tmp, out, _ = toy_run
     job = prepare_sweep(toy_spec(tmp))
@@ -330,7 +330,7 @@ def test_plots(toy_run):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tariffsim.sweep_plot import plot_bands, plot_sensitivity
+    from tariffsim.plot.sweep import plot_bands, plot_sensitivity
 
     _, out, _ = toy_run
     ax = plot_bands(quantile_bands(out, models=["ge"]), title="welfare")

@@ -13,7 +13,9 @@ goods_sectors         the 27 ICIO goods sector codes (SERV excluded)
 load_sectors          sector table (code, description, is_goods)
 load_census_countries Census partner code -> ISO3, ICIO economy, region
 load_concordance      GTAP -> ICIO map and HS-prefix overrides
-load_us_lines         2024 US imports by HS10 x partner with base tariff rates
+load_us_lines         2024 US imports by HS10 x partner with base tariff rates (DataFrame)
+load_us_product_lines the same lines as a ProductLines (the schedule compiler's input)
+read_caliendo_parro / read_gravity_long   third-party research files (``datasets.readers``)
 list_names / load_list / list_info          named HTS lists (Annex II, Section 232)
 rate_table_names / load_rate_table / rate_table_dict   2025 reciprocal rates
 elasticity_sources / load_elasticities / load_elasticity_table
@@ -42,6 +44,7 @@ __all__ = [
     "load_census_countries",
     "load_concordance",
     "load_us_lines",
+    "load_us_product_lines",
     "list_names",
     "load_list",
     "load_list_entries",
@@ -313,6 +316,22 @@ def load_us_lines() -> pd.DataFrame:
     A fresh copy on every call (the parsed frame is cached once per process).
     """
     return _us_lines().copy(deep=True)
+
+
+@functools.lru_cache(maxsize=1)
+def load_us_product_lines():
+    """The same 2024 US import lines as a :class:`~tariffsim.lines.ProductLines` (the compiler's input).
+
+    Returns
+    -------
+    ProductLines
+        One shared, read-only object per process (``importer="USA"``, ``year=2024``);
+        :func:`load_us_lines` is the same data as a DataFrame copy.
+    """
+    from ..lines import ProductLines
+
+    return ProductLines.from_frame(load_us_lines(), importer="USA", year=2024,
+                                   source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition")
 
 
 # ------------------------------------------------------------------------------ lists

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ConvergenceError, DataError
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
-from ..parameters import PEParameters, pe_defaults
+from .parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from ..errors import Problem, ScenarioError, did_you_mean, shorten_list
+from ..lines import normalise_hs
 
 __all__ = ["check_scenario", "vocabulary", "normalise_hs"]
 
@@ -31,11 +32,6 @@ def vocabulary() -> dict[str, frozenset[str]]:
         "lists": frozenset(datasets.list_names()),
         "tables": frozenset(datasets.rate_table_names()),
     }
-
-
-def normalise_hs(code: str) -> str:
-    """'8703.22.01' -> '87032201'."""
-    return str(code).replace(".", "").replace(" ", "")
 
 
 def check_scenario(scenario) -> None:

@@ -92,7 +92,7 @@ def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
         opts = dict(spec.options.get(model, {}))
         defaults = scenario_options(scenario, model, world)
         if model in ("smart", "gsim"):
-            from ..parameters import pe_defaults
+            from ..models.parameters import pe_defaults
 
             pe_base[model] = defaults.get("params") or pe_defaults(world.sectors)
         elif model == "ge":
@@ -112,7 +112,7 @@ def take_shocks(shocks: Shocks, index, names) -> Shocks:
 def _pe_params(job: SweepJob, model: str, e: int):
     """PE parameters for elasticity setting ``e``: the nested-CES defaults on that θ draw,
     with the scenario's own per-sector overrides applied on top."""
-    from ..parameters import pe_defaults
+    from ..models.parameters import pe_defaults
 
     base = job.pe_base[model]
     if job.theta is None:

@@ -5,7 +5,7 @@ importer and sector for per-flow rows) and :func:`sensitivity` (which parameter 
 output most: standardized regression coefficients and Spearman rank correlations over the
 sample). Both take a DataFrame or a sweep output directory (then only the needed columns
 are read). Failed scenarios (``status != "ok"``) are left out and counted. Plots of both:
-:mod:`tariffsim.sweep_plot`.
+:mod:`tariffsim.plot.sweep`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""CLI commands ``tariffsim timeline`` and ``tariffsim compare`` (registered by cli_extra).
+"""``tariffsim timeline`` and ``tariffsim compare``.
 
-Thin: parse arguments, call :func:`tariffsim.timeline.timeline` or
-:func:`tariffsim.compare.compare`, print a table or JSON records. Errors are turned into
+Thin: parse arguments, call :func:`tariffsim.analysis.timeline.timeline` or
+:func:`tariffsim.analysis.compare.compare`, print a table or JSON records. Errors are turned into
 exit codes by :func:`tariffsim.cli.main`.
 """
 
@@ -14,16 +14,16 @@ import sys
 __all__ = ["register"]
 
 
-def register(sub) -> None:
+def register(sub, parents=()) -> None:
     """Add ``timeline`` and ``compare`` to the ``tariffsim`` sub-command parser."""
-    tl = sub.add_parser("timeline", help="statutory ETR and duties on US imports on each date of a scenario's timeline")
+    tl = sub.add_parser("timeline", parents=parents, help="statutory ETR and duties on US imports on each date of a scenario's timeline")
     tl.add_argument("file", metavar="FILE", help="scenario TOML file with dated measures")
     tl.add_argument("--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)")
     tl.add_argument("--partners", default="KOR", metavar="P1,P2", help="US partners besides WORLD (default KOR; 'all' for every partner)")
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     tl.set_defaults(handler=_cmd_timeline)
 
-    cp = sub.add_parser("compare", help="key outputs of scenario files under several models, in one table")
+    cp = sub.add_parser("compare", parents=parents, help="key outputs of scenario files under several models, in one table")
     cp.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
     cp.add_argument("--models", default="accounting,smart,gsim,ge", metavar="M1,M2",
                     help="comma-separated models (default: accounting,smart,gsim,ge)")
@@ -49,7 +49,7 @@ def _records(frame) -> list[dict]:
 
 
 def _cmd_timeline(args) -> int:
-    from .timeline import timeline
+    from ..analysis.timeline import timeline
 
     dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
     partners = None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
@@ -70,7 +70,7 @@ def _cmd_timeline(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .compare import COMPARE_COLUMNS, compare
+    from ..analysis.compare import COMPARE_COLUMNS, compare
 
     frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}})
     if args.json:

@@ -26,9 +26,9 @@ def _positive(text: str) -> int:
     return value
 
 
-def register(sub) -> None:
+def register(sub, parents=()) -> None:
     """Add the ``sweep`` sub-command."""
-    p = sub.add_parser("sweep", help="run a sweep file (grids, samples, elasticity draws) into Parquet files",
+    p = sub.add_parser("sweep", parents=parents, help="run a sweep file (grids, samples, elasticity draws) into Parquet files",
                        description="Run a sweep file chunk by chunk; each finished chunk is a Parquet file in --out.")
     p.add_argument("file", metavar="FILE", help="sweep TOML file (e.g. scenarios/sweeps/july_package.toml)")
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial",
@@ -43,8 +43,8 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args) -> int:
-    from .errors import DataError
-    from .sweep import load_sweep, quantile_bands, run_sweep
+    from ..errors import DataError
+    from ..sweep import load_sweep, quantile_bands, run_sweep
 
     if args.scheduler and args.backend != "dask":
         raise DataError(f"--scheduler applies to --backend dask only (got --backend {args.backend}).")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["plot_etr_timeline", "plot_exports_by_sector", "plot_welfare", "plot_model_comparison"]
 
@@ -36,7 +36,7 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
     Parameters
     ----------
     frame : pandas.DataFrame
-        Output of :func:`tariffsim.timeline.timeline` (columns ``date``, ``partner``, ``etr``).
+        Output of :func:`tariffsim.analysis.timeline.timeline` (columns ``date``, ``partner``, ``etr``).
     ax : matplotlib Axes, optional
     partners : sequence of str, optional
         Partners to draw (default: all in the frame; ``WORLD`` is "all partners").
@@ -187,10 +187,10 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
     Parameters
     ----------
     frame : pandas.DataFrame
-        Output of :func:`tariffsim.compare.compare`.
+        Output of :func:`tariffsim.analysis.compare.compare`.
     ax : matplotlib Axes, optional
     column : str
-        A column of :data:`tariffsim.compare.COMPARE_COLUMNS`. Models with no value (NaN)
+        A column of :data:`tariffsim.analysis.compare.COMPARE_COLUMNS`. Models with no value (NaN)
         are left out of the legend.
     title : str, optional
 
@@ -198,7 +198,7 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
     -------
     matplotlib.axes.Axes
     """
-    from .compare import COMPARE_COLUMNS
+    from ..analysis.compare import COMPARE_COLUMNS
 
     if column not in frame.columns:
         raise DataError(f"column {column!r} is not in the comparison table; columns: {list(COMPARE_COLUMNS)}.")
