@@ -28,7 +28,7 @@ _LAZY = {
     "CompiledSchedule": "schedule",
     "COUNTRY_COLUMNS": "results",
     "FLOW_COLUMNS": "results",
-    "MODELS": "simulate",
+    "MODELS": "models.registry",
     "load_world": "datasets",
     "load_us_lines": "datasets",
     "load_elasticities": "datasets",

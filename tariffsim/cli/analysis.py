@@ -11,6 +11,8 @@ import json
 import math
 import sys
 
+from ..models.registry import model_names
+
 __all__ = ["register"]
 
 
@@ -25,11 +27,14 @@ def register(sub, parents=()) -> None:
 
     cp = sub.add_parser("compare", parents=parents, help="key outputs of scenario files under several models, in one table")
     cp.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
-    cp.add_argument("--models", default="accounting,smart,gsim,ge", metavar="M1,M2",
-                    help="comma-separated models (default: accounting,smart,gsim,ge)")
+    every = ",".join(model_names())
+    cp.add_argument("--models", default=every, metavar="M1,M2", help=f"comma-separated models (default: {every})")
     cp.add_argument("--smart-method", choices=("linear", "exact"), default="exact",
                     help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
                          "where the linear WITS formulas overshoot) or linear (WITS)")
+    cp.add_argument("--focus", default="KOR,USA", metavar="PARTNER,HOME",
+                    help="the two countries the columns describe: the partner's exports to the home country and "
+                         "the home country's tariffs (default: KOR,USA)")
     cp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     cp.set_defaults(handler=_cmd_compare)
 
@@ -70,17 +75,19 @@ def _cmd_timeline(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from ..analysis.compare import COMPARE_COLUMNS, compare
+    from ..analysis.compare import compare
 
-    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}})
+    focus = tuple(c.strip().upper() for c in args.focus.split(",") if c.strip())
+    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}}, focus=focus)
+    columns = list(frame.attrs["columns"])
     if args.json:
-        doc = {"rows": _records(frame), "columns": COMPARE_COLUMNS,
+        doc = {"rows": _records(frame), "columns": frame.attrs["columns"],
                "footnotes": frame.attrs["footnotes"], "notes": frame.attrs["notes"]}
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     show = frame.drop(columns=["file"]).copy()
-    for col in COMPARE_COLUMNS:
+    for col in columns:
         if "etr" in col:
             show[col] = show[col].map(lambda v: "" if v != v else f"{100 * v:.2f}%")
         else:

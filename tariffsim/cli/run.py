@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DataError, ScenarioError
-from ..simulate import MODELS
+from ..models.registry import get_model, model_names
 
 __all__ = ["register"]
 
@@ -25,7 +25,7 @@ def register(sub, parents) -> None:
     """Add ``run``, ``validate`` and ``datasets``."""
     run = sub.add_parser("run", parents=parents, help="run scenario file(s) through a model and print the results")
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML file(s); several form a batch")
-    run.add_argument("--model", default="accounting", choices=MODELS, help="model to run (default: accounting)")
+    run.add_argument("--model", default="accounting", choices=model_names(), help="model to run (default: accounting)")
     run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
@@ -48,8 +48,9 @@ def _cmd_run(args) -> int:
 
     options = {}
     if args.method is not None:
-        if args.model not in ("smart", "gsim"):
-            raise DataError(f"--method applies to --model smart or gsim only (got --model {args.model}).")
+        if "method" not in get_model(args.model).option_names:
+            takes = [m for m in model_names() if "method" in get_model(m).option_names]
+            raise DataError(f"--method applies to --model {' or '.join(takes)} only (got --model {args.model}).")
         options["method"] = args.method
     result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
     if args.out:

@@ -44,6 +44,7 @@ def register(sub, parents=()) -> None:
 
 def _cmd_sweep(args) -> int:
     from ..errors import DataError
+    from ..models.registry import get_model
     from ..sweep import load_sweep, quantile_bands, run_sweep
 
     if args.scheduler and args.backend != "dask":
@@ -58,9 +59,10 @@ def _cmd_sweep(args) -> int:
     print(f"failed scenarios: {failed}")
     print(f"results: {out}/chunks/*.parquet (read with tariffsim.sweep.read_sweep({str(out)!r}))")
     if run.n_scenarios <= _TABLE_LIMIT:
-        models = [m for m in spec.models if m != "accounting"]
-        output = "welfare_pct" if "ge" in models else "welfare_change" if models else "etr"
-        bands = quantile_bands(out, output, quantiles=(0.05, 0.5, 0.95), models=models or ["accounting"])
+        welfare = {m: get_model(m).welfare for m in spec.models}
+        models = [m for m in spec.models if welfare[m]]  # models with a welfare measure
+        output = "welfare_pct" if "welfare_pct" in welfare.values() else "welfare_change" if models else "etr"
+        bands = quantile_bands(out, output, quantiles=(0.05, 0.5, 0.95), models=models or list(spec.models))
         bands = bands[bands["n"] > 0]
         if len(bands):
             print(f"\n{output}: median and 90% band over the sweep")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, did_you_mean, shorten_list
+from .registry import PE_TRADE_ELASTICITY
 
 __all__ = [
     "PEParameters",
@@ -364,7 +365,7 @@ class PEParameters:
 
 def pe_defaults(
     sectors: Sequence[str],
-    source: str | None = "fgo2022",
+    source: str | None = PE_TRADE_ELASTICITY,
     *,
     world=None,
     convention: str = "nested_ces",

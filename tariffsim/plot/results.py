@@ -11,23 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
+from .axes import new_axes, sector_labels, short, unit_of
 
 __all__ = ["plot_etr_timeline", "plot_exports_by_sector", "plot_welfare", "plot_model_comparison"]
-
-
-def _axes(ax, size=(8.0, 4.5)):
-    """The given Axes, or one on a new figure."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("tariffsim.plot needs matplotlib (pip install matplotlib) to draw figures.") from err
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
-
-
-def _short(name: str, width: int = 22) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None):
@@ -51,7 +37,7 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
     missing = {"date", "partner", "etr"} - set(frame.columns)
     if missing:
         raise DataError(f"plot_etr_timeline needs a timeline frame with columns date, partner, etr; missing {sorted(missing)}.")
-    ax = _axes(ax)
+    ax = new_axes(ax)
     partners = list(dict.fromkeys(frame["partner"])) if partners is None else list(partners)
     labels = {"WORLD": "All partners", "KOR": "Korea"}
     for p in partners:
@@ -111,10 +97,10 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
     matplotlib.axes.Axes
     """
     base, new = _flows(result, exporter, importer)
-    ax = _axes(ax, size=(9.0, 5.0))
+    ax = new_axes(ax, size=(9.0, 5.0))
     order = np.argsort(-base[0])
     keep, rest = order[:top], order[top:]
-    names = [result.sectors[k] for k in keep] + (["Other"] if len(rest) else [])
+    names = sector_labels([result.sectors[k] for k in keep]) + (["Other sectors"] if len(rest) else [])
 
     def pick(arr):
         out = arr[:, keep]
@@ -124,7 +110,7 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
 
     series = [("Baseline (2022 flows)", pick(base[:1])[0])]
     if "flow_new" in result.flow:
-        series += [(_short(s, 28), row) for s, row in zip(result.scenarios, pick(new))]
+        series += [(short(s, 28), row) for s, row in zip(result.scenarios, pick(new))]
     y = np.arange(len(names))
     h = 0.8 / len(series)
     for k, (label, vals) in enumerate(series):
@@ -133,7 +119,7 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlabel(f"Exports {exporter} → {importer} (USD bn a year)")
-    ax.set_ylabel("Sector (OECD ICIO code)")
+    ax.set_ylabel("Sector (OECD ICIO)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(frameon=False, fontsize="small", loc="lower right")
     ax.set_title(title or f"{exporter} exports to {importer} by sector, model {result.model}")
@@ -166,11 +152,11 @@ def plot_welfare(result, ax=None, *, countries=None, title: str | None = None):
         raise DataError(f"model {result.model!r} reports no welfare (columns {sorted(result.country)}); use smart, gsim or ge.")
     names = list(result.countries) if countries is None else list(countries)
     idx = [result.countries.index(c) for c in names]
-    ax = _axes(ax, size=(9.0, 4.5))
+    ax = new_axes(ax, size=(9.0, 4.5))
     x = np.arange(len(names))
     w = 0.8 / len(result.scenarios)
     for k, scen in enumerate(result.scenarios):
-        ax.bar(x + (k - (len(result.scenarios) - 1) / 2) * w, values[k, idx], width=w, label=_short(scen, 28))
+        ax.bar(x + (k - (len(result.scenarios) - 1) / 2) * w, values[k, idx], width=w, label=short(scen, 28))
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xticks(x, names)
     ax.set_xlabel("Country or region")
@@ -200,8 +186,9 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
     """
     from ..analysis.compare import COMPARE_COLUMNS
 
+    described = frame.attrs.get("columns") or COMPARE_COLUMNS
     if column not in frame.columns:
-        raise DataError(f"column {column!r} is not in the comparison table; columns: {list(COMPARE_COLUMNS)}.")
+        raise DataError(f"column {column!r} is not in the comparison table; columns: {list(described)}.")
     table = frame.pivot_table(index="scenario", columns="model", values=column, sort=False, dropna=False)
     table = table.reindex(list(dict.fromkeys(frame["scenario"])))
     table = table.loc[:, table.notna().any(axis=0)]
@@ -209,17 +196,17 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
         raise DataError(f"no model produced {column!r} for these scenarios.")
     pct = column.endswith("etr") or "etr_" in column
     scale = 100.0 if pct else 1.0
-    ax = _axes(ax, size=(9.0, 4.5))
+    ax = new_axes(ax, size=(9.0, 4.5))
     x = np.arange(len(table.index))
     w = 0.8 / len(table.columns)
     for k, model in enumerate(table.columns):
         ax.bar(x + (k - (len(table.columns) - 1) / 2) * w, scale * table[model].to_numpy(), width=w, label=model)
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set_xticks(x, [_short(s, 24) for s in table.index], rotation=15, ha="right")
-    unit = "%" if (pct or column.endswith("_pct")) else ("USD bn" if column.endswith("usd_bn") else "")
+    ax.set_xticks(x, [short(s, 24) for s in table.index], rotation=15, ha="right")
+    unit = unit_of(column)
     ax.set_ylabel(f"{column} ({unit})" if unit else column)
     ax.set_xlabel("Scenario")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="model", frameon=False, fontsize="small")
-    ax.set_title(title or COMPARE_COLUMNS.get(column, column).split(",")[0])
+    ax.set_title(title or described.get(column, column).split(",")[0])
     return ax

@@ -10,18 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
+from .axes import new_axes
 
 __all__ = ["plot_bands", "plot_sensitivity"]
-
-
-def _axes(ax):
-    if ax is None:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise DataError("plots need matplotlib: pip install matplotlib.") from None
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax
 
 
 def plot_bands(data, *, ax=None, label=None, title: str | None = None):
@@ -41,7 +32,7 @@ def plot_bands(data, *, ax=None, label=None, title: str | None = None):
     -------
     matplotlib Axes
     """
-    ax = _axes(ax)
+    ax = new_axes(ax, size=(6.0, 4.0))
     if "q50" not in data:
         raise DataError("plot_bands needs the median column 'q50' (quantile_bands(..., quantiles=[..., 0.5, ...])).")
     cols = list(data.columns)
@@ -83,7 +74,7 @@ def plot_sensitivity(data, *, ax=None, top: int = 10, group: dict | None = None,
     -------
     matplotlib Axes
     """
-    ax = _axes(ax)
+    ax = new_axes(ax, size=(6.0, 4.0))
     frame = data
     for col, val in (group or {}).items():
         frame = frame[frame[col] == val]
@@ -96,7 +87,7 @@ def plot_sensitivity(data, *, ax=None, top: int = 10, group: dict | None = None,
     ax.barh(y, frame["coefficient"], color=colors)
     ax.set_yticks(y, frame["parameter"])
     ax.axvline(0.0, color="0.3", lw=0.8)
-    ax.set_xlabel("standardized effect")
+    ax.set_xlabel("Standardized effect on the output (regression coefficient, unitless)")
     if title:
         ax.set_title(title)
     return ax

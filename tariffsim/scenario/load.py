@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
-from .schema import MEASURE_KINDS, MEASURE_MODELS, ParameterSpec, ScenarioFile, WorldSpec
+from .schema import MEASURE_KINDS, MEASURE_MODELS, MODEL_NAMES, ParameterSpec, ScenarioFile, WorldSpec
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
 
@@ -56,7 +56,7 @@ class Scenario:
     description: str = ""
     effective: dt.date | None = None
     stacking: str = "mutual_exclusion"
-    models: tuple[str, ...] = ("accounting", "smart", "gsim", "ge")
+    models: tuple[str, ...] = MODEL_NAMES
     world: WorldSpec = field(default_factory=WorldSpec)
     parameters: ParameterSpec = field(default_factory=ParameterSpec)
     file: str | None = None

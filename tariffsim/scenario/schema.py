@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..models.registry import MODELS
+
 __all__ = [
     "MEASURE_MODELS",
     "MEASURE_KINDS",
@@ -28,7 +30,8 @@ Rate = Annotated[float, Field(ge=0.0, le=5.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
-MODEL_NAMES = ("accounting", "smart", "gsim", "ge")
+#: The registered models (:mod:`tariffsim.models.registry`, cheap to import).
+MODEL_NAMES = MODELS
 
 
 class _Strict(BaseModel):
@@ -249,7 +252,8 @@ class ScenarioFile(_Strict):
     stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
         "mutual_exclusion", description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking)."
     )
-    models: tuple[Literal["accounting", "smart", "gsim", "ge"], ...] = MODEL_NAMES
+    models: tuple[Literal[MODEL_NAMES], ...] = Field(MODEL_NAMES, description="Models the scenario is meant for "
+                                                     "(compare runs each file under these).")
     disable: tuple[str, ...] = Field((), description="Inherited measure ids switched off.")
     overrides: dict[str, dict] = Field(default_factory=dict, description="measure id -> fields replaced in the inherited measure.")
     world: WorldSpec = WorldSpec()
