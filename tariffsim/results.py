@@ -172,7 +172,20 @@ class Result:
 
     def select(self, scenario: int | str) -> "Result":
         """The result of one scenario of the batch (keeps a batch axis of 1)."""
-        k = self.scenarios.index(scenario) if isinstance(scenario, str) else int(scenario)
+        if isinstance(scenario, str):
+            if scenario not in self.scenarios:
+                from .errors import DataError, did_you_mean, shorten_list
+
+                raise DataError(f"no scenario {scenario!r} in this result; its scenarios are "
+                                f"{shorten_list(self.scenarios)}. {did_you_mean(scenario, self.scenarios)}".rstrip())
+            k = self.scenarios.index(scenario)
+        else:
+            k = int(scenario)
+            if not -len(self.scenarios) <= k < len(self.scenarios):
+                from .errors import DataError
+
+                raise DataError(f"scenario index {k} is out of range: this result has {len(self.scenarios)} scenario(s).")
+            k %= len(self.scenarios)
         sl = slice(k, k + 1)
         solver = None
         if self.solver is not None:

@@ -31,6 +31,10 @@ def register(sub, parents) -> None:
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
     run.add_argument("--method", choices=("linear", "exact"), default=None,
                      help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
+    run.add_argument("--tol", type=float, default=None, metavar="X",
+                     help="solver tolerance (gsim, ge; default: the model's)")
+    run.add_argument("--max-iter", type=int, default=None, metavar="N",
+                     help="solver iteration limit (gsim, ge; default: the model's); exit code 1 if not converged")
     run.add_argument("--no-flows", action="store_true", help="leave per-flow rows out of the JSON")
     run.set_defaults(handler=_cmd_run)
 
@@ -47,11 +51,14 @@ def _cmd_run(args) -> int:
     from ..simulate import simulate
 
     options = {}
-    if args.method is not None:
-        if "method" not in get_model(args.model).option_names:
-            takes = [m for m in model_names() if "method" in get_model(m).option_names]
-            raise DataError(f"--method applies to --model {' or '.join(takes)} only (got --model {args.model}).")
-        options["method"] = args.method
+    for flag, name in (("--method", "method"), ("--tol", "tol"), ("--max-iter", "max_iter")):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in get_model(args.model).option_names:
+            takes = [m for m in model_names() if name in get_model(m).option_names]
+            raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")
+        options[name] = value
     result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
     if args.out:
         report.write_csv(result, args.out)
