@@ -93,7 +93,7 @@ class ProductLines:
         return np.isin(self.partner_code, wanted)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> "ProductLines":
+    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> ProductLines:
         """From a frame with columns hs10, iso3, sector, imports_usd, base_rate_2024, mfn_has_specific."""
         partner = pd.Categorical(frame["iso3"].astype(str))
         return cls(

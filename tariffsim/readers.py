@@ -1,4 +1,7 @@
-"""Deprecated since 0.2.0: moved to :mod:`tariffsim.datasets.readers` (this path keeps working with a DeprecationWarning)."""
+"""Deprecated since 0.2.0: moved to :mod:`tariffsim.datasets.readers`.
+
+This path keeps working with a DeprecationWarning.
+"""
 
 from ._deprecate import moved_module
 

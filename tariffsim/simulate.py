@@ -90,7 +90,9 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     if scenarios:
         result.provenance["scenario_files"] = [s.file for s in scenarios]
         result.provenance["applied_overrides"] = [list(s.applied_overrides) for s in scenarios]
-        result.provenance["dates"] = [None if (d := (date or s.effective)) is None else d.isoformat() for s in scenarios]
+        result.provenance["dates"] = [
+            None if (d := (date or s.effective)) is None else d.isoformat() for s in scenarios
+        ]
     return result
 
 

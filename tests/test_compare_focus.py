@@ -46,10 +46,13 @@ def test_other_focus_countries():
     assert smart["jpn_welfare_usd_bn"] == pytest.approx(res.country["welfare_change"][0, j] / 1e3)
     acc = table[table["model"] == "accounting"].iloc[0]
     customs = simulate(load_world(), FILE, "accounting").tables["us_partners"]
-    assert acc["usa_etr_on_jpn_customs"] == pytest.approx(float(customs.loc[customs["partner"] == "JPN", "etr"].iloc[0]))
+    assert acc["usa_etr_on_jpn_customs"] == pytest.approx(
+        float(customs.loc[customs["partner"] == "JPN", "etr"].iloc[0])
+    )
     assert np.isnan(acc["jpn_welfare_usd_bn"])
-    assert any("jpn_welfare_pct [accounting]: empty, accounting has no welfare measure" in f
-               for f in table.attrs["footnotes"])
+    assert any(
+        "jpn_welfare_pct [accounting]: empty, accounting has no welfare measure" in f for f in table.attrs["footnotes"]
+    )
 
 
 def test_home_other_than_us_has_no_customs_column():

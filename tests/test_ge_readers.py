@@ -7,7 +7,6 @@ import pytest
 
 from tariffsim import DataError
 from tariffsim.datasets.readers import read_caliendo_parro, read_gravity_long
-
 from test_ge_helpers import GRAVITY_FILE, needs_gravity
 
 

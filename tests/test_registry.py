@@ -67,7 +67,9 @@ def test_option_defaults_equal_the_run_function_defaults():
 
 
 def test_unknown_model_lists_valid_ones_with_did_you_mean():
-    with pytest.raises(DataError, match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge\. Did you mean 'gsim'"):
+    with pytest.raises(
+        DataError, match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge\. Did you mean 'gsim'"
+    ):
         simulate(None, _shocks(), "gsm")
 
 
@@ -80,8 +82,11 @@ def test_bad_option_value_message():
 
 
 def test_unknown_option_lists_the_options():
-    with pytest.raises(DataError, match=r"'metod' is not an option of model 'gsim'; its options are: params, method.*"
-                                        r"Did you mean 'method'"):
+    with pytest.raises(
+        DataError,
+        match=r"'metod' is not an option of model 'gsim'; its options are: params, method.*"
+        r"Did you mean 'method'",
+    ):
         simulate(None, _shocks(), "gsim", metod="exact")
     with pytest.raises(DataError, match="'trade_elasticity' is not an option of model 'accounting'"):
         simulate(None, _shocks(), "accounting", trade_elasticity="cp2015")

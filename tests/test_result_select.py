@@ -56,6 +56,8 @@ def test_select_slices_solver_info():
     flows[np.arange(3), np.arange(3), :] *= 10.0
     world = TradeWorld(["AAA", "BBB", "CCC"], ["S0", "S1"], flows, name="tiny")
     t1 = np.stack([np.full((3, 3, 2), r) * (1.0 - np.eye(3))[:, :, None] for r in (0.05, 0.2)])
-    res = simulate(None, Shocks.from_rates(world, np.zeros_like(t1), t1), "gsim", params=pe_defaults(world.sectors, None))
+    res = simulate(
+        None, Shocks.from_rates(world, np.zeros_like(t1), t1), "gsim", params=pe_defaults(world.sectors, None)
+    )
     one = res.select(1)
     assert one.solver.success.shape == (1,) and one.solver.iterations[0] == res.solver.iterations[1]

@@ -77,8 +77,8 @@ def test_default_dates_are_the_measure_dates():
 
 
 def test_timeline_bad_input():
-    from tariffsim.errors import DataError
     from tariffsim.analysis.timeline import timeline
+    from tariffsim.errors import DataError
 
     with pytest.raises(DataError, match="YYYY-MM-DD"):
         timeline(TIMELINE, ["9 April"])

@@ -56,11 +56,12 @@ def compare_columns(focus: Sequence[str] = DEFAULT_FOCUS) -> dict[str, str]:
         f"{h}_tariff_revenue_usd_bn": f"tariff revenue of {hn} after the shock (tariff_revenue), USD bn",
         f"{h}_tariff_revenue_change_usd_bn": f"change of the tariff revenue of {hn} (tariff_revenue_change), USD bn",
         f"{h}_etr": f"trade-weighted tariff of {hn} on its goods imports (etr) at the flows the model reports, decimal",
-        f"{h}_etr_on_{p}": f"trade-weighted tariff of {hn} on goods from {pn} at the model's flows (world sectors), decimal",
+        f"{h}_etr_on_{p}": f"trade-weighted tariff of {hn} on goods from {pn} at the model's flows (world sectors), "
+                           "decimal",
         f"{p}_etr": f"trade-weighted tariff of {pn} on its goods imports (etr) at the model's flows, decimal "
-                    "(shows retaliation)",
+        "(shows retaliation)",
         f"{h}_etr_on_{p}_customs": f"statutory US ETR on imports from {pn} on the 2024 HS10 customs lines "
-                                   "(accounting table us_partners), decimal",
+        "(accounting table us_partners), decimal",
     }
 
 
@@ -68,8 +69,20 @@ def compare_columns(focus: Sequence[str] = DEFAULT_FOCUS) -> dict[str, str]:
 COMPARE_COLUMNS: dict[str, str] = compare_columns(DEFAULT_FOCUS)
 
 #: the measure part of each column (the same order as :func:`compare_columns`)
-_KINDS = ("partner_welfare_pct", "home_welfare_pct", "partner_welfare_usd", "home_welfare_usd", "exports_usd",
-          "exports_pct", "revenue", "revenue_change", "home_etr", "etr_on_partner", "partner_etr", "customs")
+_KINDS = (
+    "partner_welfare_pct",
+    "home_welfare_pct",
+    "partner_welfare_usd",
+    "home_welfare_usd",
+    "exports_usd",
+    "exports_pct",
+    "revenue",
+    "revenue_change",
+    "home_etr",
+    "etr_on_partner",
+    "partner_etr",
+    "customs",
+)
 
 
 def _why_missing(result, focus: Sequence[str]) -> dict[tuple[str, str], str]:
@@ -79,16 +92,21 @@ def _why_missing(result, focus: Sequence[str]) -> dict[tuple[str, str], str]:
     out = {}
     for side in ("partner", "home"):
         if welfare is None:
-            out[cols[f"{side}_welfare_pct"]] = out[cols[f"{side}_welfare_usd"]] = \
+            out[cols[f"{side}_welfare_pct"]] = out[cols[f"{side}_welfare_usd"]] = (
                 f"{model} has no welfare measure (no behaviour)"
+            )
         elif welfare != "welfare_pct":
-            out[cols[f"{side}_welfare_pct"]] = (f"{model} reports welfare in USD ({cols[f'{side}_welfare_usd']}), "
-                                                "not as a percent of income")
+            out[cols[f"{side}_welfare_pct"]] = (
+                f"{model} reports welfare in USD ({cols[f'{side}_welfare_usd']}), not as a percent of income"
+            )
         if welfare == "welfare_pct":
-            out[cols[f"{side}_welfare_usd"]] = f"{model} reports welfare as a percent of real income (welfare_pct), not in USD"
+            out[cols[f"{side}_welfare_usd"]] = (
+                f"{model} reports welfare as a percent of real income (welfare_pct), not in USD"
+            )
     if "flow_new" not in result.flow:
-        out[cols["exports_usd"]] = out[cols["exports_pct"]] = \
+        out[cols["exports_usd"]] = out[cols["exports_pct"]] = (
             f"{model} holds flows at their baseline (pre-substitution); no new flows"
+        )
     if focus[1] != "USA":
         out[cols["customs"]] = "the embedded customs lines are US imports only"
     elif "us_partners" not in result.tables:
@@ -106,22 +124,26 @@ def _check_models(models) -> tuple[str, ...]:
     if bad or not models:
         hint = did_you_mean(bad[0], names) if bad else ""
         raise DataError(
-            f"The 'models' parameter of compare must be a list among {names}. Got {list(models)!r} instead. {hint}".rstrip()
+            f"The 'models' parameter of compare must be a list among {names}. "
+            f"Got {list(models)!r} instead. {hint}".rstrip()
         )
     return models
 
 
 def _check_focus(focus: Sequence[str], countries: Sequence[str]) -> tuple[str, str]:
     if isinstance(focus, str) or len(focus) != 2:
-        raise DataError(f"The 'focus' parameter of compare must be two country codes (partner, home), e.g. "
-                        f"('KOR', 'USA'); got {focus!r}.")
+        raise DataError(
+            f"The 'focus' parameter of compare must be two country codes (partner, home), e.g. "
+            f"('KOR', 'USA'); got {focus!r}."
+        )
     for code in focus:
         if code not in countries:
+            hint = did_you_mean(str(code), countries)
             raise DataError(
-                f"compare: focus country {code!r} is not in the world; its countries are {shorten_list(countries, 12)}. "
-                f"{did_you_mean(str(code), countries)} Pass focus=(partner, home) with two of them, or a world that "
-                f"keeps {code} apart (load_world(keep=[{code!r}]) or [world] keep = [{code!r}] in the scenario).".replace(
-                    "  ", " ")
+                f"compare: focus country {code!r} is not in the world; its countries are "
+                f"{shorten_list(countries, 12)}. {hint + ' ' if hint else ''}Pass focus=(partner, home) with two of "
+                f"them, or a world that keeps {code} apart (load_world(keep=[{code!r}]) or [world] keep = "
+                f"[{code!r}] in the scenario)."
             )
     return tuple(focus)
 
@@ -198,9 +220,15 @@ def compare_footnotes(frame: pd.DataFrame, reasons: Mapping[tuple[str, str], str
     return notes
 
 
-def compare(files: Sequence[str | Path], models: Sequence[str] | str = MODELS, *, world=None,
-            options: Mapping[str, Mapping] | None = None, warn: bool = False,
-            focus: Sequence[str] = DEFAULT_FOCUS) -> pd.DataFrame:
+def compare(
+    files: Sequence[str | Path],
+    models: Sequence[str] | str = MODELS,
+    *,
+    world=None,
+    options: Mapping[str, Mapping] | None = None,
+    warn: bool = False,
+    focus: Sequence[str] = DEFAULT_FOCUS,
+) -> pd.DataFrame:
     """Run scenario files through models and tabulate key outputs side by side.
 
     Each model runs once, on the batch of the files that declare it in their ``models``
@@ -257,7 +285,9 @@ def compare(files: Sequence[str | Path], models: Sequence[str] | str = MODELS, *
         skipped = [s for s in scenarios if model not in s.models]
         for s in skipped:
             rows.append({"scenario": s.name, "model": model, "file": s.file})
-            footnotes.append(f"{s.name} [{model}]: empty, the file does not declare model {model!r} (models = {list(s.models)}).")
+            footnotes.append(
+                f"{s.name} [{model}]: empty, the file does not declare model {model!r} (models = {list(s.models)})."
+            )
         if not chosen:
             continue
         with warnings.catch_warnings(record=True) as caught:

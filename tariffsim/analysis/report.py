@@ -16,9 +16,25 @@ FOCUS_PARTNERS = ("KOR", "JPN", "CHN", "TWN", "VNM", "MEX", "CAN", "DEU")
 
 _PCT = ("etr", "etr_base")
 _ORDER = (
-    "welfare_pct", "welfare_first_order_pct", "welfare_tot_pct", "welfare_vot_pct", "real_wage_pct", "price_index_pct",
-    "exports_pct", "imports_pct", "imports", "etr_base", "etr", "tariff_revenue", "tariff_revenue_change",
-    "trade_balance_change", "trade_creation", "trade_diversion", "consumer_surplus", "producer_surplus", "welfare_change",
+    "welfare_pct",
+    "welfare_first_order_pct",
+    "welfare_tot_pct",
+    "welfare_vot_pct",
+    "real_wage_pct",
+    "price_index_pct",
+    "exports_pct",
+    "imports_pct",
+    "imports",
+    "etr_base",
+    "etr",
+    "tariff_revenue",
+    "tariff_revenue_change",
+    "trade_balance_change",
+    "trade_creation",
+    "trade_diversion",
+    "consumer_surplus",
+    "producer_surplus",
+    "welfare_change",
 )
 
 
@@ -62,7 +78,8 @@ def text_report(result: Result, *, partners: int = 10) -> str:
         lines.append("")
         lines.append(
             f"solver {s.method}: converged {int(np.sum(s.success))}/{len(s.success)}, "
-            f"max residual {float(np.max(s.max_residual)):.2e} {s.residual_units}, iterations {int(np.max(s.iterations))}"
+            f"max residual {float(np.max(s.max_residual)):.2e} {s.residual_units}, "
+            f"iterations {int(np.max(s.iterations))}"
         )
     warns = result.provenance.get("warnings") or []
     if warns:

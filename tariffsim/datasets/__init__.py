@@ -83,14 +83,14 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _npz(name: str) -> dict[str, np.ndarray]:
     with _open(name) as fh:
         with np.load(io.BytesIO(fh.read()), allow_pickle=False) as z:
             return {k: _readonly(z[k]) for k in z.files}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _csv(name: str, dtypes: tuple = ()) -> pd.DataFrame:
     return _read_csv(name, dtype=dict(dtypes) or None)
 
@@ -331,7 +331,8 @@ def load_us_product_lines():
     from ..lines import ProductLines
 
     return ProductLines.from_frame(load_us_lines(), importer="USA", year=2024,
-                                   source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition")
+                                   source="US Census Bureau, imports for consumption 2024; "
+                                          "USITC HTS 2024 Basic Edition")
 
 
 # ------------------------------------------------------------------------------ lists
@@ -346,8 +347,11 @@ def list_names() -> tuple[str, ...]:
 
 def _check_name(name: str, options: Sequence[str], what: str, fix: str) -> None:
     if name not in options:
-        raise DataError(f"unknown {what} {name!r}. " + (did_you_mean(name, options) + " ").lstrip()
-                        + f"Valid names: {shorten_list(options, 12)}; see {fix}.")
+        raise DataError(
+            f"unknown {what} {name!r}. "
+            + (did_you_mean(name, options) + " ").lstrip()
+            + f"Valid names: {shorten_list(options, 12)}; see {fix}."
+        )
 
 
 def load_list(name: str) -> tuple[str, ...]:
@@ -425,37 +429,71 @@ def load_elasticities(source: str = "cp2015") -> pd.Series:
     source (Head & Mayer 2014); see ``load_elasticity_table()["serv_assumed"]``.
     """
     if source not in _ELASTICITY_SOURCES:
-        raise DataError(f"unknown elasticity source {source!r}. " + (did_you_mean(source, _ELASTICITY_SOURCES)
-                        + " ").lstrip() + f"Valid sources: {list(_ELASTICITY_SOURCES)}.")
+        raise DataError(
+            f"unknown elasticity source {source!r}. "
+            + (did_you_mean(source, _ELASTICITY_SOURCES) + " ").lstrip()
+            + f"Valid sources: {list(_ELASTICITY_SOURCES)}."
+        )
     return _csv("elasticities_icio28.csv").set_index("sector")[source].astype(float).rename(source).copy()
 
 
 # ---------------------------------------------------------------------------- catalogue
 _CATALOGUE = (
-    ("icio2022_flows.npz", "OECD ICIO 2022 bilateral flows, 81 economies x 28 sectors incl. domestic (USD mn)",
-     "OECD (2023), Inter-Country Input-Output Tables, 2023 edition", "OECD terms (CC BY 4.0-like); attribute OECD",
-     "2022"),
-    ("icio_region10_2019_2022.npz", "OECD ICIO 10-region aggregate, 28 sectors, 2019-2022 (USD mn)",
-     "OECD (2023), Inter-Country Input-Output Tables, 2023 edition", "OECD terms (CC BY 4.0-like); attribute OECD",
-     "2019-2022"),
+    (
+        "icio2022_flows.npz",
+        "OECD ICIO 2022 bilateral flows, 81 economies x 28 sectors incl. domestic (USD mn)",
+        "OECD (2023), Inter-Country Input-Output Tables, 2023 edition",
+        "OECD terms (CC BY 4.0-like); attribute OECD",
+        "2022",
+    ),
+    (
+        "icio_region10_2019_2022.npz",
+        "OECD ICIO 10-region aggregate, 28 sectors, 2019-2022 (USD mn)",
+        "OECD (2023), Inter-Country Input-Output Tables, 2023 edition",
+        "OECD terms (CC BY 4.0-like); attribute OECD",
+        "2019-2022",
+    ),
     ("icio_regions.csv", "ICIO 81 economies -> 10 regions", "tariffsim", "MIT", ""),
     ("icio_sectors.csv", "ICIO 28 sectors (27 goods + SERV)", "OECD ICIO sector list", "OECD terms", ""),
-    ("census_countries.csv", "Census partner code -> ISO3, ICIO economy, region", "US Census Bureau; tariffsim",
-     "public domain / MIT", "2024"),
+    (
+        "census_countries.csv",
+        "Census partner code -> ISO3, ICIO economy, region",
+        "US Census Bureau; tariffsim",
+        "public domain / MIT",
+        "2024",
+    ),
     ("gtap_to_icio.csv", "GTAP 10 sectors -> ICIO 28 sectors", "tariffsim", "MIT", ""),
     ("hs_to_icio_overrides.csv", "HS-prefix overrides of the GTAP -> ICIO map", "tariffsim", "MIT", ""),
-    ("us_lines_2024.npz", "US imports for consumption 2024 by HS10 x partner with MFN/FTA/USMCA base rates",
-     "US Census Bureau; USITC HTS 2024 Basic; Budget Lab at Yale (GTAP tags, USMCA shares)",
-     "public domain; MIT (Yale)", "2024"),
-    ("lists.csv.gz", "Named HTS lists: Annex II exemptions, Section 232 autos/parts/derivatives",
-     "HTSUS (2026) Rev. 6 Ch. 99; EO 14257 Annex II (ONE Campaign transcription); Budget Lab at Yale",
-     "public domain; MIT (Yale list)", "2025"),
+    (
+        "us_lines_2024.npz",
+        "US imports for consumption 2024 by HS10 x partner with MFN/FTA/USMCA base rates",
+        "US Census Bureau; USITC HTS 2024 Basic; Budget Lab at Yale (GTAP tags, USMCA shares)",
+        "public domain; MIT (Yale)",
+        "2024",
+    ),
+    (
+        "lists.csv.gz",
+        "Named HTS lists: Annex II exemptions, Section 232 autos/parts/derivatives",
+        "HTSUS (2026) Rev. 6 Ch. 99; EO 14257 Annex II (ONE Campaign transcription); Budget Lab at Yale",
+        "public domain; MIT (Yale list)",
+        "2025",
+    ),
     ("lists_meta.csv", "Description and legal source of each named list", "tariffsim", "MIT", "2025"),
-    ("rate_tables.csv", "US reciprocal country rates, Apr 2025 (EO 14257) and Aug 2025 (EO 14326)",
-     "HTSUS (2026) Rev. 6 Ch. 99", "public domain", "2025"),
-    ("elasticities_icio28.csv", "Trade elasticities by ICIO sector from five published papers",
-     "Caliendo-Parro 2015; Fontagne-Guimbard-Orefice 2022; Shapiro 2016; Lashkaripour-Lugovskyy 2023; "
-     "Giri-Yi-Yilmazkuday 2021", "facts from published papers (cite them)", ""),
+    (
+        "rate_tables.csv",
+        "US reciprocal country rates, Apr 2025 (EO 14257) and Aug 2025 (EO 14326)",
+        "HTSUS (2026) Rev. 6 Ch. 99",
+        "public domain",
+        "2025",
+    ),
+    (
+        "elasticities_icio28.csv",
+        "Trade elasticities by ICIO sector from five published papers",
+        "Caliendo-Parro 2015; Fontagne-Guimbard-Orefice 2022; Shapiro 2016; Lashkaripour-Lugovskyy 2023; "
+        "Giri-Yi-Yilmazkuday 2021",
+        "facts from published papers (cite them)",
+        "",
+    ),
 )
 
 
@@ -468,6 +506,5 @@ def datasets_info() -> list[dict]:
         path = root.joinpath(name)
         with path.open("rb") as fh:
             size = len(fh.read())
-        out.append({"name": name, "description": desc, "source": src, "licence": lic, "year": year,
-                    "size": size})
+        out.append({"name": name, "description": desc, "source": src, "licence": lic, "year": year, "size": size})
     return out

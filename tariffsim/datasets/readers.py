@@ -225,7 +225,8 @@ def read_gravity_long(path: str | Path, sep: str | None = None, *, sector: str =
     dup = frame.duplicated(["exporter", "importer"])
     if dup.any():
         rows = frame.loc[dup, ["exporter", "importer"]].head(5).values.tolist()
-        raise DataError(f"{path}: {int(dup.sum())} duplicated (exporter, importer) pair(s), e.g. {rows}; one row per pair.")
+        raise DataError(f"{path}: {int(dup.sum())} duplicated (exporter, importer) pair(s), e.g. {rows}; "
+                        "one row per pair.")
     countries = sorted(set(frame["exporter"]) | set(frame["importer"]))
     n = len(countries)
     if len(frame) != n * n:
@@ -246,6 +247,10 @@ def read_gravity_long(path: str | Path, sep: str | None = None, *, sector: str =
     domestic = frame.loc[frame["exporter"] == frame["importer"]].set_index("exporter")["trade"]
     zero_dom = [c for c in countries if float(domestic.get(c, 0.0)) <= 0]
     if zero_dom:
-        raise DataError(f"{path}: domestic flows (exporter == importer) are zero for {shorten_list(zero_dom)}; GE needs them.")
-    long = pd.DataFrame({"exporter": frame["exporter"], "importer": frame["importer"], "sector": sector, "value": trade})
+        raise DataError(
+            f"{path}: domestic flows (exporter == importer) are zero for {shorten_list(zero_dom)}; GE needs them."
+        )
+    long = pd.DataFrame(
+        {"exporter": frame["exporter"], "importer": frame["importer"], "sector": sector, "value": trade}
+    )
     return TradeWorld.from_frame(long, countries=countries, sectors=[sector], name=path.stem, source=str(path))

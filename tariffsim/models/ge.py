@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
-from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from ..kernels.accounting import importer_etr
+from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks

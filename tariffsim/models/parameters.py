@@ -209,7 +209,8 @@ class PEParameters:
         if self.import_share is not None:
             share = np.array(self.import_share, dtype=float)
             if share.ndim != 2 or (n is not None and share.shape[1] != n) or not np.all((share >= 0) & (share <= 1)):
-                raise DataError(f"import_share must be an (n_importer, S) array of shares in [0, 1]; got shape {share.shape}.")
+                raise DataError("import_share must be an (n_importer, S) array of shares in [0, 1]; "
+                                f"got shape {share.shape}.")
             share.setflags(write=False)
             object.__setattr__(self, "import_share", share)
         object.__setattr__(self, "sectors", sectors)
@@ -239,7 +240,7 @@ class PEParameters:
                 f"{shorten_list(sectors)} (first mismatch {diff[0]!r}); build them for the world's sectors."
             )
 
-    def for_world(self, world) -> "PEParameters":
+    def for_world(self, world) -> PEParameters:
         """These parameters checked against ``world``, with η derived from its import shares if unset.
 
         Parameters
@@ -269,7 +270,8 @@ class PEParameters:
             if eta.ndim == 2 and eta.shape[0] != len(countries):
                 raise DataError(
                     f"PE parameters have import_demand for {eta.shape[0]} importer(s) but the world has "
-                    f"{len(countries)} countries {shorten_list(countries)}; build them with pe_defaults(..., world=world)."
+                    f"{len(countries)} countries {shorten_list(countries)}; "
+                    "build them with pe_defaults(..., world=world)."
                 )
             if eta.ndim == 2 and self.countries is not None and self.countries != countries:
                 raise DataError(
@@ -279,8 +281,14 @@ class PEParameters:
             return self
         share = import_shares(world.flows)
         out = PEParameters(
-            self._derive(share), self.substitution, self.export_supply, sectors=self.sectors,
-            source=self.source, overrides=self.overrides, import_share=share, countries=countries,
+            self._derive(share),
+            self.substitution,
+            self.export_supply,
+            sectors=self.sectors,
+            source=self.source,
+            overrides=self.overrides,
+            import_share=share,
+            countries=countries,
         )
         object.__setattr__(self, "_for_world", (world, out))  # memo (not a field): worlds are immutable
         return out
@@ -293,7 +301,7 @@ class PEParameters:
                 eta[:, self.sectors.index(sector)] = value
         return eta
 
-    def with_overrides(self, overrides: Mapping[str, Mapping[str, float]]) -> "PEParameters":
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, float]]) -> PEParameters:
         """A copy with some sectors' values replaced.
 
         Parameters
@@ -333,11 +341,22 @@ class PEParameters:
                 else:
                     arrays[name][..., k] = float(value)
                 applied.append((sector, name, float(value)))
-        out = PEParameters(**arrays, sectors=self.sectors, source=self.source, overrides=tuple(applied),
-                           import_share=self.import_share, countries=self.countries)
+        out = PEParameters(
+            **arrays,
+            sectors=self.sectors,
+            source=self.source,
+            overrides=tuple(applied),
+            import_share=self.import_share,
+            countries=self.countries,
+        )
         if self.import_share is not None:  # keep η consistent with the new σ
-            object.__setattr__(out, "import_demand", _validate(
-                "import_demand", out._derive(self.import_share), self.n_sectors, self.sectors, self.countries))
+            object.__setattr__(
+                out,
+                "import_demand",
+                _validate(
+                    "import_demand", out._derive(self.import_share), self.n_sectors, self.sectors, self.countries
+                ),
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,8 +466,10 @@ def pe_defaults(
             export_supply=np.full(s, WITS_EXPORT_SUPPLY),
             sectors=sectors,
             countries=None if world is None or eta is None or eta.ndim == 1 else world.countries,
-            source=(f"WITS SMART convention: sigma = {WITS_SUBSTITUTION:g}, export supply = {WITS_EXPORT_SUPPLY:g}, "
-                    + ("eta given by the user" if eta is not None else f"eta = {WITS_IMPORT_DEMAND:g} (placeholder)")),
+            source=(
+                f"WITS SMART convention: sigma = {WITS_SUBSTITUTION:g}, export supply = {WITS_EXPORT_SUPPLY:g}, "
+                + ("eta given by the user" if eta is not None else f"eta = {WITS_IMPORT_DEMAND:g} (placeholder)")
+            ),
         )
         return params if world is None else params.for_world(world)
     if trade_elasticity is not None:
@@ -479,8 +500,14 @@ def pe_defaults(
         export_supply=np.full(s, WITS_EXPORT_SUPPLY),
         sectors=sectors,
         countries=None if world is None or eta is None or eta.ndim == 1 else world.countries,
-        source=(f"nested CES: sigma = 1 + theta, {label}; "
-                + ("eta given by the user" if eta is not None else "eta = sigma (1 - m) + m, m = import share of absorption")
-                + f"; export supply = {WITS_EXPORT_SUPPLY:g} (WITS)"),
+        source=(
+            f"nested CES: sigma = 1 + theta, {label}; "
+            + (
+                "eta given by the user"
+                if eta is not None
+                else "eta = sigma (1 - m) + m, m = import share of absorption"
+            )
+            + f"; export supply = {WITS_EXPORT_SUPPLY:g} (WITS)"
+        ),
     )
     return params if world is None else params.for_world(world)

@@ -337,18 +337,26 @@ def trade_elasticity_for(name: str, sectors: Sequence[str], value=None):
     for sector, theta in (value.items() if isinstance(value, Mapping) else ()):
         if sector not in series.index:
             raise DataError(f"trade_elasticity override for unknown sector {sector!r}; sectors are "
-                            f"{shorten_list(list(series.index), 12)}. {did_you_mean(sector, list(series.index))}".rstrip())
+                            f"{shorten_list(list(series.index), 12)}. "
+                            f"{did_you_mean(sector, list(series.index))}".rstrip())
         series[sector] = theta
     missing = [s for s in sectors if s not in series.index]
     if missing:
-        raise DataError(f"elasticity source {source!r} has no value for sector(s) {shorten_list(missing)}; "
-                        "pass an array of shape (S,) instead.")
+        raise DataError(
+            f"elasticity source {source!r} has no value for sector(s) {shorten_list(missing)}; "
+            "pass an array of shape (S,) instead."
+        )
     return series.reindex(list(sectors)).to_numpy(dtype=float)
 
 
-def elasticity_options(name: str, sectors: Sequence[str], trade_elasticity=None,
-                       pe_overrides: Mapping[str, Mapping[str, float]] | None = None,
-                       *, explicit: bool = False) -> dict[str, Any]:
+def elasticity_options(
+    name: str,
+    sectors: Sequence[str],
+    trade_elasticity=None,
+    pe_overrides: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    explicit: bool = False,
+) -> dict[str, Any]:
     """Model options that carry the elasticities of model ``name``.
 
     Parameters
@@ -372,7 +380,11 @@ def elasticity_options(name: str, sectors: Sequence[str], trade_elasticity=None,
     if kind is None or (trade_elasticity is None and not pe_overrides and not explicit):
         return {}
     if kind == "theta":
-        return {} if trade_elasticity is None else {"trade_elasticity": trade_elasticity_for(name, sectors, trade_elasticity)}
+        return (
+            {}
+            if trade_elasticity is None
+            else {"trade_elasticity": trade_elasticity_for(name, sectors, trade_elasticity)}
+        )
     from .parameters import pe_defaults
 
     if trade_elasticity is None:

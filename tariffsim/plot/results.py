@@ -36,7 +36,9 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
 
     missing = {"date", "partner", "etr"} - set(frame.columns)
     if missing:
-        raise DataError(f"plot_etr_timeline needs a timeline frame with columns date, partner, etr; missing {sorted(missing)}.")
+        raise DataError(
+            f"plot_etr_timeline needs a timeline frame with columns date, partner, etr; missing {sorted(missing)}."
+        )
     ax = new_axes(ax)
     partners = list(dict.fromkeys(frame["partner"])) if partners is None else list(partners)
     labels = {"WORLD": "All partners", "KOR": "Korea"}
@@ -46,8 +48,14 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
             raise DataError(f"partner {p!r} is not in the timeline frame (it has {sorted(set(frame['partner']))}).")
         x = list(part["date"])
         y = 100.0 * part["etr"].to_numpy()
-        ax.step(x, y, where="post", lw=2.2 if p == "KOR" else 1.6, label=labels.get(p, p),
-                color="C3" if p == "KOR" else None)
+        ax.step(
+            x,
+            y,
+            where="post",
+            lw=2.2 if p == "KOR" else 1.6,
+            label=labels.get(p, p),
+            color="C3" if p == "KOR" else None,
+        )
         ax.plot(x, y, "o", ms=3.5, color=ax.lines[-1].get_color())
     ax.xaxis.set_major_locator(mdates.MonthLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
@@ -76,8 +84,9 @@ def _flows(result, exporter: str, importer: str):
     return base[:, i, j, :], new[:, i, j, :]
 
 
-def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA", ax=None, *, top: int = 10,
-                           title: str | None = None):
+def plot_exports_by_sector(
+    result, exporter: str = "KOR", importer: str = "USA", ax=None, *, top: int = 10, title: str | None = None
+):
     """Exports of one country to another by sector: baseline and each scenario of a Result.
 
     Parameters
@@ -114,8 +123,9 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
     y = np.arange(len(names))
     h = 0.8 / len(series)
     for k, (label, vals) in enumerate(series):
-        ax.barh(y + (k - (len(series) - 1) / 2) * h, vals, height=h, label=label,
-                color="0.6" if k == 0 else f"C{k - 1}")
+        ax.barh(
+            y + (k - (len(series) - 1) / 2) * h, vals, height=h, label=label, color="0.6" if k == 0 else f"C{k - 1}"
+        )
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlabel(f"Exports {exporter} → {importer} (USD bn a year)")
@@ -149,7 +159,9 @@ def plot_welfare(result, ax=None, *, countries=None, title: str | None = None):
     elif "welfare_change" in result.country:
         values, unit = result.country["welfare_change"] / 1e3, "Welfare change (USD bn)"
     else:
-        raise DataError(f"model {result.model!r} reports no welfare (columns {sorted(result.country)}); use smart, gsim or ge.")
+        raise DataError(
+            f"model {result.model!r} reports no welfare (columns {sorted(result.country)}); use smart, gsim or ge."
+        )
     names = list(result.countries) if countries is None else list(countries)
     idx = [result.countries.index(c) for c in names]
     ax = new_axes(ax, size=(9.0, 4.5))

@@ -62,7 +62,9 @@ class _Coverage(_Where):
 
     exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
     exempt: tuple[str, ...] = Field(
-        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+        (),
+        description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' "
+        "(lines another measure covers).",
     )
     coverage: Share = Field(
         1.0, description="Share of each covered sector's trade affected, for importers without product-level data."
@@ -248,14 +250,20 @@ class ScenarioFile(_Strict):
     name: str
     description: str = ""
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
-    effective: dt.date | None = Field(None, description="The date the scenario describes: measures in force then apply.")
-    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
-        "mutual_exclusion", description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking)."
+    effective: dt.date | None = Field(
+        None, description="The date the scenario describes: measures in force then apply."
     )
-    models: tuple[Literal[MODEL_NAMES], ...] = Field(MODEL_NAMES, description="Models the scenario is meant for "
-                                                     "(compare runs each file under these).")
+    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
+        "mutual_exclusion",
+        description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking).",
+    )
+    models: tuple[Literal[MODEL_NAMES], ...] = Field(
+        MODEL_NAMES, description="Models the scenario is meant for (compare runs each file under these)."
+    )
     disable: tuple[str, ...] = Field((), description="Inherited measure ids switched off.")
-    overrides: dict[str, dict] = Field(default_factory=dict, description="measure id -> fields replaced in the inherited measure.")
+    overrides: dict[str, dict] = Field(
+        default_factory=dict, description="measure id -> fields replaced in the inherited measure."
+    )
     world: WorldSpec = WorldSpec()
     parameters: ParameterSpec = ParameterSpec()
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")

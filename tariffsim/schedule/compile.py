@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import DataError, did_you_mean, shorten_list
 from ..datasets import load_us_product_lines
+from ..errors import DataError, did_you_mean, shorten_list
 from ..lines import ProductLines, normalise_hs
 from ..shocks import Shocks
 from ..world import TradeWorld

@@ -80,8 +80,8 @@ class ChunkOutput:
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
     """Compile-side preparation: parameter columns, elasticity draws, model options."""
-    from ..simulate import scenario_options  # the scenario's [parameters] table -> model options
     from ..models.registry import elasticity_options, get_model
+    from ..simulate import scenario_options  # the scenario's [parameters] table -> model options
 
     world = schedule.world
     columns = [schedule.parameter_index(name) for name in spec.varied]
