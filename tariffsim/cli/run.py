@@ -29,7 +29,8 @@ def register(sub, parents) -> None:
     run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
-    run.add_argument("--method", choices=("linear", "exact"), default=None,
+    methods = {c: None for m in model_names() for o in get_model(m).options if o.name == "method" for c in o.choices}
+    run.add_argument("--method", choices=tuple(methods), default=None,
                      help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
     run.add_argument("--tol", type=float, default=None, metavar="X",
                      help="solver tolerance (gsim, ge; default: the model's)")
