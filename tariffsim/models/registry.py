@@ -26,8 +26,12 @@ Adding a model
        )
 
    Option defaults must equal the run function's keyword defaults (a test checks it).
+   Set ``elasticities="theta"`` if the function takes ``trade_elasticity=`` (θ by sector,
+   (S,) or (B, S)), ``"pe"`` if it takes ``params=`` (PEParameters); ``solver=True`` if it
+   takes ``raise_on_failure=``; ``schedules=True`` if it takes ``schedules=``; ``welfare``
+   names its welfare column. (Fields: :class:`~tariffsim.models.entry.ModelEntry`.)
    That is all: ``simulate(world, scenario, "prices")``, ``tariffsim run --model prices``,
-   scenario files' ``models = ["prices"]`` and sweeps' ``models`` accept it.
+   scenario files' ``models = ["prices"]``, sweeps' ``models`` and ``compare`` accept it.
 
 Tests (or plugins) can add an entry at run time with :func:`register` and take it out with
 :func:`unregister`.
@@ -35,12 +39,11 @@ Tests (or plugins) can add an entry at run time with :func:`register` and take i
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import DataError, did_you_mean
+from .entry import FLOWS, PARAMS, RAISE_ON_FAILURE, ModelEntry, Option, max_iter_option, tol_option
 
 __all__ = [
     "ModelEntry",
@@ -51,6 +54,7 @@ __all__ = [
     "register",
     "unregister",
     "check_options",
+    "sweep_options",
     "run_model",
     "default_source",
     "trade_elasticity_for",
@@ -66,109 +70,6 @@ PE_TRADE_ELASTICITY = "fgo2022"
 GE_TRADE_ELASTICITY = "cp2015"
 
 
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-
-
-def _count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _flag(value) -> bool:
-    return isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Option:
-    """One keyword option of a model.
-
-    Parameters
-    ----------
-    name : str
-    default : object
-        The run function's default (a test keeps them equal).
-    doc : str
-        One line: what it does, with units.
-    choices : tuple, optional
-        The valid values (checked with a did-you-mean message).
-    check : callable, optional
-        ``value -> bool`` for options without ``choices``; ``None``: anything goes.
-    expect : str
-        How a valid value looks (used in the message when ``check`` fails).
-    sweep : bool
-        Whether a sweep file may set it under ``[options.<model>]``.
-    """
-
-    name: str
-    default: Any
-    doc: str
-    choices: tuple | None = None
-    check: Callable[[Any], bool] | None = None
-    expect: str = ""
-    sweep: bool = True
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A model: name, run function, options, elasticities.
-
-    Parameters
-    ----------
-    name : str
-    run : str
-        ``"module:function"``; the function is ``f(shocks, **options) -> Result``.
-    description : str
-    options : tuple of Option
-    elasticities : {None, "theta", "pe"}
-        How trade elasticities enter (see the module docstring).
-    schedules : bool
-        The run function takes ``schedules=`` (compiled schedules, for customs tables).
-    solver : bool
-        The run function takes ``raise_on_failure=`` and reports a SolverInfo.
-    welfare : str or None
-        The per-country column that measures welfare (``"welfare_pct"``: percent of real
-        income; ``"welfare_change"``: USD mn), ``None`` if the model has none. Summaries
-        (``tariffsim sweep``, compare footnotes) read it.
-    """
-
-    name: str
-    run: str
-    description: str
-    options: tuple[Option, ...] = ()
-    elasticities: str | None = None
-    schedules: bool = False
-    solver: bool = False
-    welfare: str | None = None
-
-    @property
-    def option_names(self) -> tuple[str, ...]:
-        return tuple(o.name for o in self.options)
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return {o.name: o.default for o in self.options}
-
-    def function(self) -> Callable:
-        """The run function (imported now)."""
-        module, _, name = self.run.partition(":")
-        return getattr(importlib.import_module(module), name)
-
-
-_FLOWS = Option("flows", True, "also return per-flow arrays (exporter x importer x sector)", check=_flag,
-                expect="True or False", sweep=False)
-_FAIL = Option("raise_on_failure", True, "raise ConvergenceError if a scenario does not converge", check=_flag,
-               expect="True or False", sweep=False)
-_PARAMS = Option("params", None, "PEParameters (default: pe_defaults on the default elasticity source)", sweep=False)
-
-
-def _iters(default: int) -> Option:
-    return Option("max_iter", default, "iteration limit of the solver", check=_count, expect="an integer >= 1")
-
-
-def _tol(default: float) -> Option:
-    return Option("tol", default, "convergence tolerance", check=_positive, expect="a number > 0")
-
-
 _ENTRIES: list[ModelEntry] = [
     ModelEntry(
         "accounting", "tariffsim.models.accounting:run_accounting",
@@ -178,18 +79,18 @@ _ENTRIES: list[ModelEntry] = [
     ModelEntry(
         "smart", "tariffsim.models.pe:run_smart",
         "SMART partial equilibrium: one importer's market at a time (WITS linear formulas or exact CES)",
-        options=(_PARAMS,
+        options=(PARAMS,
                  Option("method", "linear", "linear WITS formulas or exact CES", choices=("linear", "exact")),
-                 _FLOWS),
+                 FLOWS),
         elasticities="pe", welfare="welfare_change",
     ),
     ModelEntry(
         "gsim", "tariffsim.models.pe:run_gsim",
         "GSIM partial equilibrium: all markets at once, exporter supply prices clear (Francois & Hall)",
-        options=(_PARAMS,
+        options=(PARAMS,
                  Option("method", "exact", "nonlinear levels by Newton, or the linear proportional-change system",
                         choices=("exact", "linear")),
-                 _tol(1e-12), _iters(50), _FLOWS, _FAIL),
+                 tol_option(1e-12), max_iter_option(50), FLOWS, RAISE_ON_FAILURE),
         elasticities="pe", solver=True, welfare="welfare_change",
     ),
     ModelEntry(
@@ -200,7 +101,7 @@ _ENTRIES: list[ModelEntry] = [
                  Option("deficits", "fixed", "deficits held fixed, or purged to a balanced baseline first",
                         choices=("fixed", "purge")),
                  Option("currency", "neutral", "what a currency shock does", choices=("neutral", "wedge")),
-                 _tol(1e-10), _iters(500), _FAIL),
+                 tol_option(1e-10), max_iter_option(500), RAISE_ON_FAILURE),
         elasticities="theta", solver=True, welfare="welfare_pct",
     ),
 ]
@@ -288,6 +189,11 @@ def check_options(name: str, options: Mapping[str, Any], *, allow: Sequence[str]
         if opt.check is not None and not opt.check(value):
             raise DataError(f"The {key!r} option of model {name!r} must be {opt.expect}; got {value!r}.")
     return dict(options)
+
+
+def sweep_options(name: str) -> tuple[str, ...]:
+    """Options of model ``name`` a sweep file may set under ``[options.<name>]``."""
+    return tuple(o.name for o in get_model(name).options if o.sweep)
 
 
 def run_model(name: str, shocks, schedules=None, **options):
@@ -385,7 +291,7 @@ def elasticity_options(
             if trade_elasticity is None
             else {"trade_elasticity": trade_elasticity_for(name, sectors, trade_elasticity)}
         )
-    from .parameters import pe_defaults
+    from .defaults import pe_defaults
 
     if trade_elasticity is None:
         params = pe_defaults(sectors, default_source(name))

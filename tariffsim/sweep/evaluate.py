@@ -113,7 +113,7 @@ def take_shocks(shocks: Shocks, index, names) -> Shocks:
 def _pe_params(job: SweepJob, model: str, e: int):
     """PE parameters for elasticity setting ``e``: the nested-CES defaults on that θ draw,
     with the scenario's own per-sector overrides applied on top."""
-    from ..models.parameters import pe_defaults
+    from ..models.defaults import pe_defaults
 
     base = job.pe_base[model]
     if job.theta is None:
