@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from ..models.registry import MODELS
+
 __all__ = [
     "MEASURE_MODELS",
     "MEASURE_KINDS",
@@ -28,7 +30,8 @@ Rate = Annotated[float, Field(ge=0.0, le=5.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
-MODEL_NAMES = ("accounting", "smart", "gsim", "ge")
+#: The registered models (:mod:`tariffsim.models.registry`, cheap to import).
+MODEL_NAMES = MODELS
 
 
 #: effective dates outside this range are typos (year 1, 9999), not law
@@ -37,7 +40,8 @@ DATE_RANGE = (dt.date(1930, 1, 1), dt.date(2100, 12, 31))
 
 def _plausible_date(value: dt.date | None) -> dt.date | None:
     if value is not None and not DATE_RANGE[0] <= value <= DATE_RANGE[1]:
-        raise ValueError(f"date {value.isoformat()} is outside {DATE_RANGE[0].year}-{DATE_RANGE[1].year}; check the year")
+        low, high = DATE_RANGE
+        raise ValueError(f"date {value.isoformat()} is outside {low.year}-{high.year}; check the year")
     return value
 
 
@@ -73,7 +77,9 @@ class _Coverage(_Where):
 
     exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
     exempt: tuple[str, ...] = Field(
-        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+        (),
+        description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' "
+        "(lines another measure covers).",
     )
     coverage: Share = Field(
         1.0, description="Share of each covered sector's trade affected, for importers without product-level data."
@@ -113,7 +119,9 @@ class ItemMeasure(_MeasureBase, _Coverage):
     importer: str
     rate: Rate = Field(description="Additional ad valorem rate.")
     rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
-    all_in: StrictBool = Field(False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0).")
+    all_in: StrictBool = Field(
+        False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0)."
+    )
     precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
 
 
@@ -259,13 +267,20 @@ class ScenarioFile(_Strict):
     name: str
     description: str = ""
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
-    effective: Date | None = Field(None, description="The date the scenario describes: measures in force then apply.")
-    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
-        "mutual_exclusion", description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking)."
+    effective: Date | None = Field(
+        None, description="The date the scenario describes: measures in force then apply."
     )
-    models: tuple[Literal["accounting", "smart", "gsim", "ge"], ...] = MODEL_NAMES
+    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
+        "mutual_exclusion",
+        description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking).",
+    )
+    models: tuple[Literal[MODEL_NAMES], ...] = Field(
+        MODEL_NAMES, description="Models the scenario is meant for (compare runs each file under these)."
+    )
     disable: tuple[str, ...] = Field((), description="Inherited measure ids switched off.")
-    overrides: dict[str, dict] = Field(default_factory=dict, description="measure id -> fields replaced in the inherited measure.")
+    overrides: dict[str, dict] = Field(
+        default_factory=dict, description="measure id -> fields replaced in the inherited measure."
+    )
     world: WorldSpec = WorldSpec()
     parameters: ParameterSpec = ParameterSpec()
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")
