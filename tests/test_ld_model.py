@@ -83,7 +83,7 @@ def test_baseline_tariffs_and_tariff_inclusive_flows(world):
 
 
 @pytest.mark.parametrize("kw,match", [
-    ({"revenue": "rebate"}, "revenue"), ({"deficits": "purge"}, "deficits"), ({"variant": "ek"}, "variant"),
+    ({"revenue": "rebate"}, "revenue"), ({"deficits": "purged"}, "deficits"), ({"variant": "ek"}, "variant"),
     ({"trade_elasticity": -1}, "trade_elasticity"), ({"fixed_cost_share": {"XXX": 0.1}}, "XXX"),
     ({"fixed_cost_share": 1.5}, r"\[0, 1\)"),
 ])
@@ -205,3 +205,20 @@ def test_policy_in_the_multi_sector_model(world):
     assert ret.result.country["welfare_pct"][0, kor] > run_ld(sh, sectors="multi").country["welfare_pct"][0, kor]
     with pytest.raises(DataError, match="one-sector"):
         tariff_war(sh, ["USA", "KOR"], method="formula", sectors="multi")
+
+
+def test_purge_baseline_has_balanced_trade_and_registry_runs_ld(world):
+    sh = _shocks(world, {("USA", "CHN"): 0.3})
+    res = run_ld(sh, deficits="purge", variant="ekk")
+    assert res.solver.all_converged
+    # without fixed costs, in the purged baseline every country's exports equal its imports (customs value)
+    X0 = res.flow["flow_base"][0, :, :, 0] * (1 - np.eye(10))
+    np.testing.assert_allclose(X0.sum(1), X0.sum(0), rtol=1e-8)
+    assert not np.allclose(world.flows.sum(-1) * (1 - np.eye(10)), X0)
+    # the registry entry runs the same model
+    from tariffsim.simulate import simulate
+
+    via = simulate(None, sh, "ld", revenue="lump_sum")
+    np.testing.assert_allclose(via.country["welfare_pct"], run_ld(sh, revenue="lump_sum").country["welfare_pct"])
+    with pytest.raises(DataError, match="purge"):
+        run_ld(sh, deficits="purge", sectors="multi")

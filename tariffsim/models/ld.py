@@ -13,7 +13,7 @@ Sectors are aggregated: flows summed over sectors, tariffs trade-weighted by sec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -167,8 +167,12 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
         raise DataError(f"The 'variant' parameter of run_ld must be a str among {set(VARIANTS)}. Got {variant!r} instead.")
     if revenue not in REVENUE_OPTIONS:
         raise DataError(f"The 'revenue' parameter of run_ld must be a str among {set(REVENUE_OPTIONS)}. Got {revenue!r} instead.")
-    if deficits not in DEFICIT_OPTIONS:
-        raise DataError(f"The 'deficits' parameter of run_ld must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead.")
+    if deficits not in DEFICIT_OPTIONS + ("purge",):
+        raise DataError(f"The 'deficits' parameter of run_ld must be a str among {set(DEFICIT_OPTIONS + ('purge',))}. "
+                        f"Got {deficits!r} instead.")
+    if deficits == "purge" and sectors == "multi":
+        raise DataError("deficits='purge' is available in the one-sector model only; use sectors='aggregate' or "
+                        "another deficits closure.")
     if sectors not in SECTOR_OPTIONS:
         raise DataError(f"The 'sectors' parameter of run_ld must be a str among {set(SECTOR_OPTIONS)}. Got {sectors!r} instead.")
     eps, eps_source, eps_sector = _epsilon(shocks, trade_elasticity)
@@ -194,6 +198,14 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
     base = LDBaseline(lam=spend / E[None, :], E=E, Y=Y, T=E - Y - R0, nu=nu, tariff=tb)
     phi = pass_through(nu, eps, psi, passthrough)
     params = LDParams(eps=eps, kappa=kappa, psi=psi, phi=phi, revenue=revenue, deficits=deficits)
+    if deficits == "purge":  # re-solve the baseline with zero transfers and use it as the baseline (as GE's purge)
+        params = replace(params, deficits="balanced")
+        zero = solve(base, base.tariff, params)
+        if not zero.success.all():
+            raise ConvergenceError(f"the purged (balanced-trade) baseline did not converge (residual {zero.residual.max():.3g})")
+        E1 = zero.E_hat[0] * base.E
+        base = LDBaseline(lam=zero.lam_new[0], E=E1, Y=zero.w_hat[0] * zero.L_hat[0] * base.Y,
+                          T=np.zeros_like(E1), nu=nu, tariff=tb)
     prov = {
         "world": world.name, "source": world.source, "variant": variant, "trade_elasticity": eps,
         "trade_elasticity_source": eps_source,
@@ -243,9 +255,11 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
         "ekk": Eaton–Kortum–Krugman (ν = 0, φ = φ̃).
     revenue : {"income_tax", "lump_sum"}
         Tariff revenue cuts the income tax, τ̂ = 1/(1 − R'/Y') (raising labour supply), or is rebated lump sum.
-    deficits : {"world_gdp", "fixed", "balanced"}
-        Transfers fixed as a share of world GDP (the paper), fixed in levels, or set to zero
-        (balanced trade, Ossa 2014).
+    deficits : {"world_gdp", "fixed", "balanced", "purge"}
+        Transfers fixed as a share of world GDP (the paper), fixed in levels, set to zero in the
+        counterfactual (balanced trade, Ossa 2014; the change is measured from the factual
+        baseline, as the paper's Table 10), or "purge": first solve the baseline with zero
+        transfers and measure the scenario from that balanced baseline (one sector only).
     tariff_inclusive_flows : bool
         The world's flows include the baseline duties (ustariff's convention); otherwise customs values.
     sectors : {"aggregate", "multi"}
