@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tariffsim.kernels.ld_calibrate import calibrate, fixed_cost_shares, pass_through  # noqa: E402
 from tariffsim.kernels.ld_onesector import LDParams, solve  # noqa: E402
-from tariffsim.kernels.ld_optimal import nash, optimal_tariff_numerical  # noqa: E402
+from tariffsim.optimal.ld_search import nash, optimal_tariff_numerical  # noqa: E402
 
 DATA = next((p for p in [ROOT.parent / "shared" / "data" / "liberation_day_2025",
                          ROOT.parent.parent / "shared" / "data" / "liberation_day_2025"] if p.is_dir()), None)

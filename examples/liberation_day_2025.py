@@ -34,18 +34,18 @@ from tariffsim.kernels.ld_calibrate import (
     pass_through,
 )
 from tariffsim.kernels.ld_onesector import LDParams, solve
-from tariffsim.kernels.ld_optimal import (
-    apply_uniform,
-    nash,
-    optimal_tariff_formula,
-    optimal_tariff_numerical,
-    retaliation_formula,
-)
 from tariffsim.kernels.ld_outputs import OUTPUT_MAP_COLUMNS, outputs
 from tariffsim.kernels.ld_roundabout import (
     calibrate_roundabout,
     consumer_spending,
     solve_roundabout,
+)
+from tariffsim.optimal.ld_search import (
+    apply_uniform,
+    nash,
+    optimal_tariff_formula,
+    optimal_tariff_numerical,
+    retaliation_formula,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,7 +190,7 @@ def parse_tex(path: Path) -> list[tuple[str, list[str]]]:
 def compare(mine, published) -> tuple[int, int, list[str]]:
     """Cells equal at the printed precision, cells compared, and the mismatches."""
     hit, total, bad = 0, 0, []
-    for (label, cells), (plabel, pcells) in zip(mine, published):
+    for (_, cells), (plabel, pcells) in zip(mine, published):
         for k, (a, b) in enumerate(zip(cells, pcells)):
             total += 1
             same = a == b or (float(a) == float(b))
@@ -232,7 +232,8 @@ def main(argv=None) -> int:
               "3": "Table 3: US tariff revenue",
               "9": "Table 9 (appendix): baseline, pass-through 0.25, epsilon = 8, Eaton-Kortum-Krugman",
               "4": "Table 4 (roundabout production, one sector, beta = 0.49): USTR; reciprocal retaliation"}
-    heads = {"1": SIX, "9": SIX, "4": SIX, "2": FOUR, "3": ["USTR", "optimal", "opt. retaliation", "recip. retaliation"]}
+    heads = {"1": SIX, "9": SIX, "4": SIX, "2": FOUR,
+             "3": ["USTR", "optimal", "opt. retaliation", "recip. retaliation"]}
     hit_all = tot_all = hit4 = tot4 = 0
     for key, rows in mine.items():
         print(f"\n{titles[key]}   (all numbers in percent)")
@@ -275,7 +276,8 @@ def main(argv=None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         for case, name in (("ustr", "output_map.csv"), ("ustr_optretal", "output_map_retal.csv")):
             o = res["out"][case]
-            frame = pd.DataFrame({"Country": res["iso"]} | {f"Value_{k + 1}": o[c] for k, c in enumerate(OUTPUT_MAP_COLUMNS)})
+            values = {f"Value_{k + 1}": o[c] for k, c in enumerate(OUTPUT_MAP_COLUMNS)}
+            frame = pd.DataFrame({"Country": res["iso"]} | values)
             frame.to_csv(args.out / name, index=False, float_format="%.15g")
         print(f"wrote {args.out / 'output_map.csv'} and {args.out / 'output_map_retal.csv'}")
     return 0

@@ -13,8 +13,8 @@ from scipy.optimize import root
 from tariffsim.errors import ConvergenceError
 from tariffsim.kernels.ld_calibrate import calibrate, calibrate_ekk, pass_through
 from tariffsim.kernels.ld_onesector import LDParams, solve
-from tariffsim.kernels.ld_optimal import apply_uniform, nash, optimal_tariff_numerical
 from tariffsim.kernels.ld_outputs import outputs
+from tariffsim.optimal.ld_search import apply_uniform, nash, optimal_tariff_numerical
 
 
 def _world(n=6, seed=0):

@@ -55,7 +55,8 @@ def test_matches_independent_root_finder():
     def F(z):
         w, E, L = np.abs(z[:n]), np.abs(z[n:2 * n]), np.abs(z[2 * n:3 * n])
         ell = np.abs(z[3 * n:]).reshape(n, K)
-        a = base.lam * ((w[:, None] / (L[:, None] * ell) ** psi) ** -eps)[:, None, :] * (1 + t) ** (-eps * phi[None, :, None])
+        cost = (w[:, None] / (L[:, None] * ell) ** psi) ** -eps
+        a = base.lam * cost[:, None, :] * (1 + t) ** (-eps * phi[None, :, None])
         lam1 = a / a.sum(0)
         P = (E / w) ** (1 - phi) * np.prod(a.sum(0) ** (-base.beta / eps), axis=1)
         X1 = lam1 * base.beta[None] * (E * base.E)[None, :, None] / (1 + t)

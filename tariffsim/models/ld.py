@@ -164,9 +164,11 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
           deficits: str = "world_gdp", tariff_inclusive_flows: bool = False, sectors: str = "aggregate") -> Setup:
     """Validate options and build the one-sector baseline (see :func:`run_ld` for the parameters)."""
     if variant not in VARIANTS:
-        raise DataError(f"The 'variant' parameter of run_ld must be a str among {set(VARIANTS)}. Got {variant!r} instead.")
+        raise DataError(f"The 'variant' parameter of run_ld must be a str among {set(VARIANTS)}. "
+                        f"Got {variant!r} instead.")
     if revenue not in REVENUE_OPTIONS:
-        raise DataError(f"The 'revenue' parameter of run_ld must be a str among {set(REVENUE_OPTIONS)}. Got {revenue!r} instead.")
+        raise DataError(f"The 'revenue' parameter of run_ld must be a str among {set(REVENUE_OPTIONS)}. "
+                        f"Got {revenue!r} instead.")
     if deficits not in DEFICIT_OPTIONS + ("purge",):
         raise DataError(f"The 'deficits' parameter of run_ld must be a str among {set(DEFICIT_OPTIONS + ('purge',))}. "
                         f"Got {deficits!r} instead.")
@@ -174,7 +176,8 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
         raise DataError("deficits='purge' is available in the one-sector model only; use sectors='aggregate' or "
                         "another deficits closure.")
     if sectors not in SECTOR_OPTIONS:
-        raise DataError(f"The 'sectors' parameter of run_ld must be a str among {set(SECTOR_OPTIONS)}. Got {sectors!r} instead.")
+        raise DataError(f"The 'sectors' parameter of run_ld must be a str among {set(SECTOR_OPTIONS)}. "
+                        f"Got {sectors!r} instead.")
     eps, eps_source, eps_sector = _epsilon(shocks, trade_elasticity)
     kappa = _positive("labour_elasticity", labour_elasticity)
     psi = 0.67 / eps if scale_elasticity is None else _positive("scale_elasticity", scale_elasticity)
@@ -202,7 +205,8 @@ def setup(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scale
         params = replace(params, deficits="balanced")
         zero = solve(base, base.tariff, params)
         if not zero.success.all():
-            raise ConvergenceError(f"the purged (balanced-trade) baseline did not converge (residual {zero.residual.max():.3g})")
+            raise ConvergenceError("the purged (balanced-trade) baseline did not converge "
+                                   f"(residual {zero.residual.max():.3g})")
         E1 = zero.E_hat[0] * base.E
         base = LDBaseline(lam=zero.lam_new[0], E=E1, Y=zero.w_hat[0] * zero.L_hat[0] * base.Y,
                           T=np.zeros_like(E1), nu=nu, tariff=tb)
@@ -274,7 +278,8 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
     Returns
     -------
     Result
-        Model ``"ld"``, sectors ``("total",)`` (aggregate) or the world's sectors (multi). Country columns ``welfare_pct`` (IMLS 14),
+        Model ``"ld"``, sectors ``("total",)`` (aggregate) or the world's sectors (multi).
+        Country columns ``welfare_pct`` (IMLS 14),
         ``real_wage_pct``, ``price_index_pct`` (= ``consumer_price_pct``), ``employment_pct``,
         ``deficit_pct``, ``exports_gdp_pct``, ``imports_gdp_pct``, ``tariff_revenue_share``,
         ``exports``, ``imports``, ``exports_pct``, ``imports_pct``, ``tariff_revenue``,
@@ -297,14 +302,16 @@ def run_ld(shocks, *, trade_elasticity=4.0, labour_elasticity: float = 0.5, scal
         sol, extra = solve_multisector(st.multi, t_sec, st.params, st.eps_sector, psi=psi_k, tol=tol, max_iter=max_iter)
         X_sec, labels = extra["X_new"], shocks.world.sectors
         t0_sec = np.broadcast_to(st.multi.tariff, X_sec.shape)
-        X0_sec = np.broadcast_to(st.multi.lam * st.multi.beta[None] * st.multi.E[None, :, None] / (1.0 + st.multi.tariff),
-                                 X_sec.shape)
+        m = st.multi
+        X0_sec = np.broadcast_to(m.lam * m.beta[None] * m.E[None, :, None] / (1.0 + m.tariff), X_sec.shape)
     info = SolverInfo(
         success=sol.success, iterations=sol.iterations, max_residual=sol.residual,
         method="ld: damped fixed point on (ln w, ln L) with Anderson mixing; E and P in closed form",
         tolerance=tol,
-        message="converged" if sol.success.all() else f"{int((~sol.success).sum())} of {sol.success.size} scenario(s) did not converge",
-        residual_units="max over countries of |ln(labour demand / supply)| (IMLS 11) and |ln L - kappa ln(tau w/P)| (IMLS 13)",
+        message=("converged" if sol.success.all()
+                 else f"{int((~sol.success).sum())} of {sol.success.size} scenario(s) did not converge"),
+        residual_units=("max over countries of |ln(labour demand / supply)| (IMLS 11) and "
+                        "|ln L - kappa ln(tau w/P)| (IMLS 13)"),
     )
     if raise_on_failure and not sol.success.all():
         bad = [shocks.scenarios[k] for k in np.flatnonzero(~sol.success)]

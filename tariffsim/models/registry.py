@@ -110,8 +110,8 @@ _ENTRIES: list[ModelEntry] = [
         "tariff revenue cutting the income tax",
         options=(Option("trade_elasticity", 4.0, "epsilon: a number, a source name ('cp2015', 'uniform4', ...) or "
                         "sector values (import-weighted in one sector)", sweep=False),
-                 Option("labour_elasticity", 0.5, "kappa, labour-supply elasticity", check=lambda v: positive(v) or v == 0,
-                        expect="a number >= 0"),
+                 Option("labour_elasticity", 0.5, "kappa, labour-supply elasticity",
+                        check=lambda v: positive(v) or v == 0, expect="a number >= 0"),
                  Option("scale_elasticity", None, "psi, scale elasticity (default 0.67/epsilon)"),
                  Option("fixed_cost_share", "paper", "nu by country: 'paper' (US 0.2705, others 0.1143), a number or "
                         "a dict ISO3 -> share"),

@@ -1,6 +1,6 @@
 """Optimal tariffs, retaliation and tariff wars on any world, in the Liberation Day model.
 
-User-facing wrappers around :mod:`tariffsim.kernels.ld_optimal`: countries are ISO3 codes,
+User-facing wrappers around :mod:`tariffsim.optimal.ld_search`: countries are ISO3 codes,
 inputs are compiled :class:`~tariffsim.shocks.Shocks` (one scenario is the starting point: its
 new tariffs are the policies the other countries keep), outputs carry the rates (decimal), the
 first-order-condition residuals and the model :class:`~tariffsim.results.Result` at the
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError, did_you_mean
-from ..kernels import ld_optimal as K
 from ..models.ld import run_ld, setup
 from ..results import Result
+from . import ld_search as K
 
 __all__ = ["PolicyOutcome", "optimal_tariff", "optimal_retaliation", "reciprocal_retaliation", "tariff_war",
            "with_bilateral_rates"]
@@ -45,7 +45,10 @@ def _index(shocks, code: str) -> int:
 
 def _one(shocks, scenario):
     k = shocks.scenarios.index(scenario) if isinstance(scenario, str) else int(scenario)
-    take = (lambda a: None if a is None else a[k:k + 1])
+
+    def take(a):
+        return None if a is None else a[k:k + 1]
+
     return dataclasses.replace(shocks, scenarios=shocks.scenarios[k:k + 1], tariff_base=take(shocks.tariff_base),
                                tariff_new=take(shocks.tariff_new), ntb=take(shocks.ntb),
                                productivity=take(shocks.productivity), deficit_change=take(shocks.deficit_change),
@@ -106,12 +109,14 @@ def optimal_tariff(shocks, country, against: str | None = None, *, scenario=0, m
     if method == "formula":
         if len(idx) != 1 or against is not None or evaluate is not None:
             raise DataError("method='formula' is Proposition 2 for one country's tariff on all imports in the "
-                            "one-sector model; use method='numerical' for a group, a bilateral tariff or sectors='multi'.")
+                            "one-sector model; use method='numerical' for a group, a bilateral tariff or "
+                            "sectors='multi'.")
         rate = K.optimal_tariff_formula(st.base, st.params, idx[0], "gdp")
         return _finish(one, {(setters[0], None): rate}, [0.0], 0, "IMLS Proposition 2 (baseline, GDP)",
                        ld_options, f"optimal tariff of {setters[0]}")
     if method != "numerical":
-        raise DataError(f"The 'method' parameter must be a str among {{'numerical', 'formula'}}. Got {method!r} instead.")
+        raise DataError(f"The 'method' parameter must be a str among {{'numerical', 'formula'}}. "
+                        f"Got {method!r} instead.")
     opt = K.optimal_tariff_numerical(st.base, st.params, idx if len(idx) > 1 else idx[0], start,
                                      partners, t0=t0, tol=tol, evaluate=evaluate)
     rates = {(c, against): float(opt.rates[0]) for c in setters}
@@ -132,9 +137,13 @@ def reciprocal_retaliation(shocks, against: str, by=None, *, scenario=0, **ld_op
     one = _one(shocks, scenario)
     st = setup(one, **ld_options)
     a = _index(one, against)
-    codes = [c for c in one.world.countries if c != against] if by is None else ([by] if isinstance(by, str) else list(by))
+    if by is None:
+        codes = [c for c in one.world.countries if c != against]
+    else:
+        codes = [by] if isinstance(by, str) else list(by)
     rates = {(c, against): float(st.tariff_new[0, _index(one, c), a]) for c in codes}
-    return _finish(one, rates, [0.0] * len(rates), 0, "reciprocal", ld_options, f"reciprocal retaliation against {against}")
+    return _finish(one, rates, [0.0] * len(rates), 0, "reciprocal", ld_options,
+                   f"reciprocal retaliation against {against}")
 
 
 def tariff_war(shocks, players, *, bilateral: bool = False, scenario=0, method: str = "numerical",

@@ -1,4 +1,4 @@
-"""Optimal tariffs, retaliation and tariff wars in the one-sector Liberation Day model.
+"""Optimal tariffs, retaliation and tariff wars in the Liberation Day model (numerical core).
 
 Pure numpy on top of :mod:`tariffsim.kernels.ld_onesector`. IMLS = Ignatenko, Macedoni,
 Lashkaripour & Simonovska, JIE 157 (2025) 104138.
@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import ConvergenceError
-from .ld_calibrate import two_region
-from .ld_onesector import LDBaseline, LDParams, solve
-from .ld_outputs import outputs
+from ..kernels.ld_calibrate import two_region
+from ..kernels.ld_onesector import LDBaseline, LDParams, solve
+from ..kernels.ld_outputs import outputs
 
 __all__ = ["formula_delta", "optimal_tariff_formula", "retaliation_formula", "apply_uniform",
            "optimal_tariff_numerical", "nash", "OptimalResult"]
@@ -116,7 +116,7 @@ class MultiSectorWelfare:
     """Welfare of every country for a batch of tariffs (B, n, n, K) in the multi-sector model."""
 
     def __init__(self, base, prm: LDParams, eps, psi=None, tol: float = 1e-11):
-        from .ld_multisector import solve_multisector
+        from ..kernels.ld_multisector import solve_multisector
 
         self._solve = solve_multisector
         self.base, self.prm, self.eps, self.psi, self.tol = base, prm, eps, psi, tol
@@ -130,7 +130,8 @@ class MultiSectorWelfare:
 def _welfare(evaluate, tariff, players, x0=None):
     W, sol, x = evaluate(tariff, x0)
     if not sol.success.all():
-        raise ConvergenceError(f"LD equilibrium failed inside the optimal-tariff search (residual {sol.residual.max():.3g}).")
+        raise ConvergenceError("LD equilibrium failed inside the optimal-tariff search "
+                               f"(residual {sol.residual.max():.3g}).")
     return W[:, players], sol, x
 
 
@@ -160,7 +161,9 @@ def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country, tariff=No
 
     t = t0
     x0 = None
-    for it in range(1, max_iter + 1):
+    it = 0
+    while it < max_iter:
+        it += 1
         W, sol, x0 = _welfare(evaluate, setting(np.array([t - h, t, t + h])), group, x0)
         W = W @ weight
         g = (W[2] - W[0]) / (2 * h)
@@ -169,7 +172,7 @@ def optimal_tariff_numerical(base: LDBaseline, prm: LDParams, country, tariff=No
             break
         step = -g / H if H < 0 else np.sign(g) * 0.05
         t = t + float(np.clip(step, -0.5 * (1 + t), 0.5))
-    else:
+    if abs(g) >= tol:
         raise ConvergenceError(f"optimal tariff of {group}: |dW/dt| = {abs(g):.3g} %/unit after {max_iter} steps")
     return OptimalResult(np.array([t]), np.array([W[1]]), np.array([abs(g)]), it, setting(t)[0])
 
@@ -200,7 +203,8 @@ def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "f
         raise ValueError("method='formula' is the one-sector first-order condition; use method='numerical'")
     partners = [None] * K if partners is None else list(partners)
     if method == "formula" and any(p is not None for p in partners):
-        raise ValueError("method='formula' is the uniform-tariff first-order condition; use method='numerical' with partners")
+        raise ValueError("method='formula' is the uniform-tariff first-order condition; "
+                         "use method='numerical' with partners")
 
     def with_rates(rates):
         out = tariff.copy()
@@ -212,7 +216,8 @@ def nash(base: LDBaseline, prm: LDParams, players, tariff=None, method: str = "f
         if method == "formula":
             sol = solve(base, with_rates(t), prm, x0=x0)
             if not sol.success.all():
-                raise ConvergenceError(f"LD equilibrium failed in the Nash iteration (residual {sol.residual.max():.3g})")
+                raise ConvergenceError("LD equilibrium failed in the Nash iteration "
+                                       f"(residual {sol.residual.max():.3g})")
             x0 = np.concatenate([np.log(sol.w_hat), np.log(sol.L_hat)], -1)
             Yn = sol.w_hat[0] * sol.L_hat[0] * base.Y
             d = formula_delta(base, sol.lam_new[0], sol.E_hat[0] * base.E, denominator, Yn)[players]
