@@ -61,8 +61,8 @@ def _row(schedule, outcome, result, us_rate, kor_rate, residual):
     }
 
 
-def korea_table(world_name: str = "icio81") -> pd.DataFrame:
-    """The four outcomes for each schedule, one row each."""
+def korea_table(world_name: str = "icio81", sectors: str = "aggregate") -> pd.DataFrame:
+    """The outcomes for each schedule, one row each (``sectors``: model of rows 1-4)."""
     world = tariffsim.load_world(world_name)
     rows = []
     for key, label in SCHEDULES.items():
@@ -70,17 +70,17 @@ def korea_table(world_name: str = "icio81") -> pd.DataFrame:
         st = setup(shocks)
         us, kor = world.countries.index("USA"), world.countries.index("KOR")
         us_on_kor, kor_on_us = float(st.tariff_new[0, kor, us]), float(st.tariff_new[0, us, kor])
-        rows.append(_row(label, OUTCOMES[0], run_ld(shocks), us_on_kor, kor_on_us, float("nan")))
-        r = optimal_retaliation(shocks, "KOR", "USA")
+        rows.append(_row(label, OUTCOMES[0], run_ld(shocks, sectors=sectors), us_on_kor, kor_on_us, float("nan")))
+        r = optimal_retaliation(shocks, "KOR", "USA", sectors=sectors)
         rows.append(_row(label, OUTCOMES[1], r.result, us_on_kor, r.rates["KOR<-USA"], r.residual["KOR<-USA"]))
-        r = optimal_tariff(shocks, "USA", "KOR")
+        r = optimal_tariff(shocks, "USA", "KOR", sectors=sectors)
         rows.append(_row(label, OUTCOMES[2], r.result, r.rates["USA<-KOR"], kor_on_us, r.residual["USA<-KOR"]))
-        r = tariff_war(shocks, ["USA", "KOR"], bilateral=True)
+        r = tariff_war(shocks, ["USA", "KOR"], bilateral=True, sectors=sectors)
         rows.append(_row(label, OUTCOMES[3], r.result, r.rates["USA<-KOR"], r.rates["KOR<-USA"],
                          max(r.residual.values())))
-        multi = run_ld(shocks, sectors="multi")
-        rows.append(_row(label, OUTCOMES[4], multi, us_on_kor,
-                         kor_on_us, float("nan")))
+        if sectors == "aggregate":
+            multi = run_ld(shocks, sectors="multi")
+            rows.append(_row(label, OUTCOMES[4], multi, us_on_kor, kor_on_us, float("nan")))
     return pd.DataFrame(rows)
 
 
@@ -109,8 +109,10 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="icio81", help="embedded world: icio81 (default) or region10")
+    ap.add_argument("--sectors", default="aggregate", choices=("aggregate", "multi"),
+                    help="model of the policy rows: one sector (default) or 28 sectors (slower, no figure)")
     args = ap.parse_args(argv)
-    table = korea_table(args.world)
+    table = korea_table(args.world, args.sectors)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     resid = "FOC residual (% welfare per unit tariff)"
@@ -118,9 +120,10 @@ def main(argv=None) -> int:
     numeric = [c for c in shown.columns if c not in ("US schedule", "outcome", resid)]
     shown[numeric] = shown[numeric].round(2)
     print(shown.to_string(index=False, formatters={resid: lambda v: "" if pd.isna(v) else f"{v:.1e}"}))
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    plot(table, FIGURES / "korea_tariff_war.png")
-    print(f"wrote {FIGURES / 'korea_tariff_war.png'}")
+    if args.sectors == "aggregate":
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        plot(table, FIGURES / "korea_tariff_war.png")
+        print(f"wrote {FIGURES / 'korea_tariff_war.png'}")
     return 0
 
 
