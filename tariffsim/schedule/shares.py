@@ -11,7 +11,7 @@ Rules (HTSUS chapter 99 notes as applied by CBP; each a field of an item measure
   or a flat ``content_share``). The remaining ``1 - c`` is *not* covered by that measure and
   pays whatever else covers it — under current law the reciprocal duty on the non-metal
   content. Content kinds occupy disjoint parts of a line: steel ``[0, s)``, aluminium
-  ``[s, s + a)``, copper ``[s + a, s + a + k)``; ``metal`` is ``[0, s + a + k + other)``.
+  ``[s, s + a)``, copper ``[s + a, s + a + k)``; ``metal`` is ``[0, metal share)``.
 ``utilization`` — the measure does not apply to the share ``u`` of a line that enters under a
   preference programme (USMCA-qualifying goods are exempt from the IEEPA fentanyl duties on
   Canada and Mexico; 232 autos on the non-US content): covered share ``1 - u``.
@@ -71,14 +71,22 @@ class ShareRule:
 
 
 def _content_bounds(kind: str, lines: ProductLines, table) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, width) of a content kind on each line from the BEA shares (lines absent: all metal)."""
+    """(lo, width) of a content kind on each line from the BEA shares.
+
+    Lines absent from the table count as all metal (lo 0, width 1). Where steel + aluminium +
+    copper exceed the line's value (the BEA shares of some steel mill products do), the three
+    are scaled down to sum to one; ``metal`` is capped at one.
+    """
     hs = table["hs10"]
     pos = np.clip(np.searchsorted(hs, lines.hs10), 0, len(hs) - 1)
     found = hs[pos] == lines.hs10
-    steel, alu, copper, metal = (np.where(found, table[k][pos], np.nan) for k in ("steel", "aluminum", "copper", "metal"))
+    steel, alu, copper = (np.where(found, table[k][pos], 0.0) for k in ("steel", "aluminum", "copper"))
+    scale = 1.0 / np.maximum(steel + alu + copper, 1.0)
+    steel, alu, copper = steel * scale, alu * scale, copper * scale
+    metal = np.minimum(np.where(found, table["metal"][pos], 1.0), 1.0)
     lo = {"steel": 0.0, "aluminum": steel, "copper": steel + alu, "metal": 0.0}[kind]
     width = {"steel": steel, "aluminum": alu, "copper": copper, "metal": metal}[kind]
-    lo = np.where(found, lo, 0.0) if np.ndim(lo) else np.zeros(len(lines))
+    lo = np.broadcast_to(lo, (len(lines),)).copy()
     width = np.where(found, width, 1.0)
     return lo, np.clip(width, 0.0, 1.0 - lo)
 
