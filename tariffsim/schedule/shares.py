@@ -134,32 +134,36 @@ def share_rules(ctx: Context, m, lines: ProductLines, cache: dict) -> ShareRule:
     return rule
 
 
-def cut_pieces(raw: dict, lo: np.ndarray, hi: np.ndarray) -> dict:
+def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict:
     """Cut rows whose measures cover only intervals of their value into pieces.
 
     Parameters
     ----------
-    raw : dict of ndarray, rows (N,)
+    raw : dict of ndarray, rows (N,), with ``cover`` (N, M) bool
         Row fields; ``weight`` is split, the others are copied to every piece.
-    lo, hi : ndarray (N, M)
-        Interval ``[lo, hi)`` of each row's value each measure covers (hi <= lo: not covered).
+    partial : dict of measure position -> (lo, hi), each ndarray (N,)
+        Interval ``[lo, hi)`` of each row's value the measure covers where ``cover`` says it
+        covers the row (measures not listed cover rows whole).
 
     Returns
     -------
-    dict of ndarray with ``cover`` (N', M) bool added; rows covered whole or not at all are
-    kept as one piece. Piece k of a row spans consecutive breakpoints ``[b_k, b_k+1)``,
-    weight ``w (b_k+1 - b_k)``, covered by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
+    dict of ndarray; rows covered whole or not at all are kept as one piece. Piece k of a
+    row spans consecutive breakpoints ``[b_k, b_k+1)``, weight ``w (b_k+1 - b_k)``, covered
+    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
     """
-    on = hi > lo + _EPS
-    partial = on & ((lo > _EPS) | (hi < 1.0 - _EPS))
-    rows = np.flatnonzero(partial.any(axis=1))
-    whole = {k: v for k, v in raw.items()}
-    whole["cover"] = on
+    cover = raw["cover"]
+    cols = np.array(sorted(partial), dtype=np.int64)
+    if cols.size == 0:
+        return raw
+    lo = np.column_stack([partial[k][0] for k in cols])
+    hi = np.column_stack([partial[k][1] for k in cols])
+    on = cover[:, cols] & (hi > lo + _EPS)
+    cut = on & ((lo > _EPS) | (hi < 1.0 - _EPS))
+    cover[:, cols] = on
+    rows = np.flatnonzero(cut.any(axis=1))
     if rows.size == 0:
-        return whole
-    cols = np.flatnonzero(partial[rows].any(axis=0))  # only measures with partial shares make breakpoints
-    sub_lo, sub_hi = lo[np.ix_(rows, cols)], hi[np.ix_(rows, cols)]
-    sub_on = on[np.ix_(rows, cols)]
+        return raw
+    sub_lo, sub_hi, sub_on = lo[rows], hi[rows], on[rows]
     bps = np.concatenate([np.where(sub_on, sub_lo, 0.0), np.where(sub_on, sub_hi, 0.0),
                           np.zeros((len(rows), 1)), np.ones((len(rows), 1))], axis=1)
     bps = np.sort(np.clip(bps, 0.0, 1.0), axis=1)
@@ -170,17 +174,15 @@ def cut_pieces(raw: dict, lo: np.ndarray, hi: np.ndarray) -> dict:
         if not keep.any():
             continue
         r = rows[keep]
-        cover = on[r].copy()
-        mid = ((a + b) / 2)[keep, None]
-        cover[:, cols] = sub_on[keep] & (sub_lo[keep] <= mid) & (mid < sub_hi[keep])
         piece = {key: v[r] for key, v in raw.items()}
+        mid = ((a + b) / 2)[keep, None]
+        piece["cover"][:, cols] = sub_on[keep] & (sub_lo[keep] <= mid) & (mid < sub_hi[keep])
         piece["weight"] = raw["weight"][r] * (b - a)[keep]
-        piece["cover"] = cover
         pieces.append(piece)
-    rest = np.ones(len(on), dtype=bool)
+    rest = np.ones(len(cover), dtype=bool)
     rest[rows] = False
-    parts = [{k: v[rest] for k, v in whole.items()}] + pieces
-    return {k: np.concatenate([p[k] for p in parts]) for k in whole}
+    parts = [{k: v[rest] for k, v in raw.items()}] + pieces
+    return {k: np.concatenate([p[k] for p in parts]) for k in raw}
 
 
 def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.ndarray]]) -> dict:
