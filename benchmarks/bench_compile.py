@@ -75,11 +75,11 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "tariffsim", "run", args.file], check=True, capture_output=True, env=env)
         runs.append(time.perf_counter() - t)
     cells = len(sched.cells["base"])
-    print(f"cells {cells:,} (compact {len(sched._compact.base):,}), parameters {len(sched.parameter_names)}")  # noqa: T201
+    print(f"cells {cells:,} (compact {len(sched._compact.base):,}), parameters {len(sched.parameter_names)}")
     for name, value in [("import tariffsim", t_import), ("load_us_lines", t_lines), ("compile cold", t_cold),
                         ("compile warm", t_warm), ("evaluate 1", t_eval1), ("evaluate 1,000", t_eval),
                         ("line_accounting", t_acc), ("tariffsim run (process)", statistics.median(runs))]:
-        print(f"{name:26s} {value:8.3f} s")  # noqa: T201
+        print(f"{name:26s} {value:8.3f} s")
 
 
 if __name__ == "__main__":

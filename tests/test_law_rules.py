@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from test_compiler import WORLD, item, lines, rate, recip, schedule
+
 from tariffsim.errors import ScenarioError
 from tariffsim.scenario import scenario_from_dict
 from tariffsim.scenario.schema import AUTHORITIES
