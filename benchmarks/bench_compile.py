@@ -9,13 +9,15 @@ Measures, in one process: loading the embedded US lines, the first (cold: lists,
 lines) and warm compiles of ``scenarios/korea_us_2025/liberation_day.toml`` (median of
 ``--repeat``), one ``evaluate`` of the default vector and of a batch of 1,000 random vectors,
 and ``line_accounting``; then the wall time of ``python -m tariffsim run FILE`` in a fresh
-process (median of ``--runs``). Times in seconds.
+process (median of ``--runs``) and its CPU time (user + system, from ``getrusage``; on a
+machine shared with other jobs the CPU time is the steadier number). Times in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,16 +71,24 @@ def main() -> None:
     t_eval = _time(lambda: sched.evaluate(theta), max(1, args.repeat // 2))
     t_acc = _time(lambda: sched.line_accounting(), args.repeat)
     env = dict(os.environ)
-    runs = []
+    runs, cpu = [], []
     for _ in range(args.runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tariffsim", "run", args.file], check=True, capture_output=True, env=env)
         runs.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    c0 = time.process_time()
+    prepare_schedule(scen, world)
+    t_cpu = time.process_time() - c0
     cells = len(sched.cells["base"])
     print(f"cells {cells:,} (compact {len(sched._compact.base):,}), parameters {len(sched.parameter_names)}")
     for name, value in [("import tariffsim", t_import), ("load_us_lines", t_lines), ("compile cold", t_cold),
                         ("compile warm", t_warm), ("evaluate 1", t_eval1), ("evaluate 1,000", t_eval),
-                        ("line_accounting", t_acc), ("tariffsim run (process)", statistics.median(runs))]:
+                        ("compile warm (CPU)", t_cpu), ("line_accounting", t_acc),
+                        ("tariffsim run (process)", statistics.median(runs)),
+                        ("tariffsim run (CPU)", statistics.median(cpu))]:
         print(f"{name:26s} {value:8.3f} s")
 
 
