@@ -77,13 +77,17 @@ class ProductLines:
         return self.partner_labels[self.partner_code]
 
     def memo(self, key, compute):
-        """``compute()`` cached on these lines under ``key`` (masks the compiler reuses; at most 64)."""
+        """``compute()`` cached on these lines under ``key`` (what the compiler reuses; at most 1,024
+        entries, oldest dropped). Boolean masks of the lines are stored as packed bits (L / 8 bytes)."""
         store = self._prefix_cache.setdefault("memo", {})
         if key not in store:
-            if len(store) >= 64:
+            if len(store) >= 1024:
                 store.pop(next(iter(store)))
-            store[key] = compute()
-        return store[key]
+            value = compute()
+            packed = isinstance(value, np.ndarray) and value.dtype == bool and value.shape == (len(self),)
+            store[key] = (True, np.packbits(value)) if packed else (False, value)
+        packed, value = store[key]
+        return np.unpackbits(value, count=len(self)).view(bool) if packed else value
 
     def sector_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(labels, codes): sector labels and each line's index into them (cached; integer work only)."""

@@ -107,7 +107,7 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
             utilization = fta_utilization(m, lines)
     base = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)
-    cover = np.zeros((len(keep), len(ctx.tariff_measures)), dtype=bool)
+    cover = np.zeros((len(keep), len(ctx.tariff_measures)), dtype=bool, order="F")  # written column by column
     partial, cache = {}, {}
     for k, m in enumerate(ctx.tariff_measures):
         if m.importer != US:
@@ -223,6 +223,8 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
 
 def _stack_partial(parts: list[dict], sizes: list[int]) -> dict:
     """Concatenate the per-part interval dicts; rows of a part without the measure: [0, 1)."""
+    if len(parts) == 1:
+        return parts[0]
     out = {}
     for k in sorted({k for p in parts for k in p}):
         lo = [p[k][0] if k in p else np.zeros(n) for p, n in zip(parts, sizes)]
@@ -264,11 +266,11 @@ def _merge(raw: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarr
 
 
 def _packed(cover: np.ndarray) -> list[np.ndarray]:
-    """Boolean columns (N, M) packed into int64 columns of up to 62 bits: sum_k cover_k 2^k."""
-    out = []
-    for start in range(0, cover.shape[1], 62):
-        word = np.zeros(len(cover), dtype=np.int64)
-        for k in range(start, min(start + 62, cover.shape[1])):
-            word[cover[:, k]] += np.int64(1) << (k - start)
-        out.append(word)
-    return out
+    """Boolean columns (N, M) packed into int64 words of 64 bits (``np.packbits``, then viewed)."""
+    if cover.shape[1] == 0:
+        return []
+    bits = np.packbits(cover, axis=1)  # (N, ceil(M / 8)) uint8
+    words = np.zeros((len(bits), -(-bits.shape[1] // 8) * 8), dtype=np.uint8)
+    words[:, :bits.shape[1]] = bits
+    words = words.view(np.int64)
+    return [words[:, k] for k in range(words.shape[1])]
