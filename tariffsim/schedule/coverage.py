@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import shorten_list
 from ..lines import ProductLines
-from ..scenario.check import normalise_hs
+from ..lines import normalise_hs
 from .context import US, Context
 
 __all__ = [
