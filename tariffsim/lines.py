@@ -146,8 +146,8 @@ class ProductLines:
         hs_labels, hs_codes = _categories(frame["hs10"])
         partner_labels, partner_codes = _categories(frame["iso3"])
         sector_labels, sector_codes = _categories(frame["sector"])
-        optional = {k: frame[c].to_numpy(dtype=float) for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval"))
-                    if c in frame}
+        optional = {k: frame[c].to_numpy(dtype=float)
+                    for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval")) if c in frame}
         out = cls(
             importer=importer,
             hs10=hs_labels.astype(np.int64)[hs_codes],

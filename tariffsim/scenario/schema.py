@@ -216,7 +216,9 @@ class ReciprocalMeasure(_MeasureBase, _Tariff):
     )
     table: str | None = Field(None, description="A named rate table (e.g. 'reciprocal_2025_04') under `rates`.")
     exempt: tuple[str, ...] = Field(
-        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+        (),
+        description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another "
+        "measure covers).",
     )
     exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
 
