@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
+from .law import in_force_on
 from .schema import MEASURE_KINDS, MEASURE_MODELS, MODEL_NAMES, ParameterSpec, ScenarioFile, WorldSpec
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
@@ -96,19 +97,6 @@ class Scenario:
     def with_date(self, date: dt.date) -> Scenario:
         """The same scenario evaluated on another date."""
         return _replace(self, effective=date, name=f"{self.name}@{date.isoformat()}")
-
-
-def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
-    """Whether ``measure`` applies on ``date``: effective <= date < until.
-
-    As applied (default) a measure starts on ``effective``; ``as_published=True`` starts it
-    on max(effective, published).
-    """
-    start = measure.effective
-    published = getattr(measure, "published", None)
-    if as_published and published is not None:
-        start = published if start is None else max(start, published)
-    return (start is None or start <= date) and (measure.until is None or date < measure.until)
 
 
 def _replace(obj, **changes):
