@@ -21,13 +21,22 @@ import warnings
 import numpy as np
 
 from ..errors import ConvergenceError, DataError
+from ..kernels._util import offdiagonal
+from ..kernels.accounting import value_added
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
+from .pe_checks import check_inputs
 from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 
-__all__ = ["run_smart", "run_gsim"]
+__all__ = ["run_smart", "run_gsim", "SMART_DEFAULT_METHOD"]
+
+#: SMART's default method, used by ``run_smart``, ``simulate``, sweeps, ``run --model smart`` and
+#: ``compare``: the exact CES model, because the tariff changes this library simulates (10-145%)
+#: are far outside the range of the first-order WITS formulas (which clip flows at zero there);
+#: ``method="linear"`` gives WITS' own numbers.
+SMART_DEFAULT_METHOD = "exact"
 
 _IGNORED = {
     "ntb": "non-tariff barriers (ntb)",
@@ -40,7 +49,7 @@ def run_smart(
     shocks: Shocks,
     params: PEParameters | None = None,
     *,
-    method: str = "linear",
+    method: str = SMART_DEFAULT_METHOD,
     flows: bool = True,
 ) -> Result:
     """WITS SMART single-market PE for every importer and sector of a batch of scenarios.
@@ -52,10 +61,12 @@ def run_smart(
     params : PEParameters, optional
         Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`
         (σ = 1 + θ, η derived from the world's import shares).
-    method : {"linear", "exact"}
-        ``"linear"``: the SMART formulas (flows clipped at zero, with a warning, where a
-        large tariff change would make them negative). ``"exact"``: nonlinear CES,
-        closed form. See :mod:`tariffsim.kernels.smart`.
+    method : {"exact", "linear"}
+        ``"exact"`` (default, :data:`SMART_DEFAULT_METHOD`): nonlinear CES, closed form,
+        flows bounded in (0, ∞) for any tariff change. ``"linear"``: the WITS SMART formulas
+        (first order; flows clipped at zero, with a warning, where a large tariff change
+        would make them negative). See :mod:`tariffsim.kernels.smart`. (0.1.0 defaulted to
+        ``"linear"`` here while ``compare`` used ``"exact"``; now there is one default.)
     flows : bool
         Also return the per-flow columns (B x n x n x S arrays; turn off in large sweeps).
 
@@ -89,7 +100,7 @@ def run_smart(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        changed=changed, flows=flows,
+        changed=changed, flows=flows, goods=world.goods,
     )
     if eff.clipped.any():
         n_flows = int(eff.clipped.sum())
@@ -171,20 +182,9 @@ def run_gsim(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        tol=tol, max_iter=max_iter, changed=changed, flows=flows,
+        tol=tol, max_iter=max_iter, changed=changed, flows=flows, goods=world.goods,
     )
-    if method == "linear":
-        solver = SolverInfo(
-            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
-            method="linear solve", tolerance=LINEAR_TOL, message=eff.message,
-            residual_units="max |A P* - rhs| of the linear market-clearing system (first-order relative excess demand)",
-        )
-    else:
-        solver = SolverInfo(
-            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
-            method="newton", tolerance=tol, message=eff.message,
-            residual_units="log relative excess demand per exporter and sector",
-        )
+    solver = _gsim_solver(eff, method, tol)
     if raise_on_failure and not solver.all_converged:
         bad = np.flatnonzero(~eff.success)
         first = int(bad[0])
@@ -196,15 +196,29 @@ def run_gsim(
             solver,
         )
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
-    n = world.n_countries
-    # the exporter's world price applies to every export flow (not to the domestic diagonal)
     flow = {}
     if flows:
         full = eff.expand()
-        price = full.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
+        # the exporter's world price applies to every export flow (not to the domestic diagonal)
+        price = offdiagonal(np.broadcast_to(full.world_price_pct[:, :, None, :], full.flow_new.shape))
         flow = _flow_columns(shocks, full, price)
     provenance = _provenance(shocks, params, notes, method=method)
     return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+
+
+def _gsim_solver(eff, method: str, tol: float) -> SolverInfo:
+    """SolverInfo for GSIM's diagnostics: the linear system's residual or Newton's."""
+    if method == "linear":
+        return SolverInfo(
+            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+            method="linear solve", tolerance=LINEAR_TOL, message=eff.message,
+            residual_units="max |A P* - rhs| of the linear market-clearing system (first-order relative excess demand)",
+        )
+    return SolverInfo(
+        success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+        method="newton", tolerance=tol, message=eff.message,
+        residual_units="log relative excess demand per exporter and sector",
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -222,22 +236,7 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
     params = params.for_world(world)  # checks labels; derives η from the world's import shares if unset
     # t0 in full; t1 only on importer columns where it differs from t0 (elsewhere t1 == t0)
     changed = changed_cells(shocks.tariff_base, shocks.tariff_new)  # (importer, sector), one pass
-    cols = np.flatnonzero(changed.any(axis=1))
-    base = shocks.tariff_base
-    if base.ndim and base.strides[0] == 0:  # one baseline broadcast over the batch: check it once
-        base = base[:1]
-    for name, rates in (("tariff_base", base), ("tariff_new", shocks.tariff_new[:, :, cols, :])):
-        if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
-            continue
-        bad = ~np.isfinite(rates) | (rates <= -1.0)
-        if bad.any():
-            b, i, jj, s = np.argwhere(bad)[0]
-            j = jj if name == "tariff_base" else cols[jj]  # index into the world's countries
-            raise DataError(
-                f"{name} of scenario {shocks.scenarios[b]!r} is {float(rates[b, i, jj, s])!r} for exporter="
-                f"{world.countries[i]}, importer={world.countries[j]}, sector={world.sectors[s]}; "
-                "rates must be finite and > -1 (decimal fractions, 0.25 = 25%)."
-            )
+    check_inputs(shocks, params, model, changed)
     notes = list(shocks.warnings)
     for name, label in _IGNORED.items():
         if _used(shocks, name) is not None:
@@ -270,14 +269,16 @@ def _ratio_pct(new: np.ndarray, base: np.ndarray) -> np.ndarray:
 def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) -> dict[str, np.ndarray]:
     """Standard per-country columns from the kernels' per-country totals (baseline + changes)."""
     world = shocks.world
-    n = world.n_countries
-    m = world.flows * (1.0 - np.eye(n))[:, :, None]  # imports only
-    b = shocks.batch_size
+    m = offdiagonal(world.flows)  # imports only
+    b, n = shocks.batch_size, world.n_countries
     imports_base = np.broadcast_to(m.sum(axis=(0, 2)), (b, n))  # Σ_i,s M_ij
     exports_base = np.broadcast_to(m.sum(axis=(1, 2)), (b, n))  # Σ_j,s M_ij
+    goods_base = np.broadcast_to(np.einsum("ijs,s->j", m, world.goods.astype(float)), (b, n))  # Σ_i,s∈goods M_ij
     imports = imports_base + eff.imports_change
     exports = exports_base + eff.exports_change
     revenue_change = eff.revenue_new - eff.revenue_base
+    welfare = consumer_surplus + producer_surplus + revenue_change  # ΔW = ΔCS + ΔPS + ΔTR
+    gdp = value_added(world.flows, world.value_added_share)  # baseline value added, (n,)
     return {
         "exports_pct": _ratio_pct(exports, exports_base),
         "imports_pct": _ratio_pct(imports, imports_base),
@@ -285,22 +286,22 @@ def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) ->
         "imports": imports,
         "tariff_revenue": eff.revenue_new,
         "tariff_revenue_change": revenue_change,
-        # etr = Σ t'M' / Σ M' (post-substitution); etr_base = Σ t M / Σ M (= revenue_base / imports_base)
-        "etr": _ratio(eff.revenue_new, imports),
-        "etr_base": _ratio(eff.revenue_base, imports_base),
+        # over goods sectors (world.goods), as accounting and GE: etr = Σ t'M' / Σ M' (post-substitution),
+        # etr_base = Σ t M / Σ M
+        "etr": _ratio(eff.goods_revenue_new, goods_base + eff.goods_imports_change),
+        "etr_base": _ratio(eff.goods_revenue_base, goods_base),
         "trade_balance_change": eff.exports_change - eff.imports_change,
         "trade_creation": eff.creation_by_importer,
         "trade_diversion": eff.diversion_by_importer,
         "consumer_surplus": consumer_surplus,
         "producer_surplus": producer_surplus,
-        "welfare_change": consumer_surplus + producer_surplus + revenue_change,  # ΔW = ΔCS + ΔPS + ΔTR
+        "welfare_change": welfare,
+        "welfare_pct": 100.0 * _ratio(welfare, np.broadcast_to(gdp, (b, n))),  # 100 ΔW / GDP
     }
 
 
 def _flow_columns(shocks: Shocks, eff, price_pct: np.ndarray) -> dict[str, np.ndarray]:
-    world = shocks.world
-    n = world.n_countries
-    m = np.broadcast_to(world.flows * (1.0 - np.eye(n))[:, :, None], shocks.tariff_new.shape)
+    m = np.broadcast_to(offdiagonal(shocks.world.flows), shocks.tariff_new.shape)
     return {
         "flow_base": np.array(m),
         "flow_new": eff.flow_new,
