@@ -10,8 +10,15 @@ Shocks in PE: tariffs are simulated; ``demand_shift`` (purchase commitments) shi
 importer's demand for that exporter's sector outward by the committed amount at baseline
 prices (see the kernels); ``currency`` (appreciation x pass-through c_i) is a price wedge
 (1 + c_i)/(1 + c_j) on the importer's price of flow i -> j, like a tariff without revenue.
+An appreciating country's goods cost more abroad and its imports cost less at home; in
+GSIM its exports fall and its world price falls with them (finite ε_X).
 ``ntb``, ``productivity`` and ``deficit_change`` have no place in these single-sector PE
 models: they are ignored with a ``UserWarning`` and a line in ``provenance["warnings"]``.
+
+Columns shared with the other models: ``etr`` / ``etr_base`` over the world's goods sectors
+(``world.goods``, as accounting and GE); ``welfare_pct`` = 100 ``welfare_change`` / GDP (baseline
+value added, :func:`tariffsim.kernels.accounting.value_added`). Inputs the kernels cannot
+compute raise :class:`~tariffsim.errors.DataError` first (:mod:`tariffsim.models.pe_checks`).
 """
 
 from __future__ import annotations
@@ -70,15 +77,6 @@ def run_smart(
     flows : bool
         Also return the per-flow columns (B x n x n x S arrays; turn off in large sweeps).
 
-    Notes
-    -----
-    Currency: with c_i = appreciation x pass-through of country i (``shocks.currency``),
-    the importer's price of flow i -> j is multiplied by (1 + c_i)/(1 + c_j): an
-    appreciating country's goods cost more abroad and its imports cost less at home. The
-    wedge enters like a tariff change on the importer's price (t̂ in the linear formulas,
-    T̂ in the exact ones) but raises no revenue and does not change customs values (flows
-    stay valued at world prices); consumer surplus uses the full domestic price.
-
     Returns
     -------
     Result
@@ -102,23 +100,7 @@ def run_smart(
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
         changed=changed, flows=flows, goods=world.goods,
     )
-    if eff.clipped.any():
-        n_flows = int(eff.clipped.sum())
-        n_scen = int(eff.clipped.any(axis=(1, 2, 3)).sum())
-        _warn(notes, (
-            f"smart (linear): {n_flows} flow(s) in {n_scen} scenario(s) would turn negative under the linear "
-            "SMART formulas (tariff change too large for a first-order approximation); they were clipped at "
-            "zero. Use method='exact' for large tariff changes."
-        ))
-    solver = None
-    if method == "exact":
-        ok = eff.max_residual < 1e-9
-        solver = SolverInfo(
-            success=ok, iterations=np.zeros(shocks.batch_size, dtype=int), max_residual=eff.max_residual,
-            method="closed form", tolerance=1e-9,
-            message="closed-form equilibrium (no iteration); residuals evaluated",
-            residual_units="log units (supply and price-index equations)",
-        )
+    solver = _smart_diagnostics(eff, method, notes, shocks.batch_size)
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
     country["welfare_wits"] = eff.welfare_wits
     full = eff.expand() if flows else None
@@ -160,13 +142,6 @@ def run_gsim(
         Raise :class:`~tariffsim.errors.ConvergenceError` (carrying the ``SolverInfo``) if
         any scenario fails; ``False`` returns the result with ``solver.success`` per scenario.
 
-    Notes
-    -----
-    Currency: the importer's price of flow r -> v is T1_rv p̂_r (1 + c_r)/(1 + c_v), with
-    c = appreciation x pass-through (``shocks.currency``): a wedge like an iceberg cost,
-    no revenue, customs values at world prices. The appreciating country's exports fall
-    and its world price falls with them (finite ε_X); its imports rise.
-
     Returns
     -------
     Result
@@ -186,24 +161,49 @@ def run_gsim(
     )
     solver = _gsim_solver(eff, method, tol)
     if raise_on_failure and not solver.all_converged:
-        bad = np.flatnonzero(~eff.success)
-        first = int(bad[0])
-        raise ConvergenceError(
-            f"GSIM did not converge for {bad.size} of {shocks.batch_size} scenario(s), first "
-            f"{shocks.scenarios[first]!r} (max residual {eff.max_residual[first]:.3g} after "
-            f"{eff.iterations[first]} iterations; {eff.message}). Check the elasticities, raise max_iter, or "
-            "pass raise_on_failure=False to keep the converged scenarios.",
-            solver,
-        )
+        _raise_not_converged(shocks, eff, solver)
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
-    flow = {}
-    if flows:
-        full = eff.expand()
-        # the exporter's world price applies to every export flow (not to the domestic diagonal)
-        price = offdiagonal(np.broadcast_to(full.world_price_pct[:, :, None, :], full.flow_new.shape))
-        flow = _flow_columns(shocks, full, price)
+    full = eff.expand() if flows else None
+    # the exporter's world price applies to every export flow (not to the domestic diagonal)
+    flow = _flow_columns(shocks, full, offdiagonal(np.broadcast_to(full.world_price_pct[:, :, None, :],
+                                                                     full.flow_new.shape))) if flows else {}
     provenance = _provenance(shocks, params, notes, method=method)
     return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+
+
+def _smart_diagnostics(eff, method: str, notes: list[str], batch_size: int) -> SolverInfo | None:
+    """Warn about clipped linear flows; SolverInfo of the exact method's closed form (None for linear)."""
+    if eff.clipped.any():
+        n_flows = int(eff.clipped.sum())
+        n_scen = int(eff.clipped.any(axis=(1, 2, 3)).sum())
+        _warn(notes, (
+            f"smart (linear): {n_flows} flow(s) in {n_scen} scenario(s) would turn negative under the linear "
+            "SMART formulas (tariff change too large for a first-order approximation); they were clipped at "
+            "zero. Use method='exact' for large tariff changes."
+        ), 4)
+    solver = None
+    if method == "exact":
+        ok = eff.max_residual < 1e-9
+        solver = SolverInfo(
+            success=ok, iterations=np.zeros(batch_size, dtype=int), max_residual=eff.max_residual,
+            method="closed form", tolerance=1e-9,
+            message="closed-form equilibrium (no iteration); residuals evaluated",
+            residual_units="log units (supply and price-index equations)",
+        )
+    return solver
+
+
+def _raise_not_converged(shocks: Shocks, eff, solver: SolverInfo) -> None:
+    """ConvergenceError naming the first scenario GSIM did not solve, carrying the SolverInfo."""
+    bad = np.flatnonzero(~eff.success)
+    first = int(bad[0])
+    raise ConvergenceError(
+        f"GSIM did not converge for {bad.size} of {shocks.batch_size} scenario(s), first "
+        f"{shocks.scenarios[first]!r} (max residual {eff.max_residual[first]:.3g} after "
+        f"{eff.iterations[first]} iterations; {eff.message}). Check the elasticities, raise max_iter, or "
+        "pass raise_on_failure=False to keep the converged scenarios.",
+        solver,
+    )
 
 
 def _gsim_solver(eff, method: str, tol: float) -> SolverInfo:
