@@ -196,7 +196,8 @@ num_den = arrays(float, (4, 3), elements=finite)
 @SETTINGS
 @given(num=num_den, den=arrays(float, (1, 3), elements=st.one_of(st.just(0.0), st.floats(-1e3, 1e3).filter(lambda x: abs(x) > 1e-3))))
 def test_safe_div_and_exact_div(num, den):
-    """0 where the denominator is 0; elsewhere exact_div is num/den exactly and safe_div within 1 ulp-ish."""
+    """0 (NaN for div_or_nan) where the denominator is 0; elsewhere exact_div and div_or_nan are num/den
+    exactly and safe_div within 2 ulp."""
     safe, exact = _util.safe_div(num, den), _util.exact_div(num, den)
     zero = np.broadcast_to(den == 0, num.shape)
     assert np.all(safe[zero] == 0) and np.all(exact[zero] == 0)
@@ -205,6 +206,9 @@ def test_safe_div_and_exact_div(num, den):
     np.testing.assert_array_equal(exact[~zero], direct[~zero])
     np.testing.assert_allclose(safe[~zero], direct[~zero], rtol=4e-16, atol=0)
     assert np.all(np.isfinite(safe)) and np.all(np.isfinite(exact))
+    ratio = _util.div_or_nan(num, den)  # NaN (no ratio) instead of 0 where den == 0
+    assert np.all(np.isnan(ratio[zero]))
+    np.testing.assert_array_equal(ratio[~zero], direct[~zero])
 
 
 @SETTINGS

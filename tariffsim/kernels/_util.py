@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["safe_div", "exact_div", "exprel", "offdiag_mask", "offdiagonal", "currency_wedge",
+__all__ = ["safe_div", "exact_div", "div_or_nan", "exprel", "offdiag_mask", "offdiagonal", "currency_wedge",
            "currency_factor", "log_ces_mean", "changed_cells"]
 
 
@@ -29,6 +29,12 @@ def exact_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den (correctly rounded) where den != 0, else 0; for small reduced arrays."""
     ok = den != 0
     return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+
+
+def div_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den == 0 (a ratio that does not exist, e.g. a rate without trade)."""
+    ok = den != 0
+    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
 
 def exprel(z: np.ndarray) -> np.ndarray:

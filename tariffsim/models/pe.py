@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConvergenceError, DataError
-from ..kernels._util import offdiagonal
+from ..kernels._util import div_or_nan, offdiagonal
 from ..kernels.accounting import value_added
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
@@ -255,15 +255,9 @@ def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
     warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where den == 0 (explicit mask, no silenced warnings)."""
-    ok = den != 0
-    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
-
-
 def _ratio_pct(new: np.ndarray, base: np.ndarray) -> np.ndarray:
     """100 (new/base - 1), NaN where base == 0."""
-    return 100.0 * (_ratio(new, base) - 1.0)
+    return 100.0 * (div_or_nan(new, base) - 1.0)
 
 
 def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) -> dict[str, np.ndarray]:
@@ -288,15 +282,15 @@ def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) ->
         "tariff_revenue_change": revenue_change,
         # over goods sectors (world.goods), as accounting and GE: etr = Σ t'M' / Σ M' (post-substitution),
         # etr_base = Σ t M / Σ M
-        "etr": _ratio(eff.goods_revenue_new, goods_base + eff.goods_imports_change),
-        "etr_base": _ratio(eff.goods_revenue_base, goods_base),
+        "etr": div_or_nan(eff.goods_revenue_new, goods_base + eff.goods_imports_change),
+        "etr_base": div_or_nan(eff.goods_revenue_base, goods_base),
         "trade_balance_change": eff.exports_change - eff.imports_change,
         "trade_creation": eff.creation_by_importer,
         "trade_diversion": eff.diversion_by_importer,
         "consumer_surplus": consumer_surplus,
         "producer_surplus": producer_surplus,
         "welfare_change": welfare,
-        "welfare_pct": 100.0 * _ratio(welfare, np.broadcast_to(gdp, (b, n))),  # 100 ΔW / GDP
+        "welfare_pct": 100.0 * div_or_nan(welfare, np.broadcast_to(gdp, (b, n))),  # 100 ΔW / GDP
     }
 
 
