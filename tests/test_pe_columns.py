@@ -198,3 +198,27 @@ def test_non_finite_commitments_and_currency_are_data_errors(run):
         run(_shocks(w, currency=np.array([[0.0, np.nan, 0.0, 0.0]])), pe_params())
     with pytest.raises(DataError, match=r"currency of scenario 'scenario_0' is -1\.0 for D; .* > -1"):
         run(_shocks(w, currency=np.array([[0.0, 0.0, 0.0, -1.0]])), pe_params())
+
+
+def test_gsim_linear_fast_path_with_taxed_services(monkeypatch):
+    """Tariffs on goods and services into one importer, one baseline for the batch: flows=False solves the
+    goods and the services sectors apart, both with the closed-form totals, and gives flows=True's columns."""
+    from tariffsim.kernels import gsim_linear
+
+    calls = []
+    real = gsim_linear.finish_closed
+    monkeypatch.setattr(gsim_linear, "finish_closed", lambda *a: calls.append(1) or real(*a))
+    w = services_world()
+    rng = np.random.default_rng(9)
+    t0 = np.full((4, 4, 3), 0.03)
+    t1 = np.broadcast_to(t0, (5, 4, 4, 3)).copy()
+    t1[:, :, 1, :] += rng.uniform(0, 0.3, (5, 4, 3))  # goods and services into B
+    sh = Shocks.from_rates(w, t0, t1)
+    full = run_gsim(sh, pe_params(), method="linear")
+    assert not calls
+    lean = run_gsim(sh, pe_params(), method="linear", flows=False)
+    assert len(calls) == 2  # one block of the goods sectors, one of the services sector
+    for name, arr in full.country.items():
+        np.testing.assert_allclose(lean.country[name], arr, rtol=1e-12, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(lean.country["etr"], goods_etr(full.flow["tariff_new"], full.flow["flow_new"], w.goods),
+                               rtol=1e-12)

@@ -153,13 +153,45 @@ def gsim_markets(
     """
     if method not in GSIM_METHODS:
         raise ValueError(f"unknown GSIM method {method!r}; valid methods are {list(GSIM_METHODS)}.")
-    run = _Run(imports, tariff_base, tariff_new, import_demand, substitution, export_supply, method,
-               demand_shift, currency, changed, flows, goods)
+    args = (imports, tariff_base, tariff_new, import_demand, substitution, export_supply, method,
+            demand_shift, currency)
+    run = _Run(*args, changed, flows, goods)
+    if run.goods.explicit and method == "linear" and not flows and run.shift is None and run.wedge is None:
+        # tariffs move services too: solve goods and services sectors apart (sectors are independent),
+        # so that each part can take the closed-form totals and the goods part gives the goods totals
+        goods = np.asarray(goods, dtype=bool)
+        parts = [_solve_run(_Run(*args, run.changed & keep, flows, mask), chunk, tol, max_iter)
+                 for keep, mask in ((goods, goods), (~goods, None))]
+        return _combine(*parts)
+    return _solve_run(run, chunk, tol, max_iter)
+
+
+def _solve_run(run, chunk, tol, max_iter) -> GsimMarkets:
     if run.ks.size:
         chunk = run.setup(chunk)
         for lo in range(0, run.b, chunk):
             run.block(slice(lo, min(lo + chunk, run.b)), tol, max_iter)
     return run.result()
+
+
+def _combine(goods: GsimMarkets, services: GsimMarkets) -> GsimMarkets:
+    """Per-country totals (``flows=False``) of runs on disjoint sector sets; goods totals from ``goods``.
+
+    Each run counts the other's sectors at baseline: R1 = R1_goods + R1_services - R0.
+    """
+    add = {name: getattr(goods, name) + getattr(services, name)
+           for name in ("consumer_surplus", "producer_surplus", "exports_change", "imports_change",
+                        "creation_by_importer", "diversion_by_importer")}
+    messages = [m.message for m in (goods, services) if m.message != "converged"]
+    return GsimMarkets(
+        sectors=np.union1d(goods.sectors, services.sectors), base=goods.base, trade_creation=None,
+        trade_diversion=None, price_effect=None, flow_new=None, world_price_pct=None, excess_demand=None,
+        revenue_base=goods.revenue_base, revenue_new=goods.revenue_new + services.revenue_new - goods.revenue_base,
+        success=goods.success & services.success, iterations=np.maximum(goods.iterations, services.iterations),
+        max_residual=np.maximum(goods.max_residual, services.max_residual),
+        message=messages[0] if messages else "converged", goods_revenue_base=goods.goods_revenue_base,
+        goods_revenue_new=goods.goods_revenue_new, goods_imports_change=goods.goods_imports_change, **add,
+    )
 
 
 class _Run:
