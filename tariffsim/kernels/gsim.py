@@ -232,21 +232,28 @@ class _Run:
         self.messages = []
         self.goods = GoodsTotals.start(goods, self.t0, self.m_obs, self.revenue_base, active)
         self.system, self.cols, self.closed = None, slice(None), None
+        broadcast = b > 1 and self.t0.strides[0] == 0  # one baseline for the batch (as Shocks holds it)
+        self.t0_pick = self.t0[:1][..., self.pick] if broadcast else None
+
+    def _rest_revenue(self, weights) -> np.ndarray:
+        """Σ_{r, s not computed} t0 M (x weights_s) by importer, (B, n); a broadcast baseline is summed once."""
+        b, rest = self.b, ~self.active
+        if self.everything:
+            return np.zeros((b, self.n))
+        t0 = self.t0[:1] if self.t0_pick is not None else self.t0
+        t0r = t0[..., rest] if weights is None else t0[..., rest] * weights[rest]
+        out = np.einsum("...ijs,...ijs->...j", t0r, np.broadcast_to(self.m_obs, t0.shape)[..., rest])
+        return np.repeat(out, b, axis=0) if self.t0_pick is not None else out
 
     def setup(self, chunk):
         """Revenue of the sectors not computed; the linear system and closed totals; the block size."""
         b, n, k, t0, pick = self.b, self.n, self.ks.size, self.t0, self.pick
         size = chunk or max(1, CHUNK_CELLS // (n * n * k))
-        m_full = np.broadcast_to(self.m_obs, t0.shape)
-        rest = ~self.active
         # Σ_r t0 M over the sectors not computed (t1 = t0 there), then add the computed ones
-        self.revenue_new = (np.zeros((b, n)) if self.everything
-                            else np.einsum("...ijs,...ijs->...j", t0[..., rest], m_full[..., rest]))
+        self.revenue_new = self._rest_revenue(None)
         if self.goods.explicit:
-            g = self.goods.weights
-            self.goods_rest = (np.zeros((b, n)) if self.everything
-                               else np.einsum("...ijs,...ijs->...j", t0[..., rest] * g[rest], m_full[..., rest]))
-            self.goods_c = g[self.ks]
+            self.goods_rest = self._rest_revenue(self.goods.weights)  # the same over goods sectors
+            self.goods_c = self.goods.weights[self.ks]
         if self.method != "linear":
             return size
         if self.shift is None and self.wedge is None:  # T̂ = 0 outside the importer columns that change
@@ -262,30 +269,40 @@ class _Run:
             size = chunk or max(1, SMALL_CHUNK_CELLS // (n * max(cols.size, 1) * k))
         return size
 
+    def _rates(self, sl, cols=slice(None)):
+        """t0, t1 of scenarios ``sl`` on importer columns ``cols`` and the computed sectors (B, n, k_cols, k).
+
+        A baseline broadcast over the batch stays a read-only view (no copy per block).
+        """
+        t1 = self.t1[sl][:, :, cols][..., self.pick]
+        if self.t0_pick is not None:
+            return np.broadcast_to(self.t0_pick[:, :, cols], t1.shape), t1
+        return self.t0[sl][:, :, cols][..., self.pick], t1
+
     def block(self, sl, tol, max_iter) -> None:
         """Solve scenarios ``sl`` and store their outputs and totals."""
-        pick = self.pick
-        t0c, t1c = self.t0[sl][..., pick], self.t1[sl][..., pick]
         mo = self.m_c[sl] if self.m_c.ndim == 4 else self.m_c
-        me = mo if self.shift is None else mo + self.shift[sl][..., pick] * self.mask
+        me = mo if self.shift is None else mo + self.shift[sl][..., self.pick] * self.mask
         if self.method == "linear":
             cols = self.cols
-            t0j, t1j = t0c[:, :, cols], t1c[:, :, cols]
+            t0j, t1j = self._rates(sl, cols)  # only the columns that change (T̂ = 0 elsewhere)
             that = (1.0 + t1j) / (1.0 + t0j) - 1.0  # T̂ = T1/T0 - 1 on the columns that change
             if self.wedge is not None:  # T1 w / T0 - 1, exactly T̂ where w = 1
                 that = that + (1.0 + that) * self.wedge[sl][..., None]
-            system = self.system or LinearSystem(mo, me, t0c, self.eta_c, self.sig_c, self.eps_c)
+            system = self.system or LinearSystem(mo, me, self._rates(sl)[0], self.eta_c, self.sig_c, self.eps_c)
             part = solve_linear(mo, me, that, cols, self.eta_c, system, self.flows, self.closed, t0j, t1j)
             for name in self.totals:
                 self.totals[name][sl] = part[name]
         else:
+            t0c, t1c = self._rates(sl)
             ln_that = np.log((1.0 + t1c) / (1.0 + t0c))  # ln T̂ = ln[(1+t1)/(1+t0)]
             if self.wedge is not None:
                 ln_that = ln_that + np.log1p(self.wedge[sl])[..., None]  # currency wedge, 0 where w = 1
             part = solve_exact(mo, me, t0c, ln_that, self.eta_c, self.sig_c, self.eps_c, tol, max_iter)
-        self._store(sl, part, mo, t0c, t1c)
+        self._store(sl, part, mo)
 
-    def _store(self, sl, part, mo, t0c, t1c) -> None:
+    def _store(self, sl, part, mo) -> None:
+        t0c, t1c = self._rates(sl) if "revenue_change" not in part else (None, None)
         for name, array in self.out.items():
             if array is not None:
                 array[sl] = part[name]
