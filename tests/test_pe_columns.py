@@ -211,13 +211,13 @@ def test_gsim_linear_fast_path_with_taxed_services(monkeypatch):
     w = services_world()
     rng = np.random.default_rng(9)
     t0 = np.full((4, 4, 3), 0.03)
-    t1 = np.broadcast_to(t0, (5, 4, 4, 3)).copy()
-    t1[:, :, 1, :] += rng.uniform(0, 0.3, (5, 4, 3))  # goods and services into B
+    t1 = np.broadcast_to(t0, (800, 4, 4, 3)).copy()  # a batch large enough to split (kernels.gsim)
+    t1[:, :, 1, :] += rng.uniform(0, 0.3, (800, 4, 3))  # goods and services into B
     sh = Shocks.from_rates(w, t0, t1)
     full = run_gsim(sh, pe_params(), method="linear")
     assert not calls
     lean = run_gsim(sh, pe_params(), method="linear", flows=False)
-    assert len(calls) == 2  # one block of the goods sectors, one of the services sector
+    assert len(calls) == 2  # one block of the goods sectors (G1, G2), one of the services sector (SV)
     for name, arr in full.country.items():
         np.testing.assert_allclose(lean.country[name], arr, rtol=1e-12, atol=1e-10, err_msg=name)
     np.testing.assert_allclose(lean.country["etr"], goods_etr(full.flow["tariff_new"], full.flow["flow_new"], w.goods),
