@@ -12,7 +12,7 @@ import pytest
 
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import DataError
-from tariffsim.models.pe import SMART_DEFAULT_METHOD, run_gsim, run_smart
+from tariffsim.models.pe import run_gsim, run_smart
 from tariffsim.parameters import PEParameters
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,12 +116,14 @@ def test_pe_welfare_pct_is_welfare_change_over_gdp(run, method, vas):
 
 
 def test_smart_default_method_is_exact_in_one_place():
-    """run_smart's default is SMART_DEFAULT_METHOD ("exact"), and simulate (which run --model smart and
-    compare use) follows it: the same numbers as method="exact", no clipping warning for an 80% tariff."""
+    """The registry's SMART method default is "exact" (= run_smart's), and simulate (which run --model smart,
+    sweeps and compare use) follows it: the same numbers as method="exact", no clipping warning for an 80% tariff."""
     from tariffsim.simulate import simulate
 
-    assert SMART_DEFAULT_METHOD == "exact"
-    assert inspect.signature(run_smart).parameters["method"].default == SMART_DEFAULT_METHOD
+    from tariffsim.models.registry import get_model
+
+    method = next(o for o in get_model("smart").options if o.name == "method")
+    assert method.default == "exact" == inspect.signature(run_smart).parameters["method"].default
     w = services_world()
     t1 = np.zeros((1, 4, 4, 3))
     t1[0, :, 1, :] = 0.8
@@ -192,7 +194,8 @@ def test_non_finite_commitments_and_currency_are_data_errors(run):
     w = services_world()
     d = np.zeros((1, 4, 4, 3))
     d[0, 2, 1, 0] = np.inf
-    with pytest.raises(DataError, match=r"shocks\.demand_shift .* is inf for scenario 'scenario_0', exporter=C, importer=B"):
+    match = r"shocks\.demand_shift .* is inf for scenario 'scenario_0', exporter=C, importer=B"
+    with pytest.raises(DataError, match=match):
         run(_shocks(w, demand_shift=d), pe_params())
     with pytest.raises(DataError, match=r"shocks\.currency .* is nan for scenario 'scenario_0', B"):
         run(_shocks(w, currency=np.array([[0.0, np.nan, 0.0, 0.0]])), pe_params())

@@ -65,7 +65,8 @@ def _by_sector(mat_t, x, contract: str):
 
 
 def finish_closed(closed, system, resid, welfare, that, cols, d, p, t0j, t1j) -> dict:
-    """:func:`~tariffsim.kernels.gsim_linear.solve_linear` totals by :class:`ClosedTotals` (no clipping outside ``cols``).
+    """Totals of :func:`~tariffsim.kernels.gsim_linear.solve_linear` by :class:`ClosedTotals` (no clipping outside
+    ``cols``).
 
     ``welfare`` is :func:`~tariffsim.kernels.gsim_linear.linear_welfare`'s (cs, ps, iterations,
     success, message) for the block.

@@ -9,8 +9,8 @@ F_r = ln Σ_v φ_rv q̂_rv - ε y_r; Jacobian J_rs = (σ-η) Σ_v w_rv θ'_sv - 
 w_rv = φ_rv q̂_rv / Σ_v φ_rv q̂_rv (r's new sales shares) and θ'_sv the new internal-price
 shares in v. One batched ``np.linalg.solve`` on (B, S, N, N) per iteration; steps longer
 than 1 in log price are scaled down, and a backtracking (Armijo) line search on ||F||² per
-system keeps strongly nonlinear cases (σ much larger than ε) from oscillating. Exporters with no exports in a sector and sectors with
-ε = inf have the trivial equation y_r = 0 (price unchanged), so no NaN appears.
+system keeps strongly nonlinear cases (σ much larger than ε) from oscillating. Exporters with no
+exports in a sector and sectors with ε = inf have the trivial equation y_r = 0 (price unchanged), so no NaN appears.
 
 Welfare (exact areas under the constant-elasticity curves; the MODELS.md formulas are their
 second-order expansions):

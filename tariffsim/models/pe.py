@@ -32,18 +32,12 @@ from ..kernels._util import div_or_nan, offdiagonal
 from ..kernels.accounting import value_added
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
-from .pe_checks import check_inputs
-from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
+from .parameters import PEParameters, pe_defaults
+from .pe_checks import check_inputs
 
-__all__ = ["run_smart", "run_gsim", "SMART_DEFAULT_METHOD"]
-
-#: SMART's default method, used by ``run_smart``, ``simulate``, sweeps, ``run --model smart`` and
-#: ``compare``: the exact CES model, because the tariff changes this library simulates (10-145%)
-#: are far outside the range of the first-order WITS formulas (which clip flows at zero there);
-#: ``method="linear"`` gives WITS' own numbers.
-SMART_DEFAULT_METHOD = "exact"
+__all__ = ["run_smart", "run_gsim"]
 
 _IGNORED = {
     "ntb": "non-tariff barriers (ntb)",
@@ -56,7 +50,7 @@ def run_smart(
     shocks: Shocks,
     params: PEParameters | None = None,
     *,
-    method: str = SMART_DEFAULT_METHOD,
+    method: str = "exact",
     flows: bool = True,
 ) -> Result:
     """WITS SMART single-market PE for every importer and sector of a batch of scenarios.
@@ -69,8 +63,9 @@ def run_smart(
         Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`
         (σ = 1 + θ, η derived from the world's import shares).
     method : {"exact", "linear"}
-        ``"exact"`` (default, :data:`SMART_DEFAULT_METHOD`): nonlinear CES, closed form,
-        flows bounded in (0, ∞) for any tariff change. ``"linear"``: the WITS SMART formulas
+        ``"exact"`` (default, as the model registry's option; also for ``run --model smart`` and
+        ``compare``): nonlinear CES, closed form, flows bounded in (0, ∞) for any tariff change
+        (the changes simulated here, 10-145%, are far outside the first-order range). ``"linear"``: the WITS SMART formulas
         (first order; flows clipped at zero, with a warning, where a large tariff change
         would make them negative). See :mod:`tariffsim.kernels.smart`. (0.1.0 defaulted to
         ``"linear"`` here while ``compare`` used ``"exact"``; now there is one default.)
