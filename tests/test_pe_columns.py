@@ -12,8 +12,8 @@ import pytest
 
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import DataError
+from tariffsim.models.parameters import PEParameters
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import PEParameters
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = [(run_smart, "linear"), (run_smart, "exact"), (run_gsim, "exact"), (run_gsim, "linear")]
@@ -118,9 +118,8 @@ def test_pe_welfare_pct_is_welfare_change_over_gdp(run, method, vas):
 def test_smart_default_method_is_exact_in_one_place():
     """The registry's SMART method default is "exact" (= run_smart's), and simulate (which run --model smart,
     sweeps and compare use) follows it: the same numbers as method="exact", no clipping warning for an 80% tariff."""
-    from tariffsim.simulate import simulate
-
     from tariffsim.models.registry import get_model
+    from tariffsim.simulate import simulate
 
     method = next(o for o in get_model("smart").options if o.name == "method")
     assert method.default == "exact" == inspect.signature(run_smart).parameters["method"].default

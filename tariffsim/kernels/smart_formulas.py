@@ -14,7 +14,7 @@ When they differ
   increases (and need clipping), the exact version bounds flows in (0, ∞).
 - With η > σ the exact version makes sources gross complements (cross-price elasticity
   θ_l (σ - η) < 0); linear diversion is always substitution. The defaults
-  (``tariffsim.parameters.pe_defaults``: σ = 1 + θ, η = σ(1 - m) + m) have η <= σ.
+  (``tariffsim.models.parameters.pe_defaults``: σ = 1 + θ, η = σ(1 - m) + m) have η <= σ.
 
 Welfare
 -------

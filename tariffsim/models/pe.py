@@ -60,7 +60,7 @@ def run_smart(
     shocks : Shocks
         B compiled scenarios; baseline flows come from ``shocks.world``.
     params : PEParameters, optional
-        Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`
+        Elasticities per sector; default :func:`tariffsim.models.parameters.pe_defaults`
         (σ = 1 + θ, η derived from the world's import shares).
     method : {"exact", "linear"}
         ``"exact"`` (default, as the model registry's option; also for ``run --model smart`` and
@@ -120,7 +120,7 @@ def run_gsim(
     ----------
     shocks : Shocks
     params : PEParameters, optional
-        Default :func:`tariffsim.parameters.pe_defaults`.
+        Default :func:`tariffsim.models.parameters.pe_defaults`.
     method : {"exact", "linear"}
         ``"exact"``: the nonlinear levels model (constant-elasticity demand and supply),
         solved by Newton. ``"linear"``: F&H's proportional-change system (MODELS.md §3), one

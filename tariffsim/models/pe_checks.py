@@ -27,8 +27,8 @@ def check_inputs(shocks, params, model: str, changed: np.ndarray) -> None:
     shocks : Shocks
     params : PEParameters
         Already resolved for ``shocks.world`` (η of shape (n, S) or (S,)).
-    model : {"smart", "gsim"}
-        For the messages.
+    model : str
+        The model name, for the messages (``run_<model>``).
     changed : ndarray of bool (n_importer, S)
         Cells where ``tariff_new`` differs from ``tariff_base`` somewhere (``tariff_new`` is
         checked on the changed importer columns only; elsewhere it equals ``tariff_base``).

@@ -81,7 +81,7 @@ _ENTRIES: list[ModelEntry] = [
         "SMART partial equilibrium: one importer's market at a time (WITS linear formulas or exact CES)",
         options=(PARAMS,
                  Option("method", "exact", "exact CES (default: large tariff changes) or the linear WITS formulas",
-                        choices=("exact", "linear")),
+                        choices=("linear", "exact")),
                  FLOWS),
         elasticities="pe", welfare="welfare_change",
     ),
