@@ -156,8 +156,9 @@ def gsim_markets(
     args = (imports, tariff_base, tariff_new, import_demand, substitution, export_supply, method,
             demand_shift, currency)
     run = _Run(*args, changed, flows, goods)
-    big = run.b * run.n * run.n * run.ks.size > SMALL_CHUNK_CELLS  # more than one block of flows
-    if run.goods.explicit and method == "linear" and not flows and run.shift is None and run.wedge is None and big:
+    # more than one block of flows, and some importer columns unchanged (else no closed-form totals)
+    closed = run.b * run.n * run.n * run.ks.size > SMALL_CHUNK_CELLS and not run.changed.any(axis=1).all()
+    if run.goods.explicit and method == "linear" and not flows and run.shift is None and run.wedge is None and closed:
         # tariffs move services too: solve goods and services sectors apart (sectors are independent),
         # so that each part can take the closed-form totals and the goods part gives the goods totals
         # (a small batch takes the goods sums from its per-flow arrays: two runs would cost more)
