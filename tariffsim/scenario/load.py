@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
+from .law import in_force_on
 from .schema import MEASURE_KINDS, MEASURE_MODELS, MODEL_NAMES, ParameterSpec, ScenarioFile, WorldSpec
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
@@ -81,16 +82,17 @@ class Scenario:
             f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}"
         )
 
-    def in_force(self, date: dt.date | None = None) -> tuple:
-        """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all)."""
+    def in_force(self, date: dt.date | None = None, *, as_published: bool = False) -> tuple:
+        """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all).
+
+        With ``as_published=True`` a measure with a ``published`` date applies only from
+        max(effective, published): what was known on ``date`` (retroactive amendments are
+        not yet in force before they are published).
+        """
         date = date or self.effective
         if date is None:
             return self.measures
-        return tuple(
-            m
-            for m in self.measures
-            if (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
-        )
+        return tuple(m for m in self.measures if in_force_on(m, date, as_published))
 
     def with_date(self, date: dt.date) -> Scenario:
         """The same scenario evaluated on another date."""
