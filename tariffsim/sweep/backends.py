@@ -61,18 +61,18 @@ def check_backend(backend: str, workers, scheduler, client) -> None:
 def _check_main_guard() -> None:
     """Refuse a processes sweep started from a script's top level without the __main__ guard."""
     main = sys.modules.get("__main__")
-    if getattr(main, "__name__", "") == "__mp_main__":  # we are a worker re-running the script
-        raise DataError(_GUARD.format(file=getattr(main, "__file__", "?"), line="?"))
-    path = getattr(main, "__file__", None)
-    if path is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
-        return  # interactive, a notebook, or python -m: workers do not re-run the caller
     frame, top = sys._getframe(1), None
     while frame is not None:
-        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") in ("__main__", "__mp_main__"):
             top = frame
         frame = frame.f_back
     if top is None:
-        return
+        return  # no script's top level on the stack (interactive, a notebook, a thread)
+    if top.f_globals["__name__"] == "__mp_main__":  # a worker importing an unguarded script: stop it here
+        raise DataError(_GUARD.format(file=top.f_globals.get("__file__", "?"), line=top.f_lineno))
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
+        return  # interactive, a notebook, or python -m: workers do not re-run the caller
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, SyntaxError, ValueError):
@@ -115,7 +115,6 @@ def run_chunks(job: SweepJob, chunks: Sequence[int], on_done: Callable[[ChunkOut
 # ------------------------------------------------------------------ processes
 def _init_worker(job_file: str) -> None:
     global _WORKER_JOB
-    _check_main_guard()  # a worker that re-ran an unguarded script stops here, with the reason
     with open(job_file, "rb") as f:
         _WORKER_JOB = pickle.load(f)
 

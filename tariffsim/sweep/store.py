@@ -157,8 +157,12 @@ class Journal:
     def record(self, path: Path, digest: str) -> None:
         rel = path.relative_to(self.out).as_posix()
         line = json.dumps({"file": rel, "sha256": digest, "bytes": path.stat().st_size}) + "\n"
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line)
+        with open(self.path, "a+b") as f:
+            if f.tell() > 0:  # after a torn line (a process killed mid-append), start a new one
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = "\n" + line
+            f.write(line.encode("utf-8"))
             f.flush()
 
     def verified(self, folder: str, *, deep: bool) -> tuple[set[int], list[str]]:
