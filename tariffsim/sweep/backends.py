@@ -36,6 +36,7 @@ __all__ = ["run_chunks", "check_backend", "BACKENDS"]
 BACKENDS = ("serial", "processes", "dask")
 _IN_FLIGHT_PER_WORKER = 2
 _WORKER_JOB: SweepJob | None = None
+_WORKER_OUT: str | None = None
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT = 10.0
 _GUARD = ('run_sweep(..., backend="processes") was called from the top level of the script {file!r} (line {line}). '
@@ -96,8 +97,12 @@ def _is_main_test(test) -> bool:
 
 def run_chunks(job: SweepJob, chunks: Sequence[int], on_done: Callable[[ChunkOutput], None], *,
                backend: str = "serial", workers: int | None = None, scheduler: str | None = None,
-               client=None) -> None:
-    """Evaluate ``chunks`` and call ``on_done`` with each result, as they finish."""
+               client=None, out=None) -> None:
+    """Evaluate ``chunks`` and call ``on_done`` with each result, as they finish.
+
+    With ``out``, local worker processes write their chunk files there themselves (and send
+    back checksums, not rows); Dask workers, which may not share a file system, send rows.
+    """
     chunks = list(chunks)
     if not chunks:
         return
@@ -105,7 +110,7 @@ def run_chunks(job: SweepJob, chunks: Sequence[int], on_done: Callable[[ChunkOut
         for c in chunks:
             on_done(evaluate_chunk(job, c))
     elif backend == "processes":
-        _processes(job, chunks, on_done, workers or os.cpu_count() or 1)
+        _processes(job, chunks, on_done, workers or os.cpu_count() or 1, out)
     elif backend == "dask":
         _dask(job, chunks, on_done, workers, scheduler, client)
     else:  # pragma: no cover - validated by run_sweep
@@ -113,17 +118,23 @@ def run_chunks(job: SweepJob, chunks: Sequence[int], on_done: Callable[[ChunkOut
 
 
 # ------------------------------------------------------------------ processes
-def _init_worker(job_file: str) -> None:
-    global _WORKER_JOB
+def _init_worker(job_file: str, out: str | None) -> None:
+    global _WORKER_JOB, _WORKER_OUT
     with open(job_file, "rb") as f:
         _WORKER_JOB = pickle.load(f)
+    _WORKER_OUT = out
 
 
 def _worker_chunk(chunk: int) -> ChunkOutput:
-    return evaluate_chunk(_WORKER_JOB, chunk)
+    res = evaluate_chunk(_WORKER_JOB, chunk)
+    if _WORKER_OUT is None:
+        return res
+    from .runner import write_chunk
+
+    return write_chunk(Path(_WORKER_OUT), res)
 
 
-def _processes(job: SweepJob, chunks: list[int], on_done, workers: int) -> None:
+def _processes(job: SweepJob, chunks: list[int], on_done, workers: int, out=None) -> None:
     import multiprocessing
 
     # spawn: no fork of a process that may run threads (progress bar, Dask). The job (compiled
@@ -138,7 +149,7 @@ def _processes(job: SweepJob, chunks: list[int], on_done, workers: int) -> None:
             pickle.dump(job, f, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(job_file,)) as pool:
+                                     initargs=(job_file, None if out is None else str(out))) as pool:
                 running = set()
                 try:
                     for c in todo:

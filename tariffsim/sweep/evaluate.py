@@ -67,13 +67,19 @@ class SweepJob:
 
 @dataclass
 class ChunkOutput:
-    """Rows of one chunk and what the models warned about."""
+    """Rows of one chunk and what the models warned about.
+
+    Once written (by a worker process, see ``runner.write_chunk``), ``rows`` and ``flows``
+    are dropped and ``files`` maps each file written (relative path) to its SHA-256.
+    """
 
     chunk: int
-    rows: pd.DataFrame
+    rows: pd.DataFrame | None
     flows: pd.DataFrame | None
     notes: list[str]
     failed: dict[str, int]
+    files: dict[str, str] | None = None
+    columns: list[str] | None = None
 
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:

@@ -14,7 +14,9 @@ chunk size changed is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import math
@@ -91,13 +93,30 @@ class SweepRun:
 
 
 # ------------------------------------------------------------------ files
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _write_parquet(frame: pd.DataFrame, path: Path) -> str:
+    """Write ``frame`` to ``path`` atomically (temporary name, then rename); returns its SHA-256."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    data = buf.getvalue()
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    with open(tmp, "wb") as f:
+        f.write(data)
     os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_chunk(out: Path, res: ChunkOutput) -> ChunkOutput:
+    """Write a chunk's files (flows first, rows last) into ``out``; the result without its frames,
+    with ``files`` = {relative path: SHA-256} for the journal (cheap to send between processes)."""
+    files = {}
+    for folder, frame in (("flows", res.flows), ("chunks", res.rows)):
+        if frame is not None:
+            path = Path(out) / folder / chunk_name(res.chunk)
+            files[f"{folder}/{path.name}"] = _write_parquet(frame, path) or sha256_file(path)
+    return dataclasses.replace(res, rows=None, flows=None, files=files, columns=list(res.rows.columns))
 
 
 # ------------------------------------------------------------------ prepare
@@ -220,17 +239,14 @@ class _Sink:
 
     def write(self, res: ChunkOutput) -> None:
         dirty = False
-        if res.flows is not None:
-            path = self.out / "flows" / chunk_name(res.chunk)
-            _write_parquet(res.flows, path)
-            self.journal.record(path, sha256_file(path))
-        path = self.out / "chunks" / chunk_name(res.chunk)
-        _write_parquet(res.rows, path)
-        self.journal.record(path, sha256_file(path))  # the commit point
+        if res.files is None:  # computed here or on a cluster: write it here
+            res = write_chunk(self.out, res)
+        for rel, digest in res.files.items():  # rows last: the commit point
+            self.journal.record(self.out / rel, digest)
         self.done.add(res.chunk)
         m = self.manifest
         if not m.get("columns"):
-            m["columns"], dirty = list(res.rows.columns), True
+            m["columns"], dirty = list(res.columns or []), True
         if any(res.failed.values()):
             m["failed_by_chunk"][str(res.chunk)] = res.failed
             dirty = True
@@ -330,7 +346,8 @@ def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | 
         sink = _Sink(job, out, manifest, done, progress)
         try:
             sink.flush()
-            run_chunks(job, pending, sink.write, backend=backend, workers=workers, scheduler=scheduler, client=client)
+            run_chunks(job, pending, sink.write, backend=backend, workers=workers, scheduler=scheduler, client=client,
+                       out=out)
         finally:
             sink.close()
             if sink.manifest["complete"] and not sink.manifest.get("finished"):
