@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from tariffsim.errors import DataError
-from tariffsim.sweep import read_manifest, read_sweep, run_sweep
+from tariffsim.sweep import quantile_bands, read_manifest, read_sweep, run_sweep
 from test_sweep_support import toy_spec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +61,9 @@ def test_truncated_chunk_is_left_out_then_recomputed(reference, tmp_path):
             pytest.warns(UserWarning, match=r"left out 1 chunk file.*chunk-000002.parquet has .* bytes.*truncated"):
         rows = read_sweep(out)  # a clear warning, never a pyarrow traceback
     assert len(rows) == 3 * 10 * 2 * N_COUNTRIES
+    with pytest.warns(UserWarning, match="7 of 10 chunks are not done"), pytest.warns(UserWarning, match="truncated"):
+        bands = quantile_bands(out, "etr", models=["accounting"])  # the summary reads the good chunks
+    assert set(bands["n"]) == {30}
     run = run_sweep(_spec(tmp), out, progress=False, resume=True)
     assert run.chunks_run == 7  # the 6 never run and the truncated one
     pd.testing.assert_frame_equal(_assert_exact(out, _spec(tmp)), expected)
