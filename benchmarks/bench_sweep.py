@@ -92,7 +92,7 @@ def peak_memory(sweep_file: Path, chunk: int | None = None) -> tuple[float, floa
         if chunk:
             cmd += ["--chunk-size", str(chunk)]
         t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - t
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, seconds
 
@@ -136,7 +136,7 @@ def _old_chunk_shocks(job, values, names):
 
 
 def smart_split(n_chunks: int = 20, chunk: int = 500) -> str:
-    """Where a SMART chunk of smart_million.toml spends its time, old vs new chunk compile."""
+    """Where a SMART chunk of smart_million.toml spends its CPU time, old vs new chunk compile."""
     from tariffsim.sweep import load_sweep, prepare_sweep
     from tariffsim.sweep.evaluate import _chunk_shocks, _run_model, evaluate_chunk
     from tariffsim.sweep.runner import _write_parquet
@@ -151,27 +151,27 @@ def smart_split(n_chunks: int = 20, chunk: int = 500) -> str:
             names = [str(k) for k in range(start, stop)]
             theta = np.tile(job.schedule.defaults, (stop - start, 1))
             theta[:, job.columns] = values
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             _old_chunk_shocks(job, values, names)
-            t["old_shocks"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t["old_shocks"] += time.process_time() - t0
+            t0 = time.process_time()
             job.schedule.evaluate(theta)
-            t["evaluate"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t["evaluate"] += time.process_time() - t0
+            t0 = time.process_time()
             shocks = _chunk_shocks(job, values, names)
-            t["shocks"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t["shocks"] += time.process_time() - t0
+            t0 = time.process_time()
             _run_model(job, "smart", shocks, e_rows, False)
-            t["smart"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t["smart"] += time.process_time() - t0
+            t0 = time.process_time()
             res = evaluate_chunk(job, c)
-            t["chunk"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t["chunk"] += time.process_time() - t0
+            t0 = time.process_time()
             _write_parquet(res.rows, Path(tmp) / f"c{c}.parquet")
-            t["write"] += time.perf_counter() - t0
+            t["write"] += time.process_time() - t0
     whole = t["chunk"] + t["write"]
     copy = t["old_shocks"] - t["shocks"]
-    return (f"per {chunk}-scenario chunk ({n_chunks} chunks): chunk + write {1e3 * whole / n_chunks:.0f} ms; "
+    return (f"per {chunk}-scenario chunk ({n_chunks} chunks): chunk + write {1e3 * whole / n_chunks:.0f} ms CPU; "
             f"compiler evaluate {t['evaluate'] / whole:.0%}, chunk compile incl. take/dedupe {t['shocks'] / whole:.0%} "
             f"(before: {t['old_shocks'] / (whole + copy):.0%}; the copies cost {1e3 * copy / n_chunks:.0f} ms a chunk), "
             f"SMART {t['smart'] / whole:.0%}, rows {(t['chunk'] - t['shocks'] - t['smart']) / whole:.0%}, "
