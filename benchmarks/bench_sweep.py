@@ -173,7 +173,8 @@ def smart_split(n_chunks: int = 20, chunk: int = 500) -> str:
     copy = t["old_shocks"] - t["shocks"]
     return (f"per {chunk}-scenario chunk ({n_chunks} chunks): chunk + write {1e3 * whole / n_chunks:.0f} ms CPU; "
             f"compiler evaluate {t['evaluate'] / whole:.0%}, chunk compile incl. take/dedupe {t['shocks'] / whole:.0%} "
-            f"(before: {t['old_shocks'] / (whole + copy):.0%}; the copies cost {1e3 * copy / n_chunks:.0f} ms a chunk), "
+            f"(before: {t['old_shocks'] / (whole + copy):.0%}; the copies cost {1e3 * copy / n_chunks:.0f} ms "
+            "a chunk), "
             f"SMART {t['smart'] / whole:.0%}, rows {(t['chunk'] - t['shocks'] - t['smart']) / whole:.0%}, "
             f"Parquet write + checksum {t['write'] / whole:.0%}")
 
@@ -216,7 +217,8 @@ def smart_sweep(n: int) -> None:
     serial = float(np.mean(rates["serial"]))
     print(f"\nwall: processes / mean of the two serial runs {rates['processes'][0] / serial:.2f}x; idle-machine "
           f"estimate {np.mean(est['serial']) / est['processes'][0]:.2f}x. 1,000,000 extrapolated (x {1e6 / n:g}): "
-          f"wall serial {1e6 / serial / 60:.1f} min, processes {1e6 / rates['processes'][0] / 60:.1f} min; idle-machine "
+          f"wall serial {1e6 / serial / 60:.1f} min, processes {1e6 / rates['processes'][0] / 60:.1f} min; "
+          "idle-machine "
           f"estimate serial {np.mean(est['serial']) * 1e6 / n / 60:.1f} min, processes "
           f"{est['processes'][0] * 1e6 / n / 60:.1f} min")
     print("\n" + smart_split(), flush=True)
@@ -263,10 +265,23 @@ def main() -> None:
         print(f"- {model}: {profile_chunk(model, 500)}", flush=True)
     if not q:
         mem, sec = peak_memory(REPO / "scenarios" / "sweeps" / "smart_million.toml")
-        print(f"\n1,000,000 SMART scenarios (serial, chunk 500): peak RSS {mem:,.0f} MB, {sec / 60:.1f} min", flush=True)
+        print(f"\n1,000,000 SMART scenarios (serial, chunk 500): peak RSS {mem:,.0f} MB, {sec / 60:.1f} min",
+              flush=True)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tariffsim", "sweep", str(REPO / "scenarios" / "sweeps" / "ge_10k.toml"),
-                        "--out", tempfile.mkdtemp(), "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tariffsim",
+                "sweep",
+                str(REPO / "scenarios" / "sweeps" / "ge_10k.toml"),
+                "--out",
+                tempfile.mkdtemp(),
+                "--no-progress",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"ge_10k.toml (10,240 GE scenarios, serial, end to end): {time.perf_counter() - t:.0f} s")
 
 

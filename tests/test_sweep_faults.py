@@ -248,9 +248,11 @@ def _toml(spec: dict) -> str:
              "[grid]"] + [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in spec["grid"].items()]
     lines += ["[sample]", f"method = {json.dumps(spec['sample']['method'])}", f"n = {spec['sample']['n']}",
               "[sample.parameters]"]
-    lines += [f"{json.dumps(k)} = {{ low = {v['low']}, high = {v['high']} }}" for k, v in spec["sample"]["parameters"].items()]
+    params = spec["sample"]["parameters"].items()
+    lines += [f"{json.dumps(k)} = {{ low = {v['low']}, high = {v['high']} }}" for k, v in params]
     e = spec["elasticities"]
-    lines += ["[elasticities]", f"sources = {json.dumps(e['sources'])}", f"draws = {e['draws']}", f"lower = {e['lower']}"]
+    lines += ["[elasticities]", f"sources = {json.dumps(e['sources'])}", f"draws = {e['draws']}",
+              f"lower = {e['lower']}"]
     for model, opts in spec["options"].items():
         lines += [f"[options.{model}]"] + [f"{k} = {json.dumps(v)}" for k, v in opts.items()]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ files and dicts; errors as file → key path → value → fix), ``design`` (ind
 values, on the fly), ``evaluate`` (one chunk), ``runner`` (prepare, run, resume),
 ``manifest`` (what is recorded; same-sweep check), ``store`` (the output folder: journal
 with checksums, lock, reading back), ``backends`` (serial, processes, dask), ``summary``.
-Plots: :mod:`tariffsim.sweep_plot`.
+Plots: :mod:`tariffsim.plot.sweep`.
 """
 
 from .design import Design, elasticity_draws

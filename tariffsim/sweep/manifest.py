@@ -75,7 +75,7 @@ def new_manifest(job) -> dict[str, Any]:
         "failed_by_chunk": {},
         "notes": [],
         "complete": False,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

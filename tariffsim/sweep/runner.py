@@ -196,7 +196,8 @@ def _open_output(job: SweepJob, out: Path, resume: bool) -> tuple[dict[str, Any]
         try:
             manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         except ValueError as err:
-            raise DataError(f"{str(out / MANIFEST)!r} is damaged ({err}); run the sweep into a new directory.") from None
+            raise DataError(f"{str(out / MANIFEST)!r} is damaged ({err}); run the sweep into a new "
+                            "directory.") from None
         check_same_sweep(job, out, manifest)
         for tmp in list(out.glob("**/*.tmp")):  # half-written files of the interrupted run
             tmp.unlink()
@@ -232,8 +233,15 @@ class _Sink:
         self.journal = Journal(out)
         spec = job.spec
         already = sum(min(spec.chunk_size, spec.n_scenarios - c * spec.chunk_size) for c in self.done)
-        self.bar = tqdm(total=spec.n_scenarios, initial=already, unit="scen", disable=not progress,
-                        desc=f"sweep {spec.name}", smoothing=0.1, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=spec.n_scenarios,
+            initial=already,
+            unit="scen",
+            disable=not progress,
+            desc=f"sweep {spec.name}",
+            smoothing=0.1,
+            dynamic_ncols=True,
+        )
         self._seen = {re.sub(r"[0-9]+", "#", n) for n in manifest.get("notes", [])}
         self._flushed = time.monotonic()
 
@@ -279,9 +287,20 @@ class _Sink:
 
 
 # ------------------------------------------------------------------ run
-def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | None = None,
-              scheduler: str | None = None, client=None, resume: bool = False, chunk_size: int | None = None,
-              progress: bool = True, world=None, max_chunks: int | None = None) -> SweepRun:
+def run_sweep(
+    spec,
+    out: str | Path,
+    *,
+    backend: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    world=None,
+    max_chunks: int | None = None,
+) -> SweepRun:
     """Run a sweep chunk by chunk and write it to ``out`` (Parquet + manifest).
 
     Parameters
@@ -351,16 +370,22 @@ def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | 
         finally:
             sink.close()
             if sink.manifest["complete"] and not sink.manifest.get("finished"):
-                sink.manifest["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+                sink.manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             sink.flush()
     failed = dict(sink.manifest["failed"])
     if any(failed.values()):
-        log.warning("sweep %s: failed scenarios by model %s (see the 'status' and 'reason' columns)", job.spec.name, failed)
-    return SweepRun(out, job.spec.n_scenarios, job.spec.n_chunks, len(pending), failed, time.perf_counter() - t0, backend)
+        log.warning(
+            "sweep %s: failed scenarios by model %s (see the 'status' and 'reason' columns)", job.spec.name, failed
+        )
+    return SweepRun(
+        out, job.spec.n_scenarios, job.spec.n_chunks, len(pending), failed, time.perf_counter() - t0, backend
+    )
 
 
 def describe(job_or_manifest) -> str:
     """One line: scenarios, chunks, parameters."""
     m = job_or_manifest
-    return (f"{m['n_scenarios']:,} scenarios in {m['n_chunks']} chunks of {m['chunk_size']}; models "
-            f"{', '.join(m['models'])}; varied {shorten_list(m['parameter_names'], 6)}")
+    return (
+        f"{m['n_scenarios']:,} scenarios in {m['n_chunks']} chunks of {m['chunk_size']}; models "
+        f"{', '.join(m['models'])}; varied {shorten_list(m['parameter_names'], 6)}"
+    )

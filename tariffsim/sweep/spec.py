@@ -49,11 +49,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..errors import did_you_mean
+from ..models.registry import model_names, sweep_options
 
 __all__ = [
     "SweepSpec",
@@ -69,15 +81,11 @@ __all__ = [
     "MODEL_OPTIONS",
 ]
 
-MODELS = ("accounting", "smart", "gsim", "ge")
+#: Models a sweep may run, and the options it may set for each (elasticities come from
+#: ``[elasticities]``): read from the model registry (a snapshot; checks ask the registry).
+MODELS = model_names()
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {m: sweep_options(m) for m in MODELS}
 SAMPLE_METHODS = ("random", "lhs", "sobol")
-#: Model options a sweep may set (elasticities come from ``[elasticities]``).
-MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
-    "accounting": (),
-    "smart": ("method",),
-    "gsim": ("tol", "max_iter"),
-    "ge": ("deficits", "tol", "max_iter"),
-}
 #: Largest number of scenarios one sweep may describe (indices are int64; files are per chunk).
 MAX_SCENARIOS = 2**40
 
@@ -253,8 +261,9 @@ class ElasticitySpec(_Frozen):
 
 # ------------------------------------------------------------------ the sweep
 def _model(v):
-    if v not in MODELS:
-        raise fail(f"unknown model {v!r}.", f"{did_you_mean(str(v), MODELS)} Valid models: {list(MODELS)}.".lstrip())
+    names = model_names()
+    if v not in names:
+        raise fail(f"unknown model {v!r}.", f"{did_you_mean(str(v), names)} Valid models: {list(names)}.".lstrip())
     return v
 
 
@@ -281,7 +290,7 @@ class SweepSpec(_Frozen):
     name: str = Field(description="Name of the sweep (labels scenarios 'name#k' and the default output folder).")
     scenario: Any = Field(description="The base scenario: a file path (relative to the sweep file) or a loaded Scenario.")
     models: tuple[Annotated[str, AfterValidator(_model)], ...] = Field(
-        ("accounting",), description="Models to run: among 'accounting', 'smart', 'gsim', 'ge'.")
+        ("accounting",), description="Models to run, by registry name (tariffsim.models.registry.model_names()).")
     grid: dict[str, GridValues] = Field(
         default_factory=dict, description="Full factorial: compiled parameter name -> list of values.")
     sample: SampleSpec | None = Field(None, description="A random, Latin hypercube or Sobol' sample ([sample]).")
@@ -321,7 +330,7 @@ class SweepSpec(_Frozen):
     @classmethod
     def _models(cls, v):
         if not v:
-            raise fail("lists no model.", f"Choose among {list(MODELS)}.")
+            raise fail("lists no model.", f"Choose among {list(model_names())}.")
         if len(set(v)) != len(v):
             raise fail(f"lists a model twice: {list(v)}.")
         return v
@@ -383,7 +392,7 @@ class SweepSpec(_Frozen):
             h.update(chunk)
         return h.hexdigest()
 
-    def with_chunk_size(self, chunk_size: int) -> "SweepSpec":
+    def with_chunk_size(self, chunk_size: int) -> SweepSpec:
         """A copy with another chunk size (validated)."""
         return SweepSpec(**{**dict(self), "chunk_size": chunk_size})
 

@@ -128,29 +128,31 @@ def problems_from(err: ValidationError) -> list[Problem]:
 
 def _cross_problems(data: Mapping[str, Any]) -> list[Problem]:
     """Checks over several keys, on the raw input (so they run even when a field is invalid)."""
-    from .spec import MODEL_OPTIONS, MODELS
+    from ..models.registry import model_names, sweep_options
 
     p: list[Problem] = []
+    names = model_names()
     models = data.get("models", ("accounting",))
     models = [models] if isinstance(models, str) else list(models) if isinstance(models, (list, tuple)) else []
     options = data.get("options") or {}
     if isinstance(options, Mapping):
         for model, opts in options.items():
-            if model not in MODELS:
-                p.append(Problem(f"options.{model}", "is not a model.", did_you_mean(str(model), MODELS)))
+            if model not in names:
+                p.append(Problem(f"options.{model}", "is not a model.", did_you_mean(str(model), names)))
                 continue
             if model not in models:
                 p.append(Problem(f"options.{model}", f"sets options for {model!r}, which is not in models {models}."))
             if not isinstance(opts, Mapping):
                 p.append(Problem(f"options.{model}", f"must be a table of options; got {opts!r}."))
                 continue
-            valid = MODEL_OPTIONS[model]
+            valid = sweep_options(model)
             for key in opts:
                 if key not in valid:
                     hint = did_you_mean(str(key), valid) if valid else ""
                     extra = " Elasticities are set in [elasticities]." if "elastic" in str(key) else ""
                     p.append(Problem(f"options.{model}.{key}",
-                                     f"is not an option of {model!r} (valid: {list(valid) or 'none'}).", (hint + extra).strip()))
+                                     f"is not an option of {model!r} (valid: {list(valid) or 'none'}).",
+                                     (hint + extra).strip()))
     grid, sample = data.get("grid") or {}, data.get("sample")
     params = getattr(sample, "parameters", None) or (sample.get("parameters") if isinstance(sample, Mapping) else None)
     if isinstance(grid, Mapping) and isinstance(params, Mapping):
@@ -166,7 +168,8 @@ def raise_problems(data: Mapping[str, Any], err: ValidationError | None, spec=No
 
     problems = (problems_from(err) if err is not None else []) + _cross_problems(data)
     if spec is not None and not problems and spec.n_scenarios > MAX_SCENARIOS:
-        problems.append(Problem("(sweep)", f"describes {spec.n_scenarios:,} scenarios; the limit is {MAX_SCENARIOS:,}."))
+        problems.append(Problem("(sweep)", f"describes {spec.n_scenarios:,} scenarios; the limit is "
+                                           f"{MAX_SCENARIOS:,}."))
     if problems:
         raise ScenarioError(problems, file=data.get("file") or f"sweep {data.get('name', '?')!r}")
 
@@ -228,7 +231,8 @@ def load_sweep(path: str | Path):
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise ScenarioError([Problem("(file)", f"file not found: {path}.", "Check the path.")], file=str(path)) from None
+        raise ScenarioError([Problem("(file)", f"file not found: {path}.", "Check the path.")],
+                            file=str(path)) from None
     except (IsADirectoryError, PermissionError) as err:
         raise ScenarioError([Problem("(file)", f"cannot be read: {err.strerror}.", "Name a sweep .toml file.")],
                             file=str(path)) from None

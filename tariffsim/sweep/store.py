@@ -91,9 +91,9 @@ class SweepLock:
         self.path = Path(out) / LOCK
         self.held = False
 
-    def acquire(self) -> "SweepLock":
+    def acquire(self) -> SweepLock:
         me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+              "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -126,7 +126,7 @@ class SweepLock:
             self.path.unlink(missing_ok=True)
             self.held = False
 
-    def __enter__(self) -> "SweepLock":
+    def __enter__(self) -> SweepLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:
@@ -224,7 +224,8 @@ def _ok_files(out: Path, folder: str, n_chunks: int | None) -> list[Path]:
     done, bad = journal.verified(folder, deep=False)
     if bad:
         warnings.warn(f"{out}: left out {len(bad)} chunk file(s): {'; '.join(bad[:3])}"
-                      f"{' ...' if len(bad) > 3 else ''}. Resume the sweep to recompute them.", UserWarning, stacklevel=3)
+                      f"{' ...' if len(bad) > 3 else ''}. Resume the sweep to recompute them.", UserWarning,
+                      stacklevel=3)
     return [p for p in files if p.stem.split("-")[1].isdigit() and int(p.stem.split("-")[1]) in done]
 
 
