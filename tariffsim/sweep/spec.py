@@ -12,7 +12,7 @@ A sweep file (paths are relative to the file)::
 
     name = "july_package"
     scenario = "../korea_us_2025/deal_15pct.toml"
-    models = ["accounting", "smart", "ge"]
+    models = ["accounting", "ge"]
     seed = 20250730
     chunk_size = 500
 
