@@ -152,14 +152,14 @@ def smart_split(n_chunks: int = 20, chunk: int = 500) -> str:
             theta = np.tile(job.schedule.defaults, (stop - start, 1))
             theta[:, job.columns] = values
             t0 = time.process_time()
-            _old_chunk_shocks(job, values, names)
-            t["old_shocks"] += time.process_time() - t0
+            shocks = _chunk_shocks(job, values, names)
+            t["shocks"] += time.process_time() - t0
             t0 = time.process_time()
             job.schedule.evaluate(theta)
             t["evaluate"] += time.process_time() - t0
             t0 = time.process_time()
-            shocks = _chunk_shocks(job, values, names)
-            t["shocks"] += time.process_time() - t0
+            _old_chunk_shocks(job, values, names)
+            t["old_shocks"] += time.process_time() - t0
             t0 = time.process_time()
             _run_model(job, "smart", shocks, e_rows, False)
             t["smart"] += time.process_time() - t0
