@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import sys
 
 __all__ = ["numba_available", "use_numba", "cp_solver", "single_blas_thread"]
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 NO_NUMBA_ENV = "TARIFFSIM_NO_NUMBA"
 
 _controller = None
+_controller_key = -1
 
 
 def numba_available() -> bool:
@@ -66,12 +68,13 @@ def single_blas_thread():
     The batched kernels solve many small systems; BLAS threads only add contention there,
     and on a loaded machine oversubscription made one solve 10-80x slower.
     """
-    global _controller
-    if _controller is None:
+    global _controller, _controller_key
+    key = len(sys.modules)  # a new import may have loaded another BLAS (scipy's, numba's LAPACK)
+    if _controller is None or key != _controller_key:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - threadpoolctl is a core dependency
             log.debug("threadpoolctl not installed: BLAS threads not limited")
             return contextlib.nullcontext()
-        _controller = ThreadpoolController()
+        _controller, _controller_key = ThreadpoolController(), len(sys.modules)
     return _controller.limit(limits=1, user_api="blas")

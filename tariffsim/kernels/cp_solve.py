@@ -49,19 +49,21 @@ def _restart(pb: Problem, cur: dict, u: np.ndarray) -> tuple[np.ndarray, np.ndar
     return J, H
 
 
-def _broyden_update(J, H, dx, df, u):
-    """J += a Δxᵀ with a = (Δf − J Δx)/(Δxᵀ Δx); H = (J + u uᵀ)⁻¹ kept by Sherman–Morrison."""
+def _broyden_update(J, H, dx, df):
+    """J += a Δxᵀ with a = (Δf − J Δx)/(Δxᵀ Δx); H = (J + u uᵀ)⁻¹ kept by Sherman–Morrison.
+
+    H' = H − (H a)(Δxᵀ H) / (1 + Δxᵀ H a); a scenario is left as it is when Δx = 0 or
+    |1 + Δxᵀ H a| ≤ 1e-12 (the update would make J + u uᵀ singular).
+    """
     denom = np.einsum("bn,bn->b", dx, dx)
     a = (df - np.einsum("bmn,bn->bm", J, dx)) / np.where(denom > 0, denom, np.inf)[:, None]
-    J += a[:, :, None] * dx[:, None, :]
     Ha = np.einsum("bmn,bn->bm", H, a)
     bH = np.einsum("bn,bnm->bm", dx, H)
-    den = 1.0 + np.einsum("bn,bn->b", dx, Ha)  # H' = H − (H a)(Δxᵀ H) / (1 + Δxᵀ H a)
-    ok = np.abs(den) > 1e-12
+    den = 1.0 + np.einsum("bn,bn->b", dx, Ha)
+    ok = (np.abs(den) > 1e-12) & (denom > 0)
+    a *= ok[:, None]
+    J += a[:, :, None] * dx[:, None, :]
     H -= Ha[:, :, None] * bH[:, None, :] / np.where(ok, den, np.inf)[:, None, None]
-    if not ok.all():  # near-singular update: invert afresh
-        bad = ~ok
-        H[bad] = np.linalg.inv(J[bad] + u[bad][:, :, None] * u[bad][:, None, :])
 
 
 def _take(d: dict, idx) -> dict:
@@ -116,7 +118,7 @@ def solve_wages(pb: Problem, max_iter: int) -> WageSolution:
         trial -= np.log((np.exp(trial) * va).sum(axis=1, keepdims=True) / va.sum(axis=1, keepdims=True))
         new = evaluate(pb, trial, cur["lnP"], cur["X"])
         fn = new["excess"] / va
-        _broyden_update(J, H, trial - lnw, fn - f, u)
+        _broyden_update(J, H, trial - lnw, fn - f)
         better = np.sum(fn * fn, axis=1) < np.sum(f * f, axis=1)  # ||excess/VA||² falls
         lam = np.where(better, np.minimum(1.0, lam * 2.0), lam * 0.5)
         lnw = np.where(better[:, None], trial, lnw)
