@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 NO_NUMBA_ENV = "TARIFFSIM_NO_NUMBA"
 
 _controller = None
-_controller_key = -1
+_controller_key = None
 
 
 def numba_available() -> bool:
@@ -69,12 +69,13 @@ def single_blas_thread():
     and on a loaded machine oversubscription made one solve 10-80x slower.
     """
     global _controller, _controller_key
-    key = len(sys.modules)  # a new import may have loaded another BLAS (scipy's, numba's LAPACK)
+    # scipy.linalg (also numba's LAPACK) loads its own OpenBLAS: look again once it is imported
+    key = ("scipy.linalg" in sys.modules, "numba" in sys.modules)
     if _controller is None or key != _controller_key:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - threadpoolctl is a core dependency
             log.debug("threadpoolctl not installed: BLAS threads not limited")
             return contextlib.nullcontext()
-        _controller, _controller_key = ThreadpoolController(), len(sys.modules)
+        _controller, _controller_key = ThreadpoolController(), key
     return _controller.limit(limits=1, user_api="blas")

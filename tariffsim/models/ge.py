@@ -348,7 +348,10 @@ def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste):
     flows = flow_outputs(base, eq, shocks.tariff_new)
     # ETRs over goods imports, as in every model (services pay no duty)
     country["etr"] = importer_etr(flows["tariff_new"], flows["flow_new"], world.goods)
-    country["etr_base"] = importer_etr(flows["tariff_base"], flows["flow_base"], world.goods)
+    tb, mb = base.tariff, base.flows
+    if tb.shape[0] > 1 and tb.strides[0] == 0 and mb.strides[0] == 0:  # shared baseline: once
+        tb, mb = tb[:1], mb[:1]
+    country["etr_base"] = np.broadcast_to(importer_etr(tb, mb, world.goods), country["etr"].shape).copy()
     if world.io_coefficients is None and world.value_added_share is None:
         acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
         country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
