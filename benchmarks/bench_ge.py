@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ge_reference  # noqa: E402
+import ge_reference
 
-from tariffsim import Shocks, TradeWorld  # noqa: E402
-from tariffsim.kernels import _accel  # noqa: E402
-from tariffsim.models.ge import run_ge  # noqa: E402
+from tariffsim import Shocks, TradeWorld
+from tariffsim.kernels import _accel
+from tariffsim.models.ge import run_ge
 
 DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 
@@ -140,7 +140,7 @@ def legacy_row(path, world, theta, tb, tn, opts) -> dict:
             base = mod.calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
         return mod.solve_equilibrium(base, tn, theta)
 
-    go_small = lambda: None  # noqa: E731
+    go_small = lambda: None
     go_small()
     dt, eq = timed(go)
     it = eq.iterations

@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-__all__ = ["numba_available", "use_numba", "cp_solver", "single_blas_thread"]
+__all__ = ["cp_solver", "numba_available", "single_blas_thread", "use_numba"]
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .cp import Baseline, Equilibrium
 
-__all__ = ["country_outputs", "flow_outputs", "acr_real_wage_hat", "price_index_hat"]
+__all__ = ["acr_real_wage_hat", "country_outputs", "flow_outputs", "price_index_hat"]
 
 
 def _diag(a: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .cp_linear import final_absorption
 
-__all__ = ["Problem", "prepare", "evaluate", "own_wage_jacobian", "flow_state"]
+__all__ = ["Problem", "evaluate", "flow_state", "own_wage_jacobian", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Problem:
     def size(self) -> int:
         return self.pik.shape[0]
 
-    def take(self, idx) -> "Problem":
+    def take(self, idx) -> Problem:
         """The scenarios ``idx`` (an index array or slice) of this block."""
         out = {}
         for f in fields(self):
@@ -102,7 +102,7 @@ def prepare(pi0, tau0, tau1, theta, *, ntb, productivity, taste, value_added, de
         pik *= delta  # δ̂ π κ̂^(−θ): the share equation's weights
     pikt = pik / (1.0 + tau1)  # W̃ = W / (1 + τ')
     lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
-    bb = lambda a, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))  # noqa: E731
+    bb = lambda a, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
     return Problem(pik=pik, pikt=pikt, pig=pig, theta=bb(theta, (b, s)), lnz=bb(lnz, (b, n, s)),
                    va=bb(value_added, (b, n)), d1=bb(deficit_new, (b, n)), alpha=bb(alpha, (b, n, s)),
                    gamma=np.asarray(gamma, float), io=io, linear=linear, tol=float(tol))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .cp_problem import Problem, evaluate, own_wage_jacobian
 
-__all__ = ["solve_wages", "WageSolution"]
+__all__ = ["WageSolution", "solve_wages"]
 
 # state arrays carried per scenario between iterations (subset when the active set shrinks)
 _KEEP = ("w", "lnP", "xp", "Pt", "X", "excess", "res")

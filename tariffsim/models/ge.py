@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
-from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
 from ..kernels.accounting import importer_etr
+from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 
-__all__ = ["run_ge", "DEFICIT_OPTIONS", "CURRENCY_OPTIONS"]
+__all__ = ["CURRENCY_OPTIONS", "DEFICIT_OPTIONS", "run_ge"]
 
 #: Valid values of ``deficits``.
 DEFICIT_OPTIONS = ("fixed", "purge")
