@@ -18,7 +18,7 @@ Times are CPU seconds of this process (``time.process_time``; BLAS is single-thr
 inside the solver), so ratios in one run are comparable on a shared machine. ``--legacy
 FILE`` adds a row for another version of ``tariffsim/kernels/cp.py`` (e.g.
 ``git show main:tariffsim/kernels/cp.py > /tmp/cp_main.py``), timed at kernel level
-(calibrate + solve, no Result), which flatters it. gegravity is not installed here; the
+(calibrate + solve, no Result) next to tariffsim's kernel on the same inputs. gegravity is not installed here; the
 issue's numbers for it (200-1,600x slower than tariffsim's batched GE) are not re-measured.
 """
 
@@ -119,34 +119,44 @@ def bench(name: str, args) -> list[dict]:
         loop = min(b, args.loop)
         dt, _ = timed(lambda: [run_batch(world, theta, tb, tn[k], opts, acc) for k in range(loop)])
         rows.append(dict(method=f"tariffsim {label}, one at a time", n=loop, cpu=dt, eq=equilibria * loop))
+    from tariffsim.kernels import cp
+
+    for label, acc in modes:
+        rows.append(kernel_row(cp, f"tariffsim {label}", world, theta, tb, tn, opts, accelerate=acc))
     if args.legacy:
-        rows.append(legacy_row(args.legacy, world, theta, tb, tn, opts))
+        rows.append(kernel_row(legacy_module(args.legacy), Path(args.legacy).name, world, theta, tb, tn, opts))
     if args.reference:
         rows.append(reference_row(world, theta, tb, tn, ref, args.reference))
     return rows
 
 
-def legacy_row(path, world, theta, tb, tn, opts) -> dict:
-    spec = importlib.util.spec_from_file_location("cp_legacy", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def kernel_row(mod, label, world, theta, tb, tn, opts, **kw) -> dict:
+    """calibrate + solve_equilibrium of a cp module (no Result), the baseline calibrated per scenario."""
     b = tn.shape[0]
     tbb = np.broadcast_to(tb, tn.shape)
 
-    def go():
-        base = mod.calibrate(world.flows, tbb, world.value_added_share, world.io_coefficients)
+    def go(tn):
+        base = mod.calibrate(world.flows, np.broadcast_to(tb, tn.shape), world.value_added_share,
+                             world.io_coefficients)
         if opts.get("deficits") == "purge":
-            zero = mod.solve_equilibrium(base, base.tariff, theta, deficit_new=np.zeros_like(base.deficit))
+            zero = mod.solve_equilibrium(base, base.tariff, theta, deficit_new=np.zeros_like(base.deficit), **kw)
             base = mod.calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
-        return mod.solve_equilibrium(base, tn, theta)
+        return mod.solve_equilibrium(base, tn, theta, **kw)
 
-    go_small = lambda: None
-    go_small()
-    dt, eq = timed(go)
+    go(tn[:1])  # warm-up
+    del tbb
+    dt, eq = timed(lambda: go(tn))
     it = eq.iterations
     eqs = (2 if opts.get("deficits") == "purge" else 1) * b
-    return dict(method=f"{Path(path).name} (kernel only), batch of {b}", n=b, cpu=dt, eq=eqs,
+    return dict(method=f"{label} (kernel only: calibrate + solve), batch of {b}", n=b, cpu=dt, eq=eqs,
                 iters=f"{int(np.median(it))}/{int(it.max())}", ok=bool(eq.success.all()))
+
+
+def legacy_module(path):
+    spec = importlib.util.spec_from_file_location("cp_legacy", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def reference_row(world, theta, tb, tn, ref, count) -> dict:

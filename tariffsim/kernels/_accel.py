@@ -10,6 +10,7 @@ missing one never breaks a solve.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import logging
 import os
@@ -26,6 +27,7 @@ _controller = None
 _controller_key = None
 
 
+@functools.lru_cache(maxsize=1)
 def numba_available() -> bool:
     """True when numba can be imported (checked without importing it)."""
     return importlib.util.find_spec("numba") is not None

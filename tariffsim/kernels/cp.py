@@ -294,10 +294,10 @@ def solve_equilibrium(
         numba_solve = _accel.cp_solver(accelerate)
     elif accelerate:
         _accel.cp_solver(accelerate)  # raises if numba is missing
+    if numba_solve is not None:  # compiled loops, no BLAS calls: no thread pool to limit
+        return _from_compiled(base, tariff_new, theta, numba_solve, ntb=ntb, productivity=productivity,
+                              d1=d1, tol=tol, max_iter=max_iter)
     with _accel.single_blas_thread():
-        if numba_solve is not None:
-            return _from_compiled(base, tariff_new, theta, numba_solve, ntb=ntb, productivity=productivity,
-                                  d1=d1, tol=tol, max_iter=max_iter)
         parts = []
         for sl in _blocks(b, n * n * s * (3 if taste is not None else 2)):
             pb = prepare(
