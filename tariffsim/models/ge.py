@@ -45,11 +45,12 @@ def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray
     world = shocks.world
     b, s = shocks.batch_size, world.n_sectors
     source = "user"
-    if trade_elasticity is None:
+    if trade_elasticity is None:  # the default source is set in the model registry
         from ..datasets import load_elasticities
+        from .registry import default_source
 
-        trade_elasticity = load_elasticities("cp2015")
-        source = "cp2015 (tariffsim.datasets.load_elasticities)"
+        trade_elasticity = load_elasticities(default_source("ge"))
+        source = f"{default_source('ge')} (tariffsim.datasets.load_elasticities)"
     if hasattr(trade_elasticity, "reindex"):  # pandas Series indexed by sector code
         missing = [x for x in world.sectors if x not in trade_elasticity.index]
         if missing:
