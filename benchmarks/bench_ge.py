@@ -45,7 +45,8 @@ DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 def ld194_world() -> tuple[TradeWorld, np.ndarray]:
     """194-country one-sector world from the Liberation Day inputs; US reciprocal tariffs (decimal)."""
     d = DATA / "liberation_day_2025"
-    trade = np.nan_to_num(np.genfromtxt(d / "trade_cepii.csv", delimiter=",", skip_header=1))  # [exporter, importer], kUSD
+    # [exporter, importer], thousands of USD
+    trade = np.nan_to_num(np.genfromtxt(d / "trade_cepii.csv", delimiter=",", skip_header=1))
     gdp = np.loadtxt(d / "gdp.csv", skiprows=1) / 1000.0  # kUSD
     n = gdp.size
     np.fill_diagonal(trade, 0.0)
@@ -110,14 +111,14 @@ def bench(name: str, args) -> list[dict]:
     ref = None
     for label, acc in modes:
         run_batch(world, theta, tb, tn[:1], opts, acc)  # warm-up (compile or load the cache)
-        dt, res = timed(lambda: run_batch(world, theta, tb, tn, opts, acc))
+        dt, res = timed(lambda acc=acc: run_batch(world, theta, tb, tn, opts, acc))
         ref = res if ref is None else ref
         it = res.solver.iterations
         rows.append(dict(method=f"tariffsim {label}, batch of {b}", n=b, cpu=dt, eq=equilibria * b,
                          iters=f"{int(np.median(it))}/{int(it.max())}", ok=res.solver.all_converged,
                          diff=np.max(np.abs(res.country["welfare_pct"] - ref.country["welfare_pct"]))))
         loop = min(b, args.loop)
-        dt, _ = timed(lambda: [run_batch(world, theta, tb, tn[k], opts, acc) for k in range(loop)])
+        dt, _ = timed(lambda acc=acc, loop=loop: [run_batch(world, theta, tb, tn[k], opts, acc) for k in range(loop)])
         rows.append(dict(method=f"tariffsim {label}, one at a time", n=loop, cpu=dt, eq=equilibria * loop))
     from tariffsim.kernels import cp
 

@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 import pytest
-from test_ge_helpers import random_world
 
 from tariffsim import Shocks
 from tariffsim.kernels import _accel, cp
 from tariffsim.kernels.cp import calibrate, solve_equilibrium
 from tariffsim.models.ge import run_ge
+from test_ge_helpers import random_world
 
 has_numba = pytest.mark.skipif(not _accel.numba_available(), reason="numba not installed (extra tariffsim[fast])")
 

@@ -271,6 +271,7 @@ def solve(pi0, tau0, tau1, theta, *, ntb, lnz, va, d1, alpha, gamma, tol, max_it
                res=np.zeros(b), res_goods=np.zeros(b), pi1=f4, flows=np.empty_like(f4), X=np.empty((b, n, s)),
                P_hat=np.empty((b, n, s)), income=np.empty((b, n)))
     ntb_ = np.zeros((1, 1, 1, 1)) if ntb is None else _shared(ntb)
-    _solve_all(_shared(pi0), _shared(tau0), _shared(tau1), ntb_, ntb is not None, _shared(theta), _shared(lnz), _shared(va),
+    _solve_all(_shared(pi0), _shared(tau0), _shared(tau1), ntb_, ntb is not None, _shared(theta), _shared(lnz),
+               _shared(va),
                _shared(d1), _shared(np.swapaxes(alpha, -1, -2)), _shared(gamma), float(tol), int(max_iter), **out)
     return out

@@ -301,7 +301,8 @@ def solve_equilibrium(
         parts = []
         for sl in _blocks(b, n * n * s * (3 if taste is not None else 2)):
             pb = prepare(
-                _rows(base.pi, sl), _rows(base.tariff, sl), _zero_diagonal(tariff_new[sl]), theta[sl], ntb=_rows(ntb, sl),
+                _rows(base.pi, sl), _rows(base.tariff, sl), _zero_diagonal(tariff_new[sl]), theta[sl],
+                ntb=_rows(ntb, sl),
                 productivity=_rows(productivity, sl), taste=_rows(taste, sl), value_added=_rows(base.value_added, sl),
                 deficit_new=d1[sl], alpha=_rows(base.alpha, sl), gamma=base.gamma, io=base.io, linear=linear, tol=tol,
             )

@@ -102,7 +102,10 @@ def prepare(pi0, tau0, tau1, theta, *, ntb, productivity, taste, value_added, de
         pik *= delta  # δ̂ π κ̂^(−θ): the share equation's weights
     pikt = pik / (1.0 + tau1)  # W̃ = W / (1 + τ')
     lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
-    bb = lambda a, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
+
+    def bb(a, shape):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
+
     return Problem(pik=pik, pikt=pikt, pig=pig, theta=bb(theta, (b, s)), lnz=bb(lnz, (b, n, s)),
                    va=bb(value_added, (b, n)), d1=bb(deficit_new, (b, n)), alpha=bb(alpha, (b, n, s)),
                    gamma=np.asarray(gamma, float), io=io, linear=linear, tol=float(tol))
