@@ -68,10 +68,13 @@ def _block_jacobi(io, S_, alpha, F, rhs, X0, tol):
     A_nn = io[None] * dom[:, :, None, :] + alpha[..., None] * (1.0 - F)[:, :, None, :]
     inv = np.linalg.inv(np.eye(s) - A_nn)  # (B, n, S, S)
     X = rhs.copy() if X0 is None else X0.copy()
+    S_T = np.ascontiguousarray(S_.transpose(0, 3, 1, 2))  # [b, k, n, m]: sums over m as matrix products
     active = np.ones(b, dtype=bool)
     for _ in range(10_000):
-        Y_for = np.einsum("bnmk,bmk->bnk", S_, X) - dom * X  # Σ_{m≠n} S_nm^k X_m^k
-        Xn = np.einsum("bnjk,bnk->bnj", inv, rhs + np.einsum("njk,bnk->bnj", io, Y_for))
+        # Σ_{m≠n} S_nm^k X_m^k
+        Y_for = (S_T @ X.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1) - dom * X
+        # X_n = (I − A_nn)⁻¹ (rhs_n + Σ_k γ_n^{j,k} Y_for_n^k)
+        Xn = (inv @ (rhs + (io @ Y_for[..., None])[..., 0])[..., None])[..., 0]
         step = np.max(np.abs(Xn - X), axis=(1, 2))
         X = np.where(active[:, None, None], Xn, X)  # converged scenarios stay frozen
         active &= step > tol * np.maximum(np.max(np.abs(Xn), axis=(1, 2)), 1e-300)

@@ -39,6 +39,9 @@ class Problem:
         W and W̃ of the module notes (dimensionless).
     pig : ndarray of shape (B, n, n, S) or None
         π δ̂^(θ/(θ+1)) κ̂^(−θ), for the baseline-taste price index (taste shifters only).
+    pikT : ndarray of shape (B, S, n, n) or None
+        W as [b, j, importer, exporter] (IO worlds only: the inner price loop runs as
+        batched matrix-vector products).
     theta : ndarray of shape (B, S)
     lnz : ndarray of shape (B, n, S)
         ln ẑ (productivity change).
@@ -55,6 +58,7 @@ class Problem:
     pik: np.ndarray
     pikt: np.ndarray
     pig: np.ndarray | None
+    pikT: np.ndarray | None
     theta: np.ndarray
     lnz: np.ndarray
     va: np.ndarray
@@ -106,7 +110,8 @@ def prepare(pi0, tau0, tau1, theta, *, ntb, productivity, taste, value_added, de
     def bb(a, shape):
         return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
 
-    return Problem(pik=pik, pikt=pikt, pig=pig, theta=bb(theta, (b, s)), lnz=bb(lnz, (b, n, s)),
+    pikT = None if io is None else np.ascontiguousarray(pik.transpose(0, 3, 2, 1))
+    return Problem(pik=pik, pikt=pikt, pig=pig, pikT=pikT, theta=bb(theta, (b, s)), lnz=bb(lnz, (b, n, s)),
                    va=bb(value_added, (b, n)), d1=bb(deficit_new, (b, n)), alpha=bb(alpha, (b, n, s)),
                    gamma=np.asarray(gamma, float), io=io, linear=linear, tol=float(tol))
 
@@ -115,7 +120,10 @@ def _price_index(pb: Problem, lnc: np.ndarray):
     """x = (ĉ/ẑ)^(−θ), Σ_i W x (eq. 2's sum) and ln P̂, each (B, n, S)."""
     theta = pb.theta[:, None, :]
     xp = np.exp(-theta * (lnc - pb.lnz))  # (ĉ_i^j / ẑ_i^j)^(−θ^j)
-    Pt = np.einsum("binj,bij->bnj", pb.pik, xp)  # P̂_n^(−θ) = Σ_i π κ̂^(−θ) (ĉ/ẑ)^(−θ)
+    if pb.pikT is None:
+        Pt = np.einsum("binj,bij->bnj", pb.pik, xp)  # P̂_n^(−θ) = Σ_i π κ̂^(−θ) (ĉ/ẑ)^(−θ)
+    else:  # the same sum as matrix-vector products per sector
+        Pt = (pb.pikT @ xp.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1)
     pos = Pt > 0
     safe = np.where(pos, Pt, 1.0)
     if pb.pig is None:
@@ -139,7 +147,7 @@ def evaluate(pb: Problem, lnw: np.ndarray, lnP: np.ndarray, X0: np.ndarray | Non
             lnc = np.broadcast_to(lnw_, pb.lnz.shape)  # ĉ = ŵ when γ = 1
         else:
             # ln ĉ_n^j = γ_n^j ln ŵ_n + Σ_k γ_n^{k,j} ln P̂_n^k   (eq. 1)
-            lnc = pb.gamma * lnw_ + np.einsum("nkj,bnk->bnj", pb.io, lnP)
+            lnc = pb.gamma * lnw_ + (lnP[:, :, None, :] @ pb.io)[:, :, 0, :]
         xp, Pt, lnP_new = _price_index(pb, lnc)
         step = np.max(np.abs(lnP_new - lnP)) if lnP.size else 0.0
         lnP = lnP_new
