@@ -144,3 +144,33 @@ def test_blas_threads_limited_inside_the_solver():
     with _accel.single_blas_thread():
         inside = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
     assert inside and all(k == 1 for k in inside)
+
+
+def test_purge_with_elasticities_by_scenario_purges_each_scenario():
+    """A shared baseline is purged once only when θ is the same in every scenario."""
+    world = random_world(n=4, s=2, io=False, seed=30)
+    rng = np.random.default_rng(31)
+    base = rng.uniform(0, 0.05, (4, 4, 2))
+    shocks = Shocks.from_rates(world, base, np.broadcast_to(base, (2, 4, 4, 2)))
+    theta = np.array([[3.0, 4.0], [8.0, 9.0]])
+    both = run_ge(shocks, theta, deficits="purge")
+    for k in range(2):
+        one = run_ge(Shocks.from_rates(world, base, base), theta[k], deficits="purge")
+        np.testing.assert_allclose(both.flow["flow_base"][k], one.flow["flow_base"][0], rtol=1e-10)
+    assert not np.allclose(both.flow["flow_base"][0], both.flow["flow_base"][1])
+
+
+@has_numba
+def test_numba_with_one_tariff_schedule_for_all_scenarios():
+    """tariff_new broadcast over the batch (stride 0), scenarios differing only in productivity."""
+    world = random_world(n=5, s=3, io=False, seed=32)
+    rng = np.random.default_rng(33)
+    base = rng.uniform(0, 0.05, (5, 5, 3))
+    z = rng.uniform(0.9, 1.1, (3, 5, 3))
+    batch = (3, 5, 5, 3)
+    shocks = Shocks.from_rates(world, np.broadcast_to(base, batch), np.broadcast_to(base + 0.1, batch), productivity=z)
+    assert shocks.tariff_new.strides[0] == 0 and shocks.batch_size == 3
+    fast, slow = run_ge(shocks, 5.0, accelerate=True), run_ge(shocks, 5.0, accelerate=False)
+    assert fast.solver.all_converged
+    _assert_same(fast, slow, rtol=1e-9)
+    assert not np.allclose(fast.country["welfare_pct"][0], fast.country["welfare_pct"][1])

@@ -237,7 +237,7 @@ def _outputs(pik, pikt, theta, lnz, va, d1, alpha, lnw, pi1, flows, X_out, P_hat
 def _solve_all(pi0, tau0, tau1, ntb, has_ntb, theta, lnz, va, d1, alpha, gamma, tol, max_iter,
                lnw, iters, done, res, res_goods, pi1, flows, X, P_hat, income):  # pragma: no cover
     """Every scenario in turn: weights, wage iteration, outputs; inputs with batch 1 are shared."""
-    b, n, _, s = tau1.shape
+    b, n, _, s = lnw.shape[0], tau1.shape[1], tau1.shape[2], tau1.shape[3]
     pik, pikt = np.empty((n, s, n)), np.empty((n, s, n))
     for k in range(b):
         # a batch axis of length 1 is shared by every scenario

@@ -281,7 +281,8 @@ def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, sol
             "input-output links (or neither, for gamma = 1)."
         )
     tb = shocks.tariff_base
-    if tb.shape[0] > 1 and tb.strides[0] == 0:  # one baseline shared by all scenarios: calibrate once
+    # one baseline shared by all scenarios: calibrate once (and purge once, unless θ differs by scenario)
+    if tb.shape[0] > 1 and tb.strides[0] == 0 and (deficits != "purge" or np.all(theta == theta[0])):
         tb = tb[:1]
     base = calibrate(world.flows, tb, world.value_added_share, world.io_coefficients)
     b = shocks.batch_size
