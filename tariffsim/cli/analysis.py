@@ -32,6 +32,8 @@ def register(sub, parents=()) -> None:
         help="US partners besides WORLD (default KOR; 'all' for every partner)",
     )
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    tl.add_argument("--as-published", action="store_true",
+                    help="apply retroactive measures only from their published date (what was known that day)")
     tl.set_defaults(handler=_cmd_timeline)
 
     cp = sub.add_parser(
@@ -43,8 +45,8 @@ def register(sub, parents=()) -> None:
     cp.add_argument(
         "--smart-method",
         choices=("linear", "exact"),
-        default="exact",
-        help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
+        default=None,
+        help="SMART formulas: exact CES (the model's default; tariff changes in these comparisons are large, "
         "where the linear WITS formulas overshoot) or linear (WITS)",
     )
     cp.add_argument(
@@ -79,7 +81,7 @@ def _cmd_timeline(args) -> int:
     partners = (
         None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
     )
-    frame = timeline(args.file, dates, partners=partners)
+    frame = timeline(args.file, dates, partners=partners, as_published=args.as_published)
     if args.json:
         json.dump(_records(frame), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -99,7 +101,8 @@ def _cmd_compare(args) -> int:
     from ..analysis.compare import compare
 
     focus = tuple(c.strip().upper() for c in args.focus.split(",") if c.strip())
-    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}}, focus=focus)
+    options = {"smart": {"method": args.smart_method}} if args.smart_method else {}  # else the model's default
+    frame = compare(args.files, args.models, options=options, focus=focus)
     columns = list(frame.attrs["columns"])
     if args.json:
         doc = {
