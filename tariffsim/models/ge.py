@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
+from ..kernels._util import currency_factor
 from ..kernels.accounting import importer_etr
 from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
@@ -91,15 +92,6 @@ def _check_shocks(shocks: Shocks) -> None:
             f"deficit_change must sum to zero over countries in each scenario (one country's transfer is "
             f"another's); scenario {shocks.scenarios[k]!r} sums to {shocks.deficit_change[k].sum():g}."
         )
-
-
-def _currency_wedge(currency: np.ndarray) -> np.ndarray:
-    """Iceberg factor d̂_in = (1 + c_i)/(1 + c_n) off the diagonal, 1 on it; shape (B, n, n, 1)."""
-    c = 1.0 + np.asarray(currency, float)
-    wedge = c[:, :, None] / c[:, None, :]
-    n = c.shape[1]
-    wedge[:, np.arange(n), np.arange(n)] = 1.0
-    return wedge[..., None]
 
 
 def _taste(shocks: Shocks, base) -> np.ndarray:
@@ -318,7 +310,7 @@ def _kernel_shocks(shocks: Shocks, base: Baseline, currency: str):
     ntb = shocks.ntb if shocks.uses("ntb") else None
     if currency == "wedge" and shocks.uses("currency"):
         # iceberg d̂_in = (1 + ntb_in)(1 + c_i)/(1 + c_n)
-        ntb = (1.0 + shocks.ntb) * _currency_wedge(shocks.currency) - 1.0
+        ntb = (1.0 + shocks.ntb) * currency_factor(shocks.currency) - 1.0
     prod = shocks.productivity if shocks.uses("productivity") else None
     taste = _taste(shocks, base) if shocks.uses("demand_shift") else None
     return ntb, prod, taste
