@@ -4,7 +4,9 @@ the file and a key path - never another exception (fixed seed; structure and tex
 from __future__ import annotations
 
 import copy
+import importlib.util
 import random
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,15 +21,15 @@ VALUES = [None, "", "x", "smart", -1, 0, 1, 1.5, 2**70, True, False, [], {}, [1,
           {"low": 1, "high": 0}, {"choices": []}, float("nan"), float("inf"), "2025-13-01", [[[[]]]], ["cp2015"]]
 
 
-def _paths(node, prefix=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield (*prefix, k)
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for k, v in enumerate(node):
-            yield (*prefix, k)
-            yield from _paths(v, (*prefix, k))
+def _key_paths():
+    """The fuzz harness's key-path walker (tools/fuzz_scenarios.py), one definition for both fuzzers."""
+    spec = importlib.util.spec_from_file_location("fuzz_scenarios", SWEEPS.parents[1] / "tools" / "fuzz_scenarios.py")
+    module = sys.modules.setdefault("fuzz_scenarios", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return module.key_paths
+
+
+_paths = _key_paths()
 
 
 def _mutate(data: dict, rng: random.Random) -> dict:
