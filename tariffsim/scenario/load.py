@@ -77,9 +77,8 @@ class Scenario:
             if m.id == measure_id:
                 return m
         ids = [m.id for m in self.measures]
-        raise KeyError(
-            f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}"
-        )
+        raise KeyError(f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. "
+                       f"{did_you_mean(measure_id, ids)}")
 
     def in_force(self, date: dt.date | None = None) -> tuple:
         """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all)."""
@@ -87,8 +86,7 @@ class Scenario:
         if date is None:
             return self.measures
         return tuple(
-            m
-            for m in self.measures
+            m for m in self.measures
             if (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
         )
 
@@ -144,11 +142,9 @@ def _problems_from_validation(err: ValidationError, prefix: str, model) -> list[
             hint = did_you_mean(str(value), opts) or f"Valid values: {expected}."
             problems.append(Problem(f"{path} = {value!r}", "is not a valid value.", hint))
         else:
-            problems.append(
-                Problem(
-                    f"{path} = {value!r}" if value is not None and not isinstance(value, dict) else path, e["msg"] + "."
-                )
-            )
+            problems.append(Problem(f"{path} = {value!r}" if value is not None and not isinstance(value,
+                                                                                                  dict) else path,
+                                                                                                  e["msg"] + "."))
     return problems
 
 
@@ -169,9 +165,8 @@ def _range_of(model, loc):
 
 
 # --------------------------------------------------------------------------- parsing
-def _validate_measure(
-    raw: Any, index: int, problems: list[Problem], prefix: str = "measure", salvage: list | None = None
-):
+def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str = "measure",
+                      salvage: list | None = None):
     path = f"{prefix}[{index}]"
     if not isinstance(raw, Mapping):
         problems.append(Problem(path, f"must be a table, got {type(raw).__name__}."))
@@ -209,21 +204,15 @@ def _read_toml(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(
-            [
-                Problem(
-                    "(file)",
-                    f"file not found: {path}.",
-                    "Check the path (relative paths are from the current directory).",
-                )
-            ],
+            [Problem("(file)", f"file not found: {path}.",
+                     "Check the path (relative paths are from the current directory).")],
             file=str(path),
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(
-            [Problem("(syntax)", f"not valid TOML: {err}.", "Fix the syntax at that line.")], file=str(path)
-        ) from None
+        raise ScenarioError([Problem("(syntax)", f"not valid TOML: {err}.", "Fix the syntax at that line.")],
+                            file=str(path)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -259,9 +248,8 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " → ".join(str(p) for p in (*chain, resolved))
-        raise ScenarioError(
-            [Problem("extends", f"inheritance cycle: {cycle}.", "Remove one of the `extends`.")], file=str(path)
-        )
+        raise ScenarioError([Problem("extends", f"inheritance cycle: {cycle}.", "Remove one of the `extends`.")],
+                            file=str(path))
     data = _read_toml(path)
     return _resolve(data, path.parent, str(path), chain=(*chain, resolved))
 
@@ -286,13 +274,8 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         if m is None:
             continue
         if m.id in seen:
-            problems.append(
-                Problem(
-                    f"measure[{k}].id = {m.id!r}",
-                    f"is already used by measure[{seen[m.id]}].",
-                    "Give each measure a unique id.",
-                )
-            )
+            problems.append(Problem(f"measure[{k}].id = {m.id!r}", f"is already used by measure[{seen[m.id]}].",
+                                    "Give each measure a unique id."))
         seen[m.id] = k
 
     parent: Scenario | None = None
@@ -302,22 +285,15 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
             parent = _load(ppath, chain)
         except ScenarioError as err:
             if not ppath.exists():
-                problems.append(
-                    Problem(
-                        f"extends = {top.extends!r}", f"no such file ({ppath}).", "Paths are relative to this file."
-                    )
-                )
+                problems.append(Problem(f"extends = {top.extends!r}", f"no such file ({ppath}).",
+                                        "Paths are relative to this file."))
             else:
                 raise ScenarioError(err.problems + problems, file=err.file) from None
     if problems:
         # still check what did parse, so that one run reports every problem of the file
         usable = [(k, m) for k, m in enumerate(own) if m is not None] + salvaged
-        partial = Scenario(
-            name=str(data.get("name", "?")),
-            measures=tuple(m for _, m in usable),
-            file=file,
-            origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable),
-        )
+        partial = Scenario(name=str(data.get("name", "?")), measures=tuple(m for _, m in usable), file=file,
+                           origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable))
         try:
             check_scenario(partial)
         except ScenarioError as err:
@@ -340,13 +316,8 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         measures[m.id] = m
     for mid, patch in top.overrides.items():
         if mid not in measures:
-            problems.append(
-                Problem(
-                    f"overrides.{mid}",
-                    f"no measure {mid!r} to override.",
-                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
-                )
-            )
+            problems.append(Problem(f"overrides.{mid}", f"no measure {mid!r} to override.",
+                                    did_you_mean(mid, measures) or f"Known: {list(measures)}."))
             continue
         if not isinstance(patch, Mapping):
             problems.append(Problem(f"overrides.{mid}", "must be a table of fields."))
@@ -363,13 +334,8 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
             applied.append(f"{file or top.name}: overrides {mid}." + ", ".join(f"{k}={v!r}" for k, v in patch.items()))
     for mid in top.disable:
         if mid not in measures:
-            problems.append(
-                Problem(
-                    f"disable = {mid!r}",
-                    "names no inherited measure.",
-                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
-                )
-            )
+            problems.append(Problem(f"disable = {mid!r}", "names no inherited measure.",
+                                    did_you_mean(mid, measures) or f"Known: {list(measures)}."))
             continue
         del measures[mid]
         applied.append(f"{file or top.name}: disables {mid}")
