@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .arguments import as_date, bad_argument, check_world
 from .errors import DataError
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
-from .results import Result
-from .shocks import Shocks
-from .world import TradeWorld
+
+if TYPE_CHECKING:  # light at import: ``tariffsim`` imports this module eagerly (see tariffsim/__init__.py)
+    from .results import Result
+    from .world import TradeWorld
 
 __all__ = ["simulate", "scenario_options", "MODELS"]
+
+
+def _shocks_type() -> type:
+    from .shocks import Shocks  # imported on use: ``import tariffsim`` loads no numpy/pandas
+
+    return Shocks
+
 
 def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
@@ -74,7 +82,7 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     check_options(model, options, allow=allow)
     schedules = None
     scenarios = []
-    if isinstance(scenario, Shocks):
+    if isinstance(scenario, _shocks_type()):
         shocks = scenario
         world = shocks.world
     else:
