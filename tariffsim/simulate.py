@@ -16,18 +16,11 @@ from .arguments import as_date, bad_argument, check_world
 from .errors import DataError
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
 
-if TYPE_CHECKING:  # light at import: ``tariffsim`` imports this module eagerly (see tariffsim/__init__.py)
+if TYPE_CHECKING:  # imported where used: tariffsim/__init__ imports this module eagerly (see there)
     from .results import Result
     from .world import TradeWorld
 
 __all__ = ["simulate", "scenario_options", "MODELS"]
-
-
-def _shocks_type() -> type:
-    from .shocks import Shocks  # imported on use: ``import tariffsim`` loads no numpy/pandas
-
-    return Shocks
-
 
 def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
@@ -80,9 +73,11 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     check_world(world, "simulate")
     allow = ("trade_elasticity",) if entry.elasticities else ()
     check_options(model, options, allow=allow)
+    from .shocks import Shocks
+
     schedules = None
     scenarios = []
-    if isinstance(scenario, _shocks_type()):
+    if isinstance(scenario, Shocks):
         shocks = scenario
         world = shocks.world
     else:
