@@ -6,7 +6,8 @@ The data flow is one-directional::
     --simulate(model=...)--> Result (labels + arrays + solver info + provenance)
 
 ``import tariffsim`` is light: the names below are imported on first use (PEP 562), so
-pandas, pyarrow, matplotlib and dask load only when something needs them.
+pandas, pyarrow, matplotlib and dask load only when something needs them. The package
+layout and its import rules: ``ARCHITECTURE.md``; the models: :mod:`tariffsim.models.registry`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from .simulate import simulate  # noqa: E402
 
 __all__ = [*_LAZY, "simulate", "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
 
-#: subpackages reachable as attributes (``tariffsim.parameters.pe_defaults``) without an import
+#: subpackages reachable as attributes (``tariffsim.sweep.run_sweep``) without an import
 #: (``parameters``, ``sweep_plot``, ``timeline``, ``compare``, ``report``, ``readers`` are deprecated shims)
 _SUBMODULES = ("datasets", "sweep", "plot", "analysis", "schedule", "scenario", "kernels", "models", "optimal",
                "results", "shocks", "world", "lines", "parameters", "sweep_plot", "timeline", "compare", "report",

@@ -822,6 +822,9 @@ def build_elasticities(shared: Path, out: Path, sectors: list[str]) -> pd.DataFr
     ll = pd.read_csv(el / "lashkaripour_lugovskyy_2023_table3.csv").set_index("sector")
     gy = pd.read_csv(el / "giri_yi_yilmazkuday_2021_table2.csv").set_index("sector")
     t = pd.DataFrame(index=pd.Index(sectors, name="sector"))
+    # text columns start as object (pandas < 2.2 warns when text goes into an all-NaN float column)
+    for key in ("cp2015", "fgo2022", "shapiro2016", "ll2023", "gyy2021"):
+        t[f"{key}_source_sector"] = pd.Series(None, index=t.index, dtype=object)
     goods = [s for s in sectors if s != "SERV"]
 
     def mean_of(table: pd.DataFrame, names, value: str, se: str | None):

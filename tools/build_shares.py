@@ -44,6 +44,12 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
+#: correctly rounded float parsing, the same under every pandas version: pandas < 3 needs
+#: float_precision="round_trip" (its default parser can differ in the last bit, which flips the
+#: 6th decimal of a rounded share); pandas 3 parses so by default and deprecates the argument
+_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
 def _iso(codes: pd.Series, out: Path) -> pd.Series:
     census = pd.read_csv(out / "census_countries.csv", dtype={"cty_code": int})
     return codes.astype(int).map(dict(zip(census["cty_code"], census["iso3"])))
@@ -51,13 +57,13 @@ def _iso(codes: pd.Series, out: Path) -> pd.Series:
 
 def build(shared: Path, out: Path) -> dict[str, int]:
     extra = shared / LAW / "yale_tracker_8315fffd_extra"
-    metal = pd.read_csv(extra / "metal_content_shares_bea_hs10.csv.gz", dtype={"hs10": str})
+    metal = pd.read_csv(extra / "metal_content_shares_bea_hs10.csv.gz", **_ROUND_TRIP, dtype={"hs10": str})
     metal = pd.DataFrame({"hs10": metal["hs10"], "steel": metal["steel_share"], "aluminum": metal["aluminum_share"],
                           "copper": metal["copper_share"], "metal": metal["metal_share"]})
     metal = metal.drop_duplicates("hs10").sort_values("hs10")
     _write(metal.round(6), out / "metal_content_hs10.csv.gz")
 
-    usmca = pd.read_csv(extra / "usmca_product_shares_2025.csv.gz", dtype={"hts10": str})
+    usmca = pd.read_csv(extra / "usmca_product_shares_2025.csv.gz", **_ROUND_TRIP, dtype={"hts10": str})
     usmca = pd.DataFrame({"hs10": usmca["hts10"], "iso3": _iso(usmca["cty_code"], out), "share": usmca["usmca_share"]})
     usmca = usmca.dropna().sort_values(["iso3", "hs10"])
     _write(usmca.round(6), out / "usmca_shares_2025.csv.gz")
