@@ -57,114 +57,9 @@ def check_scenario(scenario) -> None:
             add(mid, key, code, "is not a known country or region code.", hint)
 
     for m in scenario.measures:
-        mid = m.id
-        for key in ("importer", "country", "payer", "recipient", "exporter"):
-            if hasattr(m, key):
-                country(mid, key, getattr(m, key))
-        for key in ("partners", "exclude_partners"):
-            for k, code in enumerate(getattr(m, key, ())):
-                country(mid, f"{key}[{k}]", code)
-        partners, excluded = set(getattr(m, "partners", ())), set(getattr(m, "exclude_partners", ()))
-        if partners and partners <= excluded:
-            add(
-                mid,
-                "exclude_partners",
-                sorted(excluded),
-                "excludes every partner in `partners`, so the measure covers nothing.",
-                'Remove the overlap, or disable the measure (disable = ["ID"]).',
-            )
-        for code in getattr(m, "rates", {}) or {}:
-            country(mid, f"rates.{code}", code, allow_default=True)
-        for k, code in enumerate(getattr(m, "sectors", ())):
-            if code not in voc["sectors"]:
-                add(
-                    mid,
-                    f"sectors[{k}]",
-                    code,
-                    "is not a sector code.",
-                    did_you_mean(code, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}.",
-                )
-        for key in ("products", "exempt"):
-            for k, item in enumerate(getattr(m, key, ())):
-                _check_product(add, mid, f"{key}[{k}]", item, key == "exempt", voc, ids)
-        end_use = getattr(m, "end_use", None)
-        if end_use is not None:
-            for k, item in enumerate(end_use.products):
-                _check_product(add, mid, f"end_use.products[{k}]", item, False, voc, ids)
-        importer = getattr(m, "importer", None)
-        line_rules = [key for key in ("content", "content_share", "utilization", "end_use")
-                      if getattr(m, key, None) is not None and m.kind != "base"]
-        if importer is not None and importer != US and line_rules:
-            add(mid, line_rules[0], None, f"content, utilisation and end-use shares need line-level import data, which "
-                f"tariffsim has only for importer USA (this measure's importer is {importer}).",
-                "Use coverage = share of the sector's trade affected.")
-        if m.kind == "base" and m.utilization != 1.0 and m.schedule is None:
-            add(mid, "utilization", m.utilization, "applies only to the line schedule (schedule = \"hts_2024\").")
-        if importer is not None and importer != US and getattr(m, "products", ()):
-            add(
-                mid,
-                "products",
-                None,
-                "product lists need line-level import data, which tariffsim has only for importer USA "
-                f"(this measure's importer is {importer}).",
-                "Use sectors = [...] with coverage = share of the sector's trade affected.",
-            )
-        if m.kind == "base":
-            if (m.schedule is None) == (m.rate is None):
-                add(
-                    mid,
-                    "",
-                    None,
-                    "a base measure needs exactly one of `schedule` or `rate`.",
-                    'US: schedule = "hts_2024"; others: rate = 0.05.',
-                )
-            if m.schedule is not None and importer != US:
-                add(
-                    mid,
-                    "schedule",
-                    m.schedule,
-                    f"is the US schedule; importer is {importer}.",
-                    "Use rate = ... for other importers.",
-                )
-        if m.kind == "reciprocal":
-            if not m.rates and m.table is None:
-                add(
-                    mid,
-                    "rates",
-                    None,
-                    "a reciprocal measure needs `rates` or `table`.",
-                    "e.g. rates = { KOR = 0.25, default = 0.10 }.",
-                )
-            if m.table is not None and m.table not in voc["tables"]:
-                add(
-                    mid,
-                    "table",
-                    m.table,
-                    "is not a rate table.",
-                    did_you_mean(m.table, voc["tables"]) or f"Tables: {sorted(voc['tables'])}.",
-                )
-        if m.kind == "exemption":
-            for k, ref in enumerate(m.measures):
-                if ref not in ids:
-                    add(
-                        mid,
-                        f"measures[{k}]",
-                        ref,
-                        "names no measure of this scenario.",
-                        did_you_mean(ref, ids) or f"Measures: {ids}.",
-                    )
-        if m.kind in ("deficit",) and m.payer == m.recipient:
-            add(mid, "recipient", m.recipient, "is the payer too.", "A transfer needs two different countries.")
-        if m.kind == "purchase" and m.importer == m.exporter:
-            add(mid, "exporter", m.exporter, "is the importer too.", "A purchase commitment is between two countries.")
-        if m.effective and m.until and m.until <= m.effective:
-            add(
-                mid,
-                "until",
-                m.until.isoformat(),
-                f"is not after effective = {m.effective.isoformat()}.",
-                "`until` is the first day no longer in force.",
-            )
+        _check_codes(add, country, m, voc, ids)
+        _check_line_data(add, m)
+        _check_kind_rules(add, m, voc, ids)
     _check_parameters(scenario, voc, problems)
     if problems:
         only = next(iter(files)) if len(files) == 1 else None
@@ -172,6 +67,82 @@ def check_scenario(scenario) -> None:
             for p in problems:
                 p.path = p.path.removeprefix(f"{only} → ")
         raise ScenarioError(problems, file=only or scenario.file)
+
+
+def _check_codes(add, country, m, voc, ids) -> None:
+    """Country, sector and product codes of one measure."""
+    mid = m.id
+    for key in ("importer", "country", "payer", "recipient", "exporter"):
+        if hasattr(m, key):
+            country(mid, key, getattr(m, key))
+    for key in ("partners", "exclude_partners"):
+        for k, code in enumerate(getattr(m, key, ())):
+            country(mid, f"{key}[{k}]", code)
+    partners, excluded = set(getattr(m, "partners", ())), set(getattr(m, "exclude_partners", ()))
+    if partners and partners <= excluded:
+        add(mid, "exclude_partners", sorted(excluded), "excludes every partner in `partners`, so the measure covers "
+            "nothing.", 'Remove the overlap, or disable the measure (disable = ["ID"]).')
+    for code in getattr(m, "rates", {}) or {}:
+        country(mid, f"rates.{code}", code, allow_default=True)
+    for k, code in enumerate(getattr(m, "sectors", ())):
+        if code not in voc["sectors"]:
+            hint = did_you_mean(code, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}."
+            add(mid, f"sectors[{k}]", code, "is not a sector code.", hint)
+    for key in ("products", "exempt"):
+        for k, item in enumerate(getattr(m, key, ())):
+            _check_product(add, mid, f"{key}[{k}]", item, key == "exempt", voc, ids)
+    end_use = getattr(m, "end_use", None)
+    if end_use is not None:
+        for k, item in enumerate(end_use.products):
+            _check_product(add, mid, f"end_use.products[{k}]", item, False, voc, ids)
+
+
+def _check_line_data(add, m) -> None:
+    """Rules that need line-level import data, which exist only for importer USA."""
+    mid, importer = m.id, getattr(m, "importer", None)
+    line_rules = [key for key in ("content", "content_share", "utilization", "end_use")
+                  if getattr(m, key, None) is not None and m.kind != "base"]
+    if importer is not None and importer != US and line_rules:
+        add(mid, line_rules[0], None, f"content, utilisation and end-use shares need line-level import data, which "
+            f"tariffsim has only for importer USA (this measure's importer is {importer}).",
+            "Use coverage = share of the sector's trade affected.")
+    if m.kind == "base" and m.utilization != 1.0 and m.schedule is None:
+        add(mid, "utilization", m.utilization, "applies only to the line schedule (schedule = \"hts_2024\").")
+    if importer is not None and importer != US and getattr(m, "products", ()):
+        add(mid, "products", None, "product lists need line-level import data, which tariffsim has only for importer "
+            f"USA (this measure's importer is {importer}).",
+            "Use sectors = [...] with coverage = share of the sector's trade affected.")
+
+
+def _check_kind_rules(add, m, voc, ids) -> None:
+    """What each measure kind needs (base, reciprocal, exemption, transfers) and dates in order."""
+    mid, importer = m.id, getattr(m, "importer", None)
+    if m.kind == "base":
+        if (m.schedule is None) == (m.rate is None):
+            add(mid, "", None, "a base measure needs exactly one of `schedule` or `rate`.",
+                'US: schedule = "hts_2024"; others: rate = 0.05.')
+        if m.schedule is not None and importer != US:
+            add(mid, "schedule", m.schedule, f"is the US schedule; importer is {importer}.",
+                "Use rate = ... for other importers.")
+    if m.kind == "reciprocal":
+        if not m.rates and m.table is None:
+            add(mid, "rates", None, "a reciprocal measure needs `rates` or `table`.",
+                "e.g. rates = { KOR = 0.25, default = 0.10 }.")
+        if m.table is not None and m.table not in voc["tables"]:
+            add(mid, "table", m.table, "is not a rate table.",
+                did_you_mean(m.table, voc["tables"]) or f"Tables: {sorted(voc['tables'])}.")
+    if m.kind == "exemption":
+        for k, ref in enumerate(m.measures):
+            if ref not in ids:
+                add(mid, f"measures[{k}]", ref, "names no measure of this scenario.",
+                    did_you_mean(ref, ids) or f"Measures: {ids}.")
+    if m.kind == "deficit" and m.payer == m.recipient:
+        add(mid, "recipient", m.recipient, "is the payer too.", "A transfer needs two different countries.")
+    if m.kind == "purchase" and m.importer == m.exporter:
+        add(mid, "exporter", m.exporter, "is the importer too.", "A purchase commitment is between two countries.")
+    if m.effective and m.until and m.until <= m.effective:
+        add(mid, "until", m.until.isoformat(), f"is not after effective = {m.effective.isoformat()}.",
+            "`until` is the first day no longer in force.")
 
 
 def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:
