@@ -79,19 +79,34 @@ class Scenario:
         ids = [m.id for m in self.measures]
         raise KeyError(f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}")
 
-    def in_force(self, date: dt.date | None = None) -> tuple:
-        """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all)."""
+    def in_force(self, date: dt.date | None = None, *, as_published: bool = False) -> tuple:
+        """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all).
+
+        With ``as_published=True`` a measure with a ``published`` date applies only from
+        max(effective, published): what was known on ``date`` (retroactive amendments are
+        not yet in force before they are published).
+        """
         date = date or self.effective
         if date is None:
             return self.measures
-        return tuple(
-            m for m in self.measures
-            if (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
-        )
+        return tuple(m for m in self.measures if in_force_on(m, date, as_published))
 
     def with_date(self, date: dt.date) -> "Scenario":
         """The same scenario evaluated on another date."""
         return _replace(self, effective=date, name=f"{self.name}@{date.isoformat()}")
+
+
+def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
+    """Whether ``measure`` applies on ``date``: effective <= date < until.
+
+    As applied (default) a measure starts on ``effective``; ``as_published=True`` starts it
+    on max(effective, published).
+    """
+    start = measure.effective
+    published = getattr(measure, "published", None)
+    if as_published and published is not None:
+        start = published if start is None else max(start, published)
+    return (start is None or start <= date) and (measure.until is None or date < measure.until)
 
 
 def _replace(obj, **changes):

@@ -16,10 +16,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AUTHORITIES",
+    "CONTENT_KINDS",
+    "EndUse",
     "MEASURE_MODELS",
     "MEASURE_KINDS",
     "STACKING_RULES",
     "MODEL_NAMES",
+    "measure_authority",
     "ScenarioFile",
     "Measure",
 ]
@@ -28,6 +32,37 @@ Rate = Annotated[float, Field(ge=0.0, le=5.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
+
+#: Legal-authority labels a tariff measure may carry (``authority = "..."``); duties and ETRs
+#: are reported by these (``result.tables["us_by_authority"]``). A closed set, so that reports
+#: of different files line up; ``other`` for anything else.
+AUTHORITIES = (
+    "mfn",  # column 1 general / preferential rates (the base schedule)
+    "ieepa_reciprocal",  # EO 14257 and amendments (incl. the deal floors of EO 14345 etc.)
+    "ieepa_fentanyl",  # EO 14193/14194/14195 (Canada, Mexico, China)
+    "ieepa_brazil",  # EO 14323
+    "ieepa_india",  # EO 14329 (Russian oil)
+    "s232_steel_aluminum",  # Procl. 9704/9705 as amended (10895, 10896, 10947), derivatives
+    "s232_autos",  # Procl. 10908: vehicles and parts (note 33)
+    "s232_copper",  # Procl. 10962
+    "s232_lumber",  # Procl. 10976: timber, lumber, upholstered furniture, kitchen cabinets
+    "s232_trucks",  # Procl. 10984: medium and heavy-duty vehicles, parts, buses
+    "s232_semiconductors",
+    "s232_pharma",
+    "s232_polysilicon",
+    "s301_china",  # Section 301 China lists 1-4A and later increases
+    "s301_brazil",
+    "s301_forced_labor",
+    "s122",  # Trade Act 1974 sec. 122 balance-of-payments surcharge
+    "s338",  # Tariff Act 1930 sec. 338
+    "retaliation",  # duties of other importers on their partners
+    "other",
+)
+Authority = Literal[AUTHORITIES]  # type: ignore[valid-type]
+
+#: Metal content a Section 232 derivative duty is charged on (``content = "..."``): the
+#: embedded BEA input-output shares of each HS10 line's value (tariffsim/datasets/PROVENANCE.md).
+CONTENT_KINDS = ("steel", "aluminum", "copper", "metal")
 MODEL_NAMES = ("accounting", "smart", "gsim", "ge")
 
 
@@ -42,6 +77,69 @@ class _MeasureBase(_Strict):
     source: str = Field("", description="Legal or published source (e.g. 'EO 14257 Annex I; 90 FR 15041').")
     effective: dt.date | None = Field(None, description="First day in force (inclusive); none = always.")
     until: dt.date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
+    published: dt.date | None = Field(
+        None,
+        description="Date the measure was published (signed, or announced by CBP), where it applies retroactively "
+        "from an earlier `effective` date. The default evaluation is the law as applied (from `effective`); "
+        "`--as-published` / `as_published=True` applies it only from max(effective, published): what a trader "
+        "knew on the day.",
+    )
+
+
+class _Tariff(_Strict):
+    """Fields every tariff measure has: its legal authority."""
+
+    authority: Authority | None = Field(
+        None,
+        description="Legal authority the duty is collected under, one of "
+        + ", ".join(AUTHORITIES)
+        + ". Duties and ETRs are reported by authority. Default: 'mfn' for kind 'base', 'retaliation' for kind "
+        "'retaliation', 'other' otherwise.",
+    )
+
+
+class EndUse(_Strict):
+    """End-use share for general-purpose lines: only part of such a line is covered by the measure."""
+
+    products: tuple[str, ...] = Field(
+        description="HS prefixes or 'list:NAME' of the general-purpose lines (e.g. 8471, 8507.60, 8537.10, 8501 of "
+        "HTSUS note 33(g)); covered lines outside this list are covered in full."
+    )
+    share: Share = Field(
+        0.0,
+        description="Share of these lines' value that has the covered end use (e.g. is a part of a passenger vehicle "
+        "or light truck), sweepable as parameter 'ID.end_use_share'. Default 0: HTSUS note 33(h)(ii) makes such "
+        "lines dutiable only when they are parts of passenger vehicles or light trucks (others enter under "
+        "9903.94.06 at no extra duty) and the trade data cannot tell the two apart; 0 is the lower bound (the "
+        "as-written treatment of heading 8471), 1 the trackers' upper bound (the whole line).",
+    )
+
+
+class _Shares(_Strict):
+    """Which share of each covered line's value the measure applies to (rules in tariffsim.schedule.shares)."""
+
+    content: Literal[CONTENT_KINDS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Charge the duty on the metal content of each line only: 'steel', 'aluminum', 'copper' or "
+        "'metal' (all metals), from the embedded BEA input-output content shares by HS10 (Budget Lab tariff-rate-"
+        "tracker). The rest of the line's value is not covered by this measure and pays what else covers it "
+        "(the 'content splits a line' rule: under current law the non-metal content of a 232 derivative pays "
+        "the reciprocal duty). Lines without a share in the data count as all metal.",
+    )
+    content_share: Share | None = Field(
+        None,
+        description="A flat content share instead of the data (e.g. 0.4), sweepable as 'ID.content_share'.",
+    )
+    utilization: Literal["usmca"] | Share | None = Field(
+        None,
+        description="Share of each covered line that is exempt because it enters under a preference programme: "
+        "'usmca' = the embedded share of 2025 imports from Canada / Mexico entering under USMCA by HTS10 "
+        "(other partners 0), or a flat share (sweepable as 'ID.utilization'). E.g. the IEEPA fentanyl duties "
+        "exempt USMCA-qualifying goods.",
+    )
+    end_use: EndUse | None = Field(
+        None, description="Cover only a share of the general-purpose lines listed (see EndUse)."
+    )
 
 
 class _Where(_Strict):
@@ -66,74 +164,92 @@ class _Coverage(_Where):
     )
 
 
-class BaseMeasure(_MeasureBase):
+class BaseMeasure(_MeasureBase, _Tariff):
     """Baseline (MFN and preferential) rates."""
 
     kind: Literal["base"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     schedule: Literal["hts_2024"] | None = Field(
         None, description="'hts_2024': the US 2024 MFN and FTA rates by HS line (KORUS, USMCA with utilisation, ...)."
     )
     rate: Rate | None = Field(None, description="A uniform base rate, for importers without a line schedule.")
-    partners: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
+    partners: tuple[str, ...] = Field((), description="Partners the base rate applies to; empty = all.")
+    sectors: tuple[str, ...] = Field((), description="Sectors the base rate applies to; empty = all.")
+    utilization: Literal["mfn_exemption_shares"] | Share = Field(
+        1.0,
+        description="With schedule 'hts_2024': share of trade with FTA / GSP partners other than Canada and Mexico "
+        "that enters at the preferential rate (KORUS etc.); base = u * preferential + (1 - u) * MFN. 1.0 "
+        "(default) = full use, the lower bound of the base rate; 'mfn_exemption_shares' = the Budget Lab "
+        "tracker's HS2 x country shares of imports entering duty-free under a programme (from Census calculated "
+        "duties). A flat value is sweepable as 'ID.utilization'. Canada / Mexico always use the 2024 USMCA "
+        "shares of the line data.",
+    )
 
 
-class ReciprocalMeasure(_MeasureBase):
+class ReciprocalMeasure(_MeasureBase, _Tariff):
     """Country-level ('reciprocal') additional ad valorem duty on an importer's imports."""
 
     kind: Literal["reciprocal"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     rates: dict[str, Rate] = Field(
         default_factory=dict, description="Partner -> additional rate; key 'default' for partners not named."
     )
     table: str | None = Field(None, description="A named rate table (e.g. 'reciprocal_2025_04') under `rates`.")
-    exempt: tuple[str, ...] = ()
-    exclude_partners: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = Field(
+        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+    )
+    exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
 
 
-class ItemMeasure(_MeasureBase, _Coverage):
+class ItemMeasure(_MeasureBase, _Coverage, _Tariff, _Shares):
     """Product- or sector-specific additional duty (e.g. Section 232); `retaliation` is the same by another importer."""
 
     kind: Literal["item", "retaliation"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     rate: Rate = Field(description="Additional ad valorem rate.")
     rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
     all_in: bool = Field(False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0).")
     precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
+    stacking: Literal["additive"] | None = Field(
+        None,
+        description="None (default): the measure is an item duty under the scenario's stacking rule (highest "
+        "precedence wins; under 'mutual_exclusion' it excludes the reciprocal duty). 'additive': the duty is "
+        "added on top of whatever else applies and excludes nothing (IEEPA fentanyl and Section 301 on China "
+        "stack on 232 and on the reciprocal duty). See tariffsim.schedule.stacking.",
+    )
 
 
-class FloorMeasure(_MeasureBase, _Coverage):
+class FloorMeasure(_MeasureBase, _Coverage, _Tariff):
     """All-in floor replacing the reciprocal duty: total = max(rate, base) on covered lines."""
 
     kind: Literal["floor"]
-    importer: str
-    rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    rate: Rate = Field(description="All-in floor rate, inclusive of the base rate.")
 
 
-class CapMeasure(_MeasureBase, _Coverage):
+class CapMeasure(_MeasureBase, _Coverage, _Tariff):
     """All-in cap: total = min(total, max(rate, base)) on covered lines (a cap never cuts the base rate)."""
 
     kind: Literal["cap"]
-    importer: str
-    rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    rate: Rate = Field(description="All-in cap rate, inclusive of the base rate.")
 
 
 class ExemptionMeasure(_MeasureBase, _Where):
     """Lifts other measures (default: all additional duties) on covered partners/products."""
 
     kind: Literal["exemption"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     measures: tuple[str, ...] = Field((), description="Measure ids lifted; empty = every additional duty.")
 
 
-class QuotaMeasure(_MeasureBase, _Where):
+class QuotaMeasure(_MeasureBase, _Where, _Tariff):
     """Tariff-rate quota: in-quota rate up to `quota` USD mn of imports, over-quota rate beyond."""
 
     kind: Literal["quota"]
-    importer: str
-    in_quota_rate: Rate
-    over_quota_rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    in_quota_rate: Rate = Field(description="Additional rate on imports within the quota.")
+    over_quota_rate: Rate = Field(description="Additional rate on imports above the quota.")
     quota: float = Field(ge=0.0, description="Quota volume, USD mn a year of covered imports.")
 
 
@@ -141,8 +257,8 @@ class NTBMeasure(_MeasureBase):
     """Non-tariff barrier change as an ad valorem equivalent; an iceberg cost, no revenue."""
 
     kind: Literal["ntb"]
-    importer: str
-    partners: tuple[str, ...] = ()
+    importer: str = Field(description="Importing country (ISO3).")
+    partners: tuple[str, ...] = Field((), description="Exporters affected; empty = all.")
     sectors: tuple[str, ...] = Field((), description="Sectors affected (e.g. ['SERV'] for digital-services rules).")
     rate: float = Field(ge=-0.9, le=5.0, description="Change of the AVE (decimal); negative removes a barrier.")
 
@@ -151,8 +267,8 @@ class ProductivityMeasure(_MeasureBase):
     """Productivity change in a country's sectors (e.g. shipbuilding cooperation)."""
 
     kind: Literal["productivity"]
-    country: str
-    sectors: tuple[str, ...] = ()
+    country: str = Field(description="Country (ISO3 or world label) whose productivity changes.")
+    sectors: tuple[str, ...] = Field((), description="Sectors affected; empty = all.")
     change: float = Field(ge=-0.9, le=5.0, description="Proportional change, 0.02 = +2%.")
 
 
@@ -169,9 +285,9 @@ class PurchaseMeasure(_MeasureBase):
     """A purchase commitment: `importer` buys `amount` more from `exporter` in `sectors`."""
 
     kind: Literal["purchase"]
-    importer: str
-    exporter: str
-    sectors: tuple[str, ...]
+    importer: str = Field(description="Buying country.")
+    exporter: str = Field(description="Selling country.")
+    sectors: tuple[str, ...] = Field(description="Sectors the purchases are spread over (by baseline flows).")
     amount: float = Field(ge=0.0, description="USD mn a year of additional purchases.")
 
 
@@ -179,7 +295,7 @@ class CurrencyMeasure(_MeasureBase):
     """Exchange-rate shock: appreciation of `country`'s currency, passed through in part."""
 
     kind: Literal["currency"]
-    country: str
+    country: str = Field(description="Country whose currency appreciates.")
     appreciation: float = Field(ge=-0.5, le=1.0, description="0.05 = 5% stronger against all others.")
     pass_through: Share = Field(1.0, description="Share passed through to trade prices.")
 
@@ -255,3 +371,14 @@ class ScenarioFile(_Strict):
     world: WorldSpec = WorldSpec()
     parameters: ParameterSpec = ParameterSpec()
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")
+
+
+def measure_authority(measure) -> str:
+    """The legal authority of a tariff measure: its ``authority`` or the kind's default.
+
+    Defaults: ``base`` → ``mfn``, ``retaliation`` → ``retaliation``, anything else → ``other``.
+    """
+    label = getattr(measure, "authority", None)
+    if label:
+        return label
+    return {"base": "mfn", "retaliation": "retaliation"}.get(measure.kind, "other")
