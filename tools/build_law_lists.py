@@ -101,6 +101,15 @@ def law_lists(shared: Path) -> tuple[list[tuple[str, str, str]], dict[str, tuple
             "HTSUS US notes 16(a),(b),(m) and 19; Proclamations 9704/9705, 9980, 10895/10896; "
             + BY.format("resources/s232_metal_chapter_products.csv"), "")
 
+    # ---- Section 232 derivatives outside the metal chapters, split by date (duty on the metal content)
+    der = _csv(res / "s232_derivative_products.csv")
+    for (metal, eff), sub in der.groupby(["derivative_type", "effective_date"], sort=True):
+        tag = "early" if not eff else eff.replace("-", "")[2:]
+        add(f"s232_{metal}_deriv_{tag}", sub["hts_prefix"],
+            f"Section 232 {metal} derivatives " + ("of the 2018-2025 lists" if not eff else f"added from {eff} (inclusions process)"),
+            f"HTSUS headings {', '.join(sorted(sub.ch99_code.unique()))} (FR 2025-15819 for the 2025-08-18 inclusions); "
+            + BY.format("resources/s232_derivative_products.csv"), eff)
+
     # ---- copper, lumber, furniture, cabinets, MHD, buses, autos light trucks (policy_params prefixes)
     add("s232_copper", _csv(res / "s232_copper_products.csv")["hts10"],
         "Section 232 copper: semi-finished copper and intensive derivatives (50% on the copper content)",
