@@ -129,6 +129,13 @@ def law_lists(shared: Path) -> tuple[list[tuple[str, str, str]], dict[str, tuple
         "Section 232 medium/heavy-duty truck parts (25%)",
         "Proclamation 10984; HTSUS US note 38(i), headings 9903.74.08/.09; " + BY.format("resources/s232_mhd_parts.txt"), "2025-11-01")
 
+    # ---- auto parts without the bare heading 8471 (for exemptions of "232 articles": general-purpose
+    #      computers are not vehicle parts, note 33(h)(ii), so they are not 232 articles)
+    parts = [c for c in (res / "s232_auto_parts.txt").read_text().split() if c != "8471"]
+    add("s232_parts_note33g_no8471", parts,
+        "Section 232 auto parts (note 33(g)) without the bare heading 8471: the lines that are 232 articles",
+        "HTSUS US note 33(g),(h)(ii); " + BY.format("resources/s232_auto_parts.txt"), "2025-05-03")
+
     # ---- semiconductors (note 39): the listed lines, and those the tracker treats as qualifying
     semi = _csv(res / "s232_semi_products.csv")
     # the source_note column has unquoted commas: keep the first two fields
