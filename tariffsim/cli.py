@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
+    run.add_argument("--as-published", action="store_true",
+                     help="apply retroactive measures only from their published date (what was known that day)")
     run.add_argument("--method", choices=("linear", "exact"), default=None, help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
     run.add_argument("--no-flows", action="store_true", help="leave per-flow rows out of the JSON")
 
@@ -103,7 +105,7 @@ def _cmd_run(args) -> int:
         if args.model not in ("smart", "gsim"):
             raise DataError(f"--method applies to --model smart or gsim only (got --model {args.model}).")
         options["method"] = args.method
-    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
+    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, as_published=args.as_published, **options)
     if args.out:
         report.write_csv(result, args.out)
     if args.json:

@@ -21,6 +21,8 @@ def register(sub) -> None:
     tl.add_argument("--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)")
     tl.add_argument("--partners", default="KOR", metavar="P1,P2", help="US partners besides WORLD (default KOR; 'all' for every partner)")
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    tl.add_argument("--as-published", action="store_true",
+                    help="apply retroactive measures only from their published date (what was known that day)")
     tl.set_defaults(handler=_cmd_timeline)
 
     cp = sub.add_parser("compare", help="key outputs of scenario files under several models, in one table")
@@ -53,7 +55,7 @@ def _cmd_timeline(args) -> int:
 
     dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
     partners = None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
-    frame = timeline(args.file, dates, partners=partners)
+    frame = timeline(args.file, dates, partners=partners, as_published=args.as_published)
     if args.json:
         json.dump(_records(frame), sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -37,6 +37,9 @@ class ProductLines:
         Import value, USD (customs value).
     base_rate : ndarray of float, shape (L,)
         Applied base (MFN/preferential) ad valorem rate, decimal.
+    mfn_rate, pref_rate : ndarray of float, shape (L,), optional
+        MFN rate and the rate of the partner's preference programme (MFN where none), decimal;
+        needed only for an FTA utilisation other than 100%.
     has_specific : ndarray of bool, shape (L,)
         The base rate has a specific or compound part counted as zero.
     year : int
@@ -53,6 +56,8 @@ class ProductLines:
     has_specific: np.ndarray
     year: int = 2024
     source: str = ""
+    mfn_rate: np.ndarray | None = None
+    pref_rate: np.ndarray | None = None
     _prefix_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +75,32 @@ class ProductLines:
     def partner(self) -> np.ndarray:
         """ISO3 code of each line's partner, shape (L,)."""
         return self.partner_labels[self.partner_code]
+
+    def sector_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, codes): sector labels and each line's index into them (cached; integer work only)."""
+        if "sector" not in self._prefix_cache:
+            codes, labels = pd.factorize(self.sector, sort=True)
+            self._prefix_cache["sector"] = (np.asarray(labels, dtype=str), codes.astype(np.int64))
+        return self._prefix_cache["sector"]
+
+    def sector_mask(self, sectors: Iterable[str]) -> np.ndarray:
+        """Boolean mask of lines whose sector is one of ``sectors``."""
+        labels, codes = self.sector_codes()
+        wanted = np.flatnonzero(np.isin(labels, list(sectors)))
+        return np.isin(codes, wanted)
+
+    def base_with_utilization(self, utilization: np.ndarray) -> np.ndarray:
+        """Base rates with FTA utilisation ``u`` (L,) on partners other than Canada and Mexico.
+
+        base = u * preferential + (1 - u) * MFN where the programme lowers the rate (column 2
+        rates and Canada / Mexico, whose USMCA shares are in ``base_rate``, are kept).
+        """
+        if self.mfn_rate is None or self.pref_rate is None:
+            raise DataError("these ProductLines have no MFN / preferential rates; FTA utilisation needs them.")
+        nafta = self.partner_mask(("CAN", "MEX"))
+        use = ~nafta & (self.pref_rate < self.mfn_rate)
+        mixed = utilization * self.pref_rate + (1.0 - utilization) * self.mfn_rate
+        return np.where(use, mixed, self.base_rate)
 
     def truncated(self, digits: int) -> np.ndarray:
         """HS codes cut to ``digits`` digits, as integers (cached)."""
@@ -93,10 +124,12 @@ class ProductLines:
         return np.isin(self.partner_code, wanted)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> "ProductLines":
+    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> ProductLines:
         """From a frame with columns hs10, iso3, sector, imports_usd, base_rate_2024, mfn_has_specific."""
         partner = pd.Categorical(frame["iso3"].astype(str))
-        return cls(
+        optional = {k: frame[c].to_numpy(dtype=float) for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval"))
+                    if c in frame}
+        out = cls(
             importer=importer,
             hs10=frame["hs10"].astype(str).astype(np.int64).to_numpy(),
             partner_code=partner.codes.astype(np.int64),
@@ -105,8 +138,18 @@ class ProductLines:
             value=frame["imports_usd"].to_numpy(dtype=float),
             base_rate=frame["base_rate_2024"].to_numpy(dtype=float),
             has_specific=frame["mfn_has_specific"].to_numpy(dtype=bool),
+            **optional,
             **kw,
         )
+        sector = frame["sector"]
+        if isinstance(sector.dtype, pd.CategoricalDtype):  # integer sector codes without hashing strings
+            cat = sector.cat.remove_unused_categories()
+            labels = np.asarray(cat.cat.categories.astype(str), dtype=str)
+            order = np.argsort(labels)
+            remap = np.empty(len(order), dtype=np.int64)
+            remap[order] = np.arange(len(order))
+            out._prefix_cache["sector"] = (labels[order], remap[cat.cat.codes.to_numpy()])
+        return out
 
 
 _US_LINES: ProductLines | None = None

@@ -37,7 +37,7 @@ def _as_scenarios(scenario) -> list:
 
 
 def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, date: dt.date | None = None,
-             **options: Any) -> Result:
+             as_published: bool = False, **options: Any) -> Result:
     """Run one model on one scenario or a batch of scenarios.
 
     Parameters
@@ -49,6 +49,9 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     model : {'accounting', 'smart', 'gsim', 'ge'}
     date : date, optional
         Evaluate the measures in force on this date.
+    as_published : bool
+        Apply retroactive measures only from their ``published`` date (what was known on
+        ``date``); default False: the law as applied.
     **options
         Passed to the model: ``params`` / ``method`` (smart, gsim), ``trade_elasticity``,
         ``deficits``, ``tol`` (ge).
@@ -71,7 +74,7 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
         if world is None:
             spec = scenarios[0].world
             world = load_world(spec.regions, keep=spec.keep)
-        schedules = [prepare_schedule(s, world, date=date) for s in scenarios]
+        schedules = [prepare_schedule(s, world, date=date, as_published=as_published) for s in scenarios]
         shocks = concat_shocks([s.shocks() for s in schedules])
         options = {**scenario_options(scenarios[0], model, world), **options}
     result = _dispatch(model, shocks, schedules, options)

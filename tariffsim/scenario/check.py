@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ..errors import Problem, ScenarioError, did_you_mean, shorten_list
 
-__all__ = ["check_scenario", "vocabulary", "normalise_hs"]
+__all__ = ["check_scenario", "normalise_hs", "vocabulary"]
 
 _HS = re.compile(r"^\d{2,10}$")
 US = "USA"

@@ -23,7 +23,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
-from .schema import MEASURE_KINDS, MEASURE_MODELS, ParameterSpec, ScenarioFile, WorldSpec
+from .schema import (
+    MEASURE_KINDS,
+    MEASURE_MODELS,
+    ParameterSpec,
+    ScenarioFile,
+    WorldSpec,
+)
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
 
@@ -91,7 +97,7 @@ class Scenario:
             return self.measures
         return tuple(m for m in self.measures if in_force_on(m, date, as_published))
 
-    def with_date(self, date: dt.date) -> "Scenario":
+    def with_date(self, date: dt.date) -> Scenario:
         """The same scenario evaluated on another date."""
         return _replace(self, effective=date, name=f"{self.name}@{date.isoformat()}")
 

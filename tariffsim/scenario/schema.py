@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AUTHORITIES",
     "CONTENT_KINDS",
-    "EndUse",
-    "MEASURE_MODELS",
     "MEASURE_KINDS",
-    "STACKING_RULES",
+    "MEASURE_MODELS",
     "MODEL_NAMES",
-    "measure_authority",
-    "ScenarioFile",
+    "STACKING_RULES",
+    "EndUse",
     "Measure",
+    "ScenarioFile",
+    "measure_authority",
 ]
 
 Rate = Annotated[float, Field(ge=0.0, le=5.0)]

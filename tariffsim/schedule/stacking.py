@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STACKING", "combine_items", "combine_with_reciprocal"]
+__all__ = ["STACKING", "combine_items", "combine_with_reciprocal", "item_side"]
 
 STACKING = ("mutual_exclusion", "additive", "max")
 
@@ -51,4 +51,22 @@ def combine_with_reciprocal(item: np.ndarray, item_on: np.ndarray, recip: np.nda
         return item + recip
     if rule == "max":
         return np.maximum(item, recip)
+    raise ValueError(f"unknown stacking rule {rule!r}; choose one of {STACKING}")
+
+
+def item_side(item: np.ndarray, item_on: np.ndarray, recip: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where the item duty and where the reciprocal (or floor) duty is levied under ``rule``.
+
+    Returns two (B, C) bool arrays, used to attribute duties to measures:
+    ``mutual_exclusion``: item where an item applies, reciprocal elsewhere; ``additive``: both
+    everywhere; ``max``: the larger one (ties to the item).
+    """
+    if rule == "mutual_exclusion":
+        return item_on, ~item_on
+    if rule == "additive":
+        everywhere = np.ones(item.shape, dtype=bool)
+        return everywhere, everywhere
+    if rule == "max":
+        take = item_on & (item >= recip)
+        return take, ~take
     raise ValueError(f"unknown stacking rule {rule!r}; choose one of {STACKING}")
