@@ -29,6 +29,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,7 +37,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["IEEPA_AUTHORITIES", "ieepa_refund_exposure", "duty_days"]
+__all__ = ["IEEPA_AUTHORITIES", "duty_days", "ieepa_refund_exposure"]
 
 #: Authorities voided by the Supreme Court ruling.
 IEEPA_AUTHORITIES = ("ieepa_reciprocal", "ieepa_fentanyl", "ieepa_brazil", "ieepa_india")
@@ -53,7 +54,7 @@ def _pieces(scenario, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]
             if d is not None and start < d <= end:
                 cuts.add(d)
     cuts = sorted(cuts)
-    return [(a, (b - a).days) for a, b in zip(cuts[:-1], cuts[1:])]
+    return [(a, (b - a).days) for a, b in itertools.pairwise(cuts)]
 
 
 def duty_days(scenario, start: dt.date, end: dt.date, *, authorities: Sequence[str] | None = None,
