@@ -76,6 +76,19 @@ class ProductLines:
         """ISO3 code of each line's partner, shape (L,)."""
         return self.partner_labels[self.partner_code]
 
+    def memo(self, key, compute):
+        """``compute()`` cached on these lines under ``key`` (what the compiler reuses; at most 1,024
+        entries, oldest dropped). Boolean masks of the lines are stored as packed bits (L / 8 bytes)."""
+        store = self._prefix_cache.setdefault("memo", {})
+        if key not in store:
+            if len(store) >= 1024:
+                store.pop(next(iter(store)))
+            value = compute()
+            packed = isinstance(value, np.ndarray) and value.dtype == bool and value.shape == (len(self),)
+            store[key] = (True, np.packbits(value)) if packed else (False, value)
+        packed, value = store[key]
+        return np.unpackbits(value, count=len(self)).view(bool) if packed else value
+
     def sector_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(labels, codes): sector labels and each line's index into them (cached; integer work only)."""
         if "sector" not in self._prefix_cache:
@@ -125,42 +138,88 @@ class ProductLines:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> ProductLines:
-        """From a frame with columns hs10, iso3, sector, imports_usd, base_rate_2024, mfn_has_specific."""
-        partner = pd.Categorical(frame["iso3"].astype(str))
+        """From a frame with columns hs10, iso3, sector, imports_usd, base_rate_2024, mfn_has_specific.
+
+        Categorical columns (as :func:`tariffsim.datasets.load_us_lines` gives) are read by
+        their codes, without building 300,000 strings.
+        """
+        hs_labels, hs_codes = _categories(frame["hs10"])
+        partner_labels, partner_codes = _categories(frame["iso3"])
+        sector_labels, sector_codes = _categories(frame["sector"])
         optional = {k: frame[c].to_numpy(dtype=float) for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval"))
                     if c in frame}
         out = cls(
             importer=importer,
-            hs10=frame["hs10"].astype(str).astype(np.int64).to_numpy(),
-            partner_code=partner.codes.astype(np.int64),
-            partner_labels=np.asarray(partner.categories, dtype="U8"),
-            sector=frame["sector"].astype(str).to_numpy(),
+            hs10=hs_labels.astype(np.int64)[hs_codes],
+            partner_code=partner_codes,
+            partner_labels=partner_labels.astype("U8"),
+            sector=sector_labels[sector_codes],
             value=frame["imports_usd"].to_numpy(dtype=float),
             base_rate=frame["base_rate_2024"].to_numpy(dtype=float),
             has_specific=frame["mfn_has_specific"].to_numpy(dtype=bool),
             **optional,
             **kw,
         )
-        sector = frame["sector"]
-        if isinstance(sector.dtype, pd.CategoricalDtype):  # integer sector codes without hashing strings
-            cat = sector.cat.remove_unused_categories()
-            labels = np.asarray(cat.cat.categories.astype(str), dtype=str)
-            order = np.argsort(labels)
-            remap = np.empty(len(order), dtype=np.int64)
-            remap[order] = np.arange(len(order))
-            out._prefix_cache["sector"] = (labels[order], remap[cat.cat.codes.to_numpy()])
+        out._prefix_cache["sector"] = (sector_labels, sector_codes)
         return out
+
+
+def _categories(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique labels as str, int64 code of each row) of a column, categorical or not."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = np.asarray(column.cat.categories.astype(str), dtype=str)
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, labels = pd.factorize(column.astype(str))
+        labels = np.asarray(labels, dtype=str)
+    order = np.argsort(labels, kind="stable")
+    remap = np.empty(len(order), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return labels[order], remap[codes]
 
 
 _US_LINES: ProductLines | None = None
 
 
 def load_us_lines() -> ProductLines:
-    """The embedded 2024 US import lines (Census HS10 × partner) with 2024 base rates."""
+    """The embedded 2024 US import lines (Census HS10 × partner) with 2024 base rates.
+
+    Read straight from the packed arrays of ``us_lines_2024.npz`` (categorical codes), without
+    building a DataFrame; cached per process (treat as read only).
+    """
     global _US_LINES
     if _US_LINES is None:
-        from .datasets import load_us_lines as _load
-
-        _US_LINES = ProductLines.from_frame(_load(), importer="USA", year=2024,
-                                            source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition")
+        _US_LINES = _from_npz()
     return _US_LINES
+
+
+def _from_npz() -> ProductLines:
+    import io
+
+    from .datasets import _open
+
+    with _open("us_lines_2024.npz") as fh, np.load(io.BytesIO(fh.read()), allow_pickle=False) as npz:
+        z = {k: npz[k] for k in ("hs10__cats", "hs10__codes", "iso3__cats", "iso3__codes", "sector__cats",
+                                 "sector__codes", "imports_usd", "base_rate_2024", "mfn_has_specific", "mfn_adval",
+                                 "pref_adval")}
+
+    def cat(name):  # sorted labels and int64 codes (the build writes sorted categories)
+        labels = z[f"{name}__cats"].astype(str)
+        order = np.argsort(labels, kind="stable")
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        return labels[order], remap[z[f"{name}__codes"].astype(np.int64)]
+
+    hs_labels, hs_codes = cat("hs10")
+    partner_labels, partner_codes = cat("iso3")
+    sector_labels, sector_codes = cat("sector")
+    out = ProductLines(
+        importer="USA", hs10=hs_labels.astype(np.int64)[hs_codes], partner_code=partner_codes,
+        partner_labels=partner_labels.astype("U8"), sector=sector_labels[sector_codes],
+        value=z["imports_usd"].astype(float), base_rate=z["base_rate_2024"].astype(float),
+        has_specific=z["mfn_has_specific"].astype(bool), mfn_rate=z["mfn_adval"].astype(float),
+        pref_rate=z["pref_adval"].astype(float), year=2024,
+        source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition",
+    )
+    out._prefix_cache["sector"] = (sector_labels, sector_codes)
+    return out

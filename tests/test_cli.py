@@ -93,9 +93,13 @@ def test_out_writes_csv(tmp_path, capsys):
     out = tmp_path / "res"
     assert main(["run", LIB, "--out", str(out)]) == 0
     assert f"CSV files written to {out}" in capsys.readouterr().out
-    assert {p.name for p in out.iterdir()} == {"country.csv", "flow.csv", "us_partners.csv", "exposure.csv"}
+    assert {p.name for p in out.iterdir()} == {"country.csv", "flow.csv", "us_partners.csv", "exposure.csv",
+                                               "us_by_authority.csv"}
     partners = pd.read_csv(out / "us_partners.csv", keep_default_na=False)
     assert float(partners.loc[partners.partner == "KOR", "etr"].item()) == pytest.approx(0.1951, abs=1e-4)
+    by = pd.read_csv(out / "us_by_authority.csv", keep_default_na=False)
+    kor = by[by.partner == "KOR"]
+    assert kor["duties_usd_mn"].sum() / kor["imports_usd_mn"].iloc[0] == pytest.approx(0.1951, abs=1e-4)
     country = pd.read_csv(out / "country.csv")
     assert len(country) == 10 and "etr" in country
 
@@ -134,7 +138,7 @@ def test_broken_file_run_and_validate_exit_2_listing_every_problem(broken, capsy
 def test_validate_ok(capsys):
     assert main(["validate", LIB]) == 0
     out = capsys.readouterr().out
-    assert "ok:" in out and "'liberation_day', 5 measures (1 base, 1 reciprocal, 3 item)" in out
+    assert "ok:" in out and "'liberation_day', 105 measures (1 base, 83 item, 9 reciprocal, 8 floor, 4 exemption)" in out
     assert "extends" in out
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from test_compiler import WORLD, item, lines, rate, recip, schedule
+
 from tariffsim.errors import ScenarioError
 from tariffsim.scenario import scenario_from_dict
 from tariffsim.scenario.schema import AUTHORITIES
@@ -248,3 +248,31 @@ def test_unknown_authority_and_line_rules_elsewhere_are_reported():
                                       "rate": 0.1, "content_share": 0.4}]}
     with pytest.raises(ScenarioError, match="line-level import data"):
         scenario_from_dict(data)
+
+
+# ------------------------------------------------------------------ FTA utilisation
+def _fta_lines(*rows):
+    """rows: (hs10, partner, value, mfn, pref); base_rate as built (full use) = pref."""
+    ln = lines(*[(h, p, "C29", v, pref) for h, p, v, _, pref in rows])
+    return type(ln)(**{**{f: getattr(ln, f) for f in ("importer", "hs10", "partner_code", "partner_labels", "sector",
+                                                     "value", "base_rate", "has_specific")},
+                       "mfn_rate": np.array([r[3] for r in rows], dtype=float),
+                       "pref_rate": np.array([r[4] for r in rows], dtype=float)})
+
+
+def test_base_fta_utilization_flat_and_from_the_tracker_shares():
+    rows = [("8703230190", "KOR", 100, 0.025, 0.0), ("8703230190", "CAN", 100, 0.025, 0.0)]
+
+    def base_rate(utilization):
+        base = {**{"id": "us_base", "kind": "base", "importer": "USA", "schedule": "hts_2024"},
+                "utilization": utilization}
+        s = prepare_schedule(scenario_from_dict({"name": "fta", "measure": [base]}), WORLD, lines=_fta_lines(*rows))
+        return rate(s, "KOR", "C29"), rate(s, "ROW", "C29")  # CAN lines sit in ROW of the toy world
+
+    assert base_rate(1.0) == (pytest.approx(0.0), pytest.approx(0.0))
+    kor, can = base_rate(0.6)
+    assert kor == pytest.approx(0.4 * 0.025)  # base = u * pref + (1 - u) * MFN
+    assert can == pytest.approx(0.0)  # Canada / Mexico keep their USMCA shares of the line data
+    share = _table("fta_utilization_hs2.csv.gz").set_index(["hs2", "iso3"])["share"].get(("87", "KOR"), 0.0)
+    kor, _ = base_rate("mfn_exemption_shares")
+    assert kor == pytest.approx((1 - share) * 0.025, rel=1e-9)

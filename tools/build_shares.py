@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     for name, rows in build(args.shared, args.out).items():
-        print(f"{name}: {rows} rows")  # noqa: T201 (a build script)
+        print(f"{name}: {rows} rows")
 
 
 if __name__ == "__main__":

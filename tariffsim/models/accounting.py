@@ -20,7 +20,7 @@ from ..kernels.accounting import importer_etr, offdiagonal
 from ..results import Result
 from ..shocks import Shocks
 
-__all__ = ["run_accounting", "customs_tables", "authority_frame"]
+__all__ = ["authority_frame", "customs_tables", "run_accounting"]
 
 #: Columns of ``result.tables["us_by_authority"]`` (after the label column, ``scenario`` or ``date``).
 AUTHORITY_COLUMNS = ("partner", "authority", "imports_usd_mn", "duties_usd_mn", "etr")

@@ -8,9 +8,8 @@ value each measure's duty applies to, and each legal authority's part of the dut
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from .aggregate import to_world
+from .aggregate import GroupSum, to_world
 from .rates import evaluate_cells
 from .shares import multipliers
 
@@ -80,14 +79,13 @@ class AccountsMixin:
         mult = np.ones((theta.shape[0], len(line))) if mult is None else mult
         w = self.cells["weight"][line]
         p = len(partners)
-        # aggregation matrix partner x cell: duty_p = sum_c w_c m_c t_c (m: share multiplier)
-        agg = sp.csr_matrix((w, (inv, np.arange(len(w)))), shape=(p, len(w)))
+        # sum over the cells of each partner: duty_p = sum_c w_c m_c t_c (m: share multiplier)
+        agg = GroupSum(inv, w, p)
         m = mult[:, line]
-        value = agg @ m[0]
-        duty_new = (agg @ (total[:, line] * m).T).T
-        duty_base = agg @ (self.cells["base"][line] * m[0])
-        applied = {mid: (agg @ (mask[:, line] * m).T).T for mid, mask in masks.items()}
-        b, a = duty.shape[:2]
-        split = (agg @ (duty[:, :, line] * m[:, None, :]).reshape(b * a, -1).T).T.reshape(b, a, p)
+        value = agg(m[0])
+        duty_new = agg(total[:, line] * m)
+        duty_base = agg(self.cells["base"][line] * m[0])
+        applied = {mid: agg(mask[:, line] * m) for mid, mask in masks.items()}
+        split = agg(duty[:, :, line] * m[:, None, :])
         return {"partner": partners, "value": value, "duty_base": duty_base, "duty_new": duty_new,
                 "applied": applied, "authorities": names, "by_authority": split}

@@ -12,11 +12,52 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .cells import _packed, group_ids
 
-__all__ = ["Layout", "build_layouts", "to_world"]
+__all__ = ["GroupSum", "Layout", "build_layouts", "to_world"]
+
+
+class GroupSum:
+    """Weighted sums over groups of cells: ``y[..., g] = sum_{c in g} w_c x[..., c]``.
+
+    Small batches use one ``np.bincount`` (no scipy import on the ``tariffsim run`` path);
+    batches of more than :attr:`SPARSE_FROM` rows a (G, C) CSR matrix built on first use
+    (about 2x faster than bincount for 1,000 rows). Both sum each group's cells in cell
+    order, so the two give the same numbers.
+
+    Parameters
+    ----------
+    group : ndarray of int (C,)
+        Group of each cell, in ``0..n_groups-1``.
+    weight : ndarray (C,)
+    n_groups : int
+    """
+
+    SPARSE_FROM = 32
+
+    def __init__(self, group: np.ndarray, weight: np.ndarray, n_groups: int) -> None:
+        self.group = np.asarray(group, dtype=np.int64)
+        self.weight = np.asarray(weight, dtype=float)
+        self.n_groups = n_groups
+        self._csr = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        lead = x.shape[:-1]
+        flat = x.reshape(-1, x.shape[-1])
+        rows, g = flat.shape[0], self.n_groups
+        if rows > self.SPARSE_FROM:
+            if self._csr is None:
+                import scipy.sparse as sp
+
+                c = len(self.group)
+                self._csr = sp.csr_matrix((self.weight, (self.group, np.arange(c))), shape=(g, c))
+            out = (self._csr @ flat.T).T
+        else:
+            idx = (np.arange(rows)[:, None] * g + self.group[None, :]).ravel()
+            out = np.bincount(idx, weights=(flat * self.weight).ravel(), minlength=rows * g).reshape(rows, g)
+        return out.reshape(lead + (g,))
 
 
 @dataclass
@@ -30,8 +71,9 @@ class Layout:
     params, seconds : list of (C,) int arrays or None, one per plan
     role : ndarray of int8 (C, Q)
         Parameter-share roles (see :func:`tariffsim.schedule.shares.split_by_parameters`).
-    agg : scipy.sparse.csr_matrix (G, C)
-        Each cell's share of its world flow's trade.
+    agg : GroupSum
+        Trade-weighted sum over the cells of each world flow (weights: each cell's share of
+        its flow's trade).
     cols : list
         Per plan, the covered cells (a slice when all).
     """
@@ -41,7 +83,7 @@ class Layout:
     params: list
     seconds: list
     role: np.ndarray
-    agg: sp.csr_matrix
+    agg: GroupSum
     cols: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -52,8 +94,8 @@ class Layout:
             self.cols.append(slice(None) if len(idx) == c else idx)
 
 
-def _weights(ginv: np.ndarray, w: np.ndarray, g: int, counted: np.ndarray) -> sp.csr_matrix:
-    """(G, C) matrix of each cell's share of its world group's trade (equal shares where none).
+def _weights(ginv: np.ndarray, w: np.ndarray, g: int, counted: np.ndarray) -> GroupSum:
+    """Sums weighted by each cell's share of its world group's trade (equal shares where none).
 
     ``counted`` (C,) is the weight each cell adds to its group's total: ``w`` times its share
     multiplier (pieces cut by a parameter share both carry the line's weight; their
@@ -62,7 +104,7 @@ def _weights(ginv: np.ndarray, w: np.ndarray, g: int, counted: np.ndarray) -> sp
     total = np.bincount(ginv, weights=counted, minlength=g)
     count = np.bincount(ginv, minlength=g)
     share = np.where(total[ginv] > 0, w / np.where(total[ginv] > 0, total[ginv], 1.0), 1.0 / np.maximum(count[ginv], 1))
-    return sp.csr_matrix((share, (ginv, np.arange(len(w)))), shape=(g, len(w)))
+    return GroupSum(ginv, share, g)
 
 
 def build_layouts(world, cells: dict, cover: np.ndarray, role: np.ndarray, plans, nonlinear: np.ndarray,
@@ -111,5 +153,5 @@ def to_world(world, groups: np.ndarray, cell_rates: np.ndarray, layout: Layout) 
     out = np.zeros((b, n * n * s))
     if len(groups):
         # t[g] = sum_c w_cg t_c / sum_c w_cg  (weights normalised in _weights)
-        out[:, groups] = (layout.agg @ cell_rates.T).T
+        out[:, groups] = layout.agg(cell_rates)
     return out.reshape(b, n, n, s)

@@ -10,6 +10,7 @@ here (see :mod:`tariffsim.schedule.programs`); shares of a line are in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,7 +61,11 @@ def _partner_mask(ctx: Context, lines: ProductLines, partners, exclude) -> np.nd
 
 
 def products_mask(lines: ProductLines, items) -> np.ndarray:
-    """Lines named by HS prefixes, 'list:NAME' or 'sector:CODE' entries."""
+    """Lines named by HS prefixes, 'list:NAME' or 'sector:CODE' entries (cached on ``lines``; read only)."""
+    return lines.memo(("products", tuple(items)), lambda: _products_mask(lines, items))
+
+
+def _products_mask(lines: ProductLines, items) -> np.ndarray:
     prefixes, secs = expand_products(items)
     mask = lines.match(prefixes)
     if secs:
@@ -69,7 +74,17 @@ def products_mask(lines: ProductLines, items) -> np.ndarray:
 
 
 def line_mask(ctx: Context, m, lines: ProductLines) -> np.ndarray:
-    """Lines a tariff measure names, shape (L,) bool (before shares and 'measure:' exemptions)."""
+    """Lines a tariff measure names, shape (L,) bool (before shares and 'measure:' exemptions).
+
+    Cached on ``lines`` by the fields that decide it (read only).
+    """
+    rated = tuple(sorted(reciprocal_rates(ctx, m))) if m.kind == "reciprocal" else ()
+    key = ("measure", m.kind == "reciprocal", rated) + tuple(
+        tuple(getattr(m, f, ())) for f in ("partners", "exclude_partners", "products", "sectors", "exempt"))
+    return lines.memo(key, lambda: _line_mask(ctx, m, lines))
+
+
+def _line_mask(ctx: Context, m, lines: ProductLines) -> np.ndarray:
     mask = _partner_mask(ctx, lines, getattr(m, "partners", ()), getattr(m, "exclude_partners", ()))
     products = getattr(m, "products", ())
     if products:
@@ -94,11 +109,13 @@ def line_base(ctx: Context, lines: ProductLines, utilization=None) -> np.ndarray
     for m in ctx.base_measures:
         if m.importer != US:
             continue
-        mask = _partner_mask(ctx, lines, m.partners, ()) & _sector_mask(lines, m.sectors)
+        everywhere = not m.partners and not m.sectors
+        mask = True if everywhere else _partner_mask(ctx, lines, m.partners, ()) & _sector_mask(lines, m.sectors)
         if m.schedule == "hts_2024":
             rate = lines.base_rate if utilization is None else lines.base_with_utilization(utilization)
-            base = np.where(mask, rate, base)
-            share = lines.value[mask & lines.has_specific].sum() / max(lines.value.sum(), 1.0)
+            base = rate if everywhere else np.where(mask, rate, base)  # never written to in place
+            share = lines.memo(("specific", m.partners, m.sectors),
+                               lambda mask=mask: lines.value[mask & lines.has_specific].sum() / max(lines.value.sum(), 1.0))
             ctx.warn(
                 f"{share:.1%} of 2024 US import value is on lines whose MFN duty has a specific or compound part; "
                 "that part counts as zero (no ad valorem equivalents in the data)."
@@ -155,12 +172,8 @@ def reciprocal_rates(ctx: Context, m) -> dict[str, float]:
     """Partner key → rate of a reciprocal measure (its table, then its own ``rates``)."""
     rates: dict[str, float] = {}
     if m.table:
-        from .. import datasets
-
-        table = datasets.load_rate_table(m.table)
-        floors = set(table.loc[table["structure"] != "additive", "iso3"])
-        table = table[table["structure"] == "additive"]
-        rates.update({iso: float(r) for iso, r in zip(table["iso3"], table["rate"])})
+        additive, floors = _table_rates(m.table)
+        rates.update(additive)
         # floor rows cannot be additive rates: say so unless the scenario handles those partners
         unhandled = sorted(floors - set(rates) - set(m.rates) - ctx.geo.iso_set(m.exclude_partners)
                            - (set(ctx.geo.members("EU27")) if "EU27" in m.rates else set()))
@@ -172,6 +185,17 @@ def reciprocal_rates(ctx: Context, m) -> dict[str, float]:
             )
     rates.update(m.rates)
     return rates
+
+
+@lru_cache(maxsize=16)
+def _table_rates(name: str) -> tuple[dict[str, float], frozenset[str]]:
+    """(additive rates by ISO3, partners with a non-additive structure) of a rate table."""
+    from .. import datasets
+
+    table = datasets.load_rate_table(name)
+    floors = frozenset(table.loc[table["structure"] != "additive", "iso3"])
+    table = table[table["structure"] == "additive"]
+    return {iso: float(r) for iso, r in zip(table["iso3"], table["rate"])}, floors
 
 
 def rate_key(ctx: Context, partner: str, keys: Mapping[str, float]) -> str | None:

@@ -43,10 +43,13 @@ def nonlinear_mask(measures) -> np.ndarray:
 
 
 def _partner_params(ctx: Context, m, rates: dict, default: int | None, partner, covered) -> np.ndarray:
-    """Parameter index per cell from a partner-keyed rate dict (-1 where not covered)."""
+    """Parameter index per cell from a partner-keyed rate dict (-1 where not covered).
+
+    ``partner`` is (labels, inverse): the cells' partner codes factorised once.
+    """
     index = {key: ctx.params.add(f"{m.id}.rates.{key}", v) for key, v in rates.items()}
-    out = np.full(len(partner), -1, dtype=np.int64)
-    labels, inv = np.unique(partner, return_inverse=True)
+    labels, inv = partner
+    out = np.full(len(inv), -1, dtype=np.int64)
     fallback = -1 if default is None else default
     per_label = np.array([index.get(rate_key(ctx, str(p), rates) or "", fallback) for p in labels], dtype=np.int64)
     out[covered] = per_label[inv[covered]] if len(labels) else -1
@@ -65,7 +68,7 @@ def _quota_excess(ctx: Context, m, cells: dict, covered: np.ndarray) -> float:
 def build_plans(ctx: Context, cells: dict, cover: np.ndarray) -> list[Plan]:
     """One :class:`Plan` per tariff measure; registers rate and switch parameters."""
     plans = []
-    partner = cells["partner"]
+    partner = np.unique(cells["partner"], return_inverse=True)
     ids = [m.id for m in ctx.tariff_measures]
     add = ctx.params.add
     for k, m in enumerate(ctx.tariff_measures):

@@ -118,11 +118,11 @@ def share_rules(ctx: Context, m, lines: ProductLines, cache: dict) -> ShareRule:
             from ..datasets.shares import load_metal_content
 
             cache["metal"] = load_metal_content()
-        rule.lo, rule.width = _content_bounds(content, lines, cache["metal"])
+        rule.lo, rule.width = lines.memo(("content", content), lambda: _content_bounds(content, lines, cache["metal"]))
     util = getattr(m, "utilization", None)
     if isinstance(util, str):  # 'usmca'
         if "usmca" not in cache:
-            cache["usmca"] = _usmca(lines)
+            cache["usmca"] = lines.memo(("usmca",), lambda: _usmca(lines))
         keep = 1.0 - cache["usmca"]
         rule.width = keep if rule.width is None else rule.width * keep
     elif util is not None:
@@ -134,32 +134,41 @@ def share_rules(ctx: Context, m, lines: ProductLines, cache: dict) -> ShareRule:
     return rule
 
 
-def cut_pieces(raw: dict, lo: np.ndarray, hi: np.ndarray) -> dict:
+def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict:
     """Cut rows whose measures cover only intervals of their value into pieces.
 
     Parameters
     ----------
-    raw : dict of ndarray, rows (N,)
+    raw : dict of ndarray, rows (N,), with ``cover`` (N, M) bool
         Row fields; ``weight`` is split, the others are copied to every piece.
-    lo, hi : ndarray (N, M)
-        Interval ``[lo, hi)`` of each row's value each measure covers (hi <= lo: not covered).
+    partial : dict of measure position -> (lo, hi), each ndarray (N,)
+        Interval ``[lo, hi)`` of each row's value the measure covers where ``cover`` says it
+        covers the row (measures not listed cover rows whole).
 
     Returns
     -------
-    dict of ndarray with ``cover`` (N', M) bool added; rows covered whole or not at all are
-    kept as one piece. Piece k of a row spans consecutive breakpoints ``[b_k, b_k+1)``,
-    weight ``w (b_k+1 - b_k)``, covered by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
+    dict of ndarray; rows covered whole or not at all are kept as one piece. Piece k of a
+    row spans consecutive breakpoints ``[b_k, b_k+1)``, weight ``w (b_k+1 - b_k)``, covered
+    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
     """
-    on = hi > lo + _EPS
-    partial = on & ((lo > _EPS) | (hi < 1.0 - _EPS))
-    rows = np.flatnonzero(partial.any(axis=1))
-    whole = {k: v for k, v in raw.items()}
-    whole["cover"] = on
+    cover = raw["cover"]
+    cut_any = np.zeros(len(cover), dtype=bool)
+    cut_cols = []
+    for k in sorted(partial):
+        lo, hi = partial[k]
+        on = cover[:, k] & (hi > lo + _EPS)
+        cover[:, k] = on
+        cut = on & ((lo > _EPS) | (hi < 1.0 - _EPS))
+        if cut.any():
+            cut_any |= cut
+            cut_cols.append(k)
+    rows = np.flatnonzero(cut_any)
     if rows.size == 0:
-        return whole
-    cols = np.flatnonzero(partial[rows].any(axis=0))  # only measures with partial shares make breakpoints
-    sub_lo, sub_hi = lo[np.ix_(rows, cols)], hi[np.ix_(rows, cols)]
-    sub_on = on[np.ix_(rows, cols)]
+        return raw
+    cols = np.array(cut_cols, dtype=np.int64)  # only measures cut somewhere make breakpoints
+    sub_lo = np.column_stack([partial[k][0][rows] for k in cols])
+    sub_hi = np.column_stack([partial[k][1][rows] for k in cols])
+    sub_on = cover[np.ix_(rows, cols)]
     bps = np.concatenate([np.where(sub_on, sub_lo, 0.0), np.where(sub_on, sub_hi, 0.0),
                           np.zeros((len(rows), 1)), np.ones((len(rows), 1))], axis=1)
     bps = np.sort(np.clip(bps, 0.0, 1.0), axis=1)
@@ -170,17 +179,14 @@ def cut_pieces(raw: dict, lo: np.ndarray, hi: np.ndarray) -> dict:
         if not keep.any():
             continue
         r = rows[keep]
-        cover = on[r].copy()
-        mid = ((a + b) / 2)[keep, None]
-        cover[:, cols] = sub_on[keep] & (sub_lo[keep] <= mid) & (mid < sub_hi[keep])
         piece = {key: v[r] for key, v in raw.items()}
+        mid = ((a + b) / 2)[keep, None]
+        piece["cover"][:, cols] = sub_on[keep] & (sub_lo[keep] <= mid) & (mid < sub_hi[keep])
         piece["weight"] = raw["weight"][r] * (b - a)[keep]
-        piece["cover"] = cover
         pieces.append(piece)
-    rest = np.ones(len(on), dtype=bool)
-    rest[rows] = False
-    parts = [{k: v[rest] for k, v in whole.items()}] + pieces
-    return {k: np.concatenate([p[k] for p in parts]) for k in whole}
+    rest = np.flatnonzero(~cut_any)
+    parts = [{k: v[rest] for k, v in raw.items()}] + pieces
+    return {k: np.concatenate([p[k] for p in parts]) for k in raw}
 
 
 def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.ndarray]]) -> dict:
@@ -200,22 +206,23 @@ def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.nda
     weight: the multipliers share it at evaluation time (see :func:`multipliers`).
     """
     n = len(raw["weight"])
-    raw = dict(raw)
-    raw["role"] = np.zeros((n, len(splitters)), dtype=np.int8)
-    raw["_eu"] = np.zeros((n, len(splitters)), dtype=bool)
+    first = dict(raw)
+    first["role"] = np.zeros((n, len(splitters)), dtype=np.int8)
+    parts = [first]
     for q, (k, applies, end_use) in enumerate(splitters):
-        raw["_eu"][:, q] = end_use[raw["_row"]]
-        rows = np.flatnonzero(raw["cover"][:, k] & applies[raw["_row"]])
-        if rows.size == 0:
-            continue
-        out = {key: v[rows].copy() for key, v in raw.items()}
-        eu = raw["_eu"][rows, q].astype(np.int8) * 2
-        out["cover"][:, k] = False
-        out["role"][:, q] = 2 + eu
-        raw["role"][rows, q] = 1 + eu
-        raw = {key: np.concatenate([raw[key], out[key]]) for key in raw}
-    raw.pop("_eu")
-    return raw
+        new = []
+        for part in parts:  # split every piece so far: shares of different measures multiply
+            rows = np.flatnonzero(part["cover"][:, k] & applies[part["_row"]])
+            if rows.size == 0:
+                continue
+            eu = end_use[part["_row"][rows]].astype(np.int8) * 2
+            out = {key: v[rows] for key, v in part.items()}
+            out["cover"][:, k] = False
+            out["role"][:, q] = 2 + eu
+            part["role"][rows, q] = 1 + eu
+            new.append(out)
+        parts += new
+    return parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in first}
 
 
 def multipliers(theta: np.ndarray, role: np.ndarray, rules: list[ShareRule]) -> np.ndarray | None:
