@@ -1,7 +1,7 @@
 """ProductLines: US import lines (HS10 × partner) with weights, sectors and base rates.
 
 Belongs here: the container and HS-prefix matching on it (the product side of the law).
-Loading is in :mod:`tariffsim.datasets`; turning measures into rates is in
+Loading is in :mod:`tariffsim.datasets` (``load_us_product_lines``); turning measures into rates is in
 :mod:`tariffsim.schedule`.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["ProductLines", "load_us_lines"]
+__all__ = ["ProductLines", "normalise_hs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,8 +146,8 @@ class ProductLines:
         hs_labels, hs_codes = _categories(frame["hs10"])
         partner_labels, partner_codes = _categories(frame["iso3"])
         sector_labels, sector_codes = _categories(frame["sector"])
-        optional = {k: frame[c].to_numpy(dtype=float) for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval"))
-                    if c in frame}
+        optional = {k: frame[c].to_numpy(dtype=float)
+                    for k, c in (("mfn_rate", "mfn_adval"), ("pref_rate", "pref_adval")) if c in frame}
         out = cls(
             importer=importer,
             hs10=hs_labels.astype(np.int64)[hs_codes],
@@ -178,48 +178,19 @@ def _categories(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return labels[order], remap[codes]
 
 
-_US_LINES: ProductLines | None = None
+def normalise_hs(code: str) -> str:
+    """An HS code as digits only: ``'8703.22.01'`` -> ``'87032201'``."""
+    return str(code).replace(".", "").replace(" ", "")
 
 
-def load_us_lines() -> ProductLines:
-    """The embedded 2024 US import lines (Census HS10 × partner) with 2024 base rates.
+def __getattr__(name: str):
+    if name == "load_us_lines":  # deprecated alias (0.2.0): the loader lives in tariffsim.datasets
+        import warnings
 
-    Read straight from the packed arrays of ``us_lines_2024.npz`` (categorical codes), without
-    building a DataFrame; cached per process (treat as read only).
-    """
-    global _US_LINES
-    if _US_LINES is None:
-        _US_LINES = _from_npz()
-    return _US_LINES
+        warnings.warn("tariffsim.lines.load_us_lines is deprecated since tariffsim 0.2.0: use "
+                      "tariffsim.datasets.load_us_product_lines (ProductLines) or tariffsim.datasets.load_us_lines "
+                      "(DataFrame).", DeprecationWarning, stacklevel=2)
+        from .datasets import load_us_product_lines
 
-
-def _from_npz() -> ProductLines:
-    import io
-
-    from .datasets import _open
-
-    with _open("us_lines_2024.npz") as fh, np.load(io.BytesIO(fh.read()), allow_pickle=False) as npz:
-        z = {k: npz[k] for k in ("hs10__cats", "hs10__codes", "iso3__cats", "iso3__codes", "sector__cats",
-                                 "sector__codes", "imports_usd", "base_rate_2024", "mfn_has_specific", "mfn_adval",
-                                 "pref_adval")}
-
-    def cat(name):  # sorted labels and int64 codes (the build writes sorted categories)
-        labels = z[f"{name}__cats"].astype(str)
-        order = np.argsort(labels, kind="stable")
-        remap = np.empty(len(order), dtype=np.int64)
-        remap[order] = np.arange(len(order))
-        return labels[order], remap[z[f"{name}__codes"].astype(np.int64)]
-
-    hs_labels, hs_codes = cat("hs10")
-    partner_labels, partner_codes = cat("iso3")
-    sector_labels, sector_codes = cat("sector")
-    out = ProductLines(
-        importer="USA", hs10=hs_labels.astype(np.int64)[hs_codes], partner_code=partner_codes,
-        partner_labels=partner_labels.astype("U8"), sector=sector_labels[sector_codes],
-        value=z["imports_usd"].astype(float), base_rate=z["base_rate_2024"].astype(float),
-        has_specific=z["mfn_has_specific"].astype(bool), mfn_rate=z["mfn_adval"].astype(float),
-        pref_rate=z["pref_adval"].astype(float), year=2024,
-        source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition",
-    )
-    out._prefix_cache["sector"] = (sector_labels, sector_codes)
-    return out
+        return load_us_product_lines
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

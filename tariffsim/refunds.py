@@ -81,7 +81,7 @@ def duty_days(scenario, start: dt.date, end: dt.date, *, authorities: Sequence[s
     """
     from .models.accounting import authority_frame
     from .schedule import prepare_schedule
-    from .timeline import _as_scenario
+    from .analysis.timeline import _as_scenario
 
     if end < start:
         raise DataError(f"refund window ends ({end}) before it starts ({start}); pass start <= end.")
@@ -129,7 +129,7 @@ def ieepa_refund_exposure(scenario, *, end: dt.date = LAST_DAY, start: dt.date |
         2024 flows, not collections (see the module docstring).
     """
     from .scenario.schema import measure_authority
-    from .timeline import _as_scenario
+    from .analysis.timeline import _as_scenario
 
     scenario = _as_scenario(scenario)
     starts = [m.effective for m in scenario.measures

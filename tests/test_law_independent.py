@@ -12,7 +12,7 @@ the law is applied by hand, rule by rule, as the law file documents it:
   lines count as all metal; kinds side by side, scaled to at most 1);
 * all-in rates: duty = max(rate - base, 0) with base = KORUS / MFN ad valorem (2024 HTS).
 
-The package side is the compiler's statutory accounting (``tariffsim.timeline`` and
+The package side is the compiler's statutory accounting (``tariffsim.analysis.timeline`` and
 ``CompiledSchedule.line_accounting``), compiled once for all dates.
 """
 
@@ -110,7 +110,7 @@ def _params() -> dict:
 # ------------------------------------------------------------------------------ package side
 @pytest.fixture(scope="module")
 def frame():
-    from tariffsim.timeline import timeline
+    from tariffsim.analysis.timeline import timeline
 
     return timeline(LAW, DATES, partners=PARTNERS)
 
@@ -209,7 +209,7 @@ def _metals_2025(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def test_korea_on_liberation_day_as_applied_and_as_published(raw, frame):
     """2025-04-09: autos 25%, metals 25% (aluminium derivatives on their content), else +25% unless exempt."""
-    from tariffsim.timeline import timeline
+    from tariffsim.analysis.timeline import timeline
 
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))

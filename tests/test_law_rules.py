@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_compiler import WORLD, item, lines, rate, recip, schedule
 
 from tariffsim.errors import ScenarioError
 from tariffsim.scenario import scenario_from_dict
 from tariffsim.scenario.schema import AUTHORITIES
 from tariffsim.schedule import prepare_schedule
+from test_compiler import WORLD, item, lines, rate, recip, schedule
 
 DATASETS = Path(__file__).resolve().parents[1] / "tariffsim" / "datasets"
 
@@ -198,14 +198,16 @@ def test_authority_split_always_adds_up(values, rule):
     rows = [("8703230190", "KOR", "C29", 100, 0.025), ("8471300100", "KOR", "C29", 60, 0.0),
             ("7326908688", "JPN", "C24A", 40, 0.03)]
     measures = [recip({"KOR": 0.25, "JPN": 0.24}, exempt=["measure:autos"], authority="ieepa_reciprocal"),
-                item("autos", ["8703", "8471"], 0.25, authority="s232_autos", end_use={"products": ["8471"], "share": 0.2}),
+                item("autos", ["8703", "8471"], 0.25, authority="s232_autos",
+                     end_use={"products": ["8471"], "share": 0.2}),
                 item("metals", ["8703", "7326"], 0.5, content_share=0.4, authority="s232_steel_aluminum"),
                 item("fent", [], 0.2, stacking="additive", authority="ieepa_fentanyl", utilization=0.3),
                 {"id": "floor", "kind": "floor", "importer": "USA", "partners": ["KOR"], "rate": 0.15,
                  "authority": "ieepa_reciprocal"},
                 {"id": "cap", "kind": "cap", "importer": "USA", "partners": ["JPN"], "rate": 0.2}]
     s = schedule(measures, rows, stacking=rule)
-    names = ("autos.end_use_share", "metals.content_share", "fent.utilization", "autos.rate", "metals.rate", "floor.rate")
+    names = ("autos.end_use_share", "metals.content_share", "fent.utilization", "autos.rate", "metals.rate",
+             "floor.rate")
     theta = s.vector(dict(zip(names, values)))
     acc = s.line_accounting(theta)
     np.testing.assert_allclose(acc["by_authority"].sum(axis=1), acc["duty_new"], rtol=1e-12, atol=1e-9)

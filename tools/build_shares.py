@@ -64,7 +64,8 @@ def build(shared: Path, out: Path) -> dict[str, int]:
 
     fta = pd.read_csv(shared / LAW / "yale_tracker_73abc0a_2026-06-15" / "resources" / "mfn_exemption_shares.csv",
                       dtype={"hs2": str})
-    fta = pd.DataFrame({"hs2": fta["hs2"], "iso3": _iso(fta["cty_code"], out), "share": fta["exemption_share"].clip(0, 1)})
+    fta = pd.DataFrame({"hs2": fta["hs2"], "iso3": _iso(fta["cty_code"], out),
+                        "share": fta["exemption_share"].clip(0, 1)})
     fta = fta.dropna().groupby(["hs2", "iso3"], as_index=False)["share"].max().sort_values(["iso3", "hs2"])
     _write(fta.round(6), out / "fta_utilization_hs2.csv.gz")
     return {"metal_content_hs10": len(metal), "usmca_shares_2025": len(usmca), "fta_utilization_hs2": len(fta)}

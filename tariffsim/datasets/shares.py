@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from . import _read_csv
+from ._files import _read_csv
 
 __all__ = ["load_metal_content", "load_usmca_shares", "load_fta_utilization"]
 

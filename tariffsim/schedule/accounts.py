@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .aggregate import GroupSum, to_world
+from .context import authority_of
 from .rates import evaluate_cells
 from .shares import multipliers
 
@@ -25,9 +26,7 @@ class AccountsMixin:
         return tuple(dict.fromkeys(labels))
 
     def _base_authority(self) -> str:
-        from ..scenario.schema import measure_authority
-
-        return measure_authority(self.base_measures[0]) if self.base_measures else "mfn"
+        return authority_of(self.base_measures[0]) if self.base_measures else "mfn"
 
     def _by_authority(self, theta: np.ndarray, layout, masks: dict | None = None):
         """(authorities, total (B, C), duty (B, A, C)) with duty[:, 0] the base part; sums to total.

@@ -138,7 +138,8 @@ def build_layouts(world, cells: dict, cover: np.ndarray, role: np.ndarray, plans
     count = np.bincount(inv, minlength=c)
     with np.errstate(invalid="ignore", divide="ignore"):
         # weighted mean base of merged cells: sum w b / sum w (equal weights if no trade)
-        base = np.where(weight > 0, np.bincount(inv, weights=w * cells["base"], minlength=c) / np.where(weight > 0, weight, 1.0),
+        wb = np.bincount(inv, weights=w * cells["base"], minlength=c)
+        base = np.where(weight > 0, wb / np.where(weight > 0, weight, 1.0),
                         np.bincount(inv, weights=cells["base"], minlength=c) / np.maximum(count, 1))
     compact = Layout(base, cover[first], [None if a is None else a[first] for a in params],
                      [None if a is None else a[first] for a in seconds], role[first],

@@ -24,13 +24,12 @@ import numpy as np
 
 from ..errors import DataError
 from ..lines import ProductLines
-from ..scenario.load import in_force_on
 from ..shocks import Shocks
 from ..world import TradeWorld
 from .accounts import AccountsMixin
 from .aggregate import build_layouts, to_world
 from .cells import build_cells
-from .context import Context
+from .context import Context, in_force_on
 from .nontariff import build_nontariff, nontariff_fields
 from .programs import build_plans, finish_plans, nonlinear_mask
 from .rates import evaluate_cells

@@ -10,7 +10,7 @@ from ..world import TradeWorld
 from .geography import Geography
 from .params import Parameters
 
-__all__ = ["OTHER_KINDS", "TARIFF_KINDS", "US", "Context"]
+__all__ = ["OTHER_KINDS", "TARIFF_KINDS", "US", "Context", "authority_of", "in_force_on"]
 
 TARIFF_KINDS = ("reciprocal", "item", "retaliation", "floor", "cap", "exemption", "quota")
 OTHER_KINDS = ("ntb", "productivity", "deficit", "purchase", "currency")
@@ -60,7 +60,31 @@ class Context:
 
     def us_lines(self) -> ProductLines:
         if self.lines is None:
-            from ..lines import load_us_lines
+            from ..datasets import load_us_product_lines
 
-            self.lines = load_us_lines()
+            self.lines = load_us_product_lines()
         return self.lines
+
+
+def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
+    """Whether ``measure`` applies on ``date``: start <= date < until.
+
+    The start is ``effective`` (the law as applied), or with ``as_published`` max(effective,
+    published). The same rule as :meth:`tariffsim.scenario.Scenario.in_force` (the schedule
+    room does not import the scenario room; tests/test_law_rules.py checks both paths).
+    """
+    start = measure.effective
+    published = getattr(measure, "published", None)
+    if as_published and published is not None:
+        start = published if start is None else max(start, published)
+    return (start is None or start <= date) and (measure.until is None or date < measure.until)
+
+
+def authority_of(measure) -> str:
+    """A tariff measure's legal authority: its ``authority`` field, else the kind's default
+    (``base`` → ``mfn``, ``retaliation`` → ``retaliation``, otherwise ``other``), as documented
+    in the scenario schema (``tariffsim.scenario.schema.measure_authority``)."""
+    label = getattr(measure, "authority", None)
+    if label:
+        return label
+    return {"base": "mfn", "retaliation": "retaliation"}.get(measure.kind, "other")

@@ -15,8 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import shorten_list
-from ..lines import ProductLines
-from ..scenario.check import normalise_hs
+from ..lines import ProductLines, normalise_hs
 from .context import US, Context
 
 __all__ = [
@@ -115,7 +114,8 @@ def line_base(ctx: Context, lines: ProductLines, utilization=None) -> np.ndarray
             rate = lines.base_rate if utilization is None else lines.base_with_utilization(utilization)
             base = rate if everywhere else np.where(mask, rate, base)  # never written to in place
             share = lines.memo(("specific", m.partners, m.sectors),
-                               lambda mask=mask: lines.value[mask & lines.has_specific].sum() / max(lines.value.sum(), 1.0))
+                               lambda mask=mask: lines.value[mask & lines.has_specific].sum()
+                               / max(lines.value.sum(), 1.0))
             ctx.warn(
                 f"{share:.1%} of 2024 US import value is on lines whose MFN duty has a specific or compound part; "
                 "that part counts as zero (no ad valorem equivalents in the data)."

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario.schema import measure_authority
-from .context import Context
+from .context import Context, authority_of
 from .coverage import measure_exempts, rate_key, reciprocal_rates
 
 __all__ = ["Plan", "build_plans", "nonlinear_mask"]
@@ -72,7 +71,7 @@ def build_plans(ctx: Context, cells: dict, cover: np.ndarray) -> list[Plan]:
     ids = [m.id for m in ctx.tariff_measures]
     add = ctx.params.add
     for k, m in enumerate(ctx.tariff_measures):
-        plan = Plan(m.id, m.kind, measure_authority(m), add(f"{m.id}.enabled", 1.0),
+        plan = Plan(m.id, m.kind, authority_of(m), add(f"{m.id}.enabled", 1.0),
                     exempt_refs=measure_exempts(ctx, m))
         covered = cover[:, k]
         if m.kind == "reciprocal":
