@@ -57,8 +57,15 @@ def _pieces(scenario, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]
     return [(a, (b - a).days) for a, b in itertools.pairwise(cuts)]
 
 
-def duty_days(scenario, start: dt.date, end: dt.date, *, authorities: Sequence[str] | None = None,
-              as_published: bool = False, world=None) -> pd.DataFrame:
+def duty_days(
+    scenario,
+    start: dt.date,
+    end: dt.date,
+    *,
+    authorities: Sequence[str] | None = None,
+    as_published: bool = False,
+    world=None,
+) -> pd.DataFrame:
     """Statutory duties by partner and authority summed over the days of [start, end].
 
     Parameters
@@ -79,9 +86,9 @@ def duty_days(scenario, start: dt.date, end: dt.date, *, authorities: Sequence[s
         Columns ``partner`` (ISO3, plus ``WORLD``), ``authority``, ``duties_usd_bn`` (USD bn
         over the window: annual 2024-flow duties times days / 365), ``days``.
     """
+    from .analysis.timeline import _as_scenario
     from .models.accounting import authority_frame
     from .schedule import prepare_schedule
-    from .analysis.timeline import _as_scenario
 
     if end < start:
         raise DataError(f"refund window ends ({end}) before it starts ({start}); pass start <= end.")
@@ -106,8 +113,9 @@ def duty_days(scenario, start: dt.date, end: dt.date, *, authorities: Sequence[s
     return out
 
 
-def ieepa_refund_exposure(scenario, *, end: dt.date = LAST_DAY, start: dt.date | None = None,
-                          as_published: bool = False, world=None) -> pd.DataFrame:
+def ieepa_refund_exposure(
+    scenario, *, end: dt.date = LAST_DAY, start: dt.date | None = None, as_published: bool = False, world=None
+) -> pd.DataFrame:
     """IEEPA duties owed under the law as applied from the first IEEPA measure to ``end``.
 
     Parameters
@@ -128,20 +136,26 @@ def ieepa_refund_exposure(scenario, *, end: dt.date = LAST_DAY, start: dt.date |
         ``duties_usd_bn``, sorted by partner total (``WORLD`` first). A statutory estimate at
         2024 flows, not collections (see the module docstring).
     """
-    from .scenario.schema import measure_authority
     from .analysis.timeline import _as_scenario
+    from .scenario.schema import measure_authority
 
     scenario = _as_scenario(scenario)
-    starts = [m.effective for m in scenario.measures
-              if measure_authority(m) in IEEPA_AUTHORITIES and m.effective is not None]
+    starts = [
+        m.effective for m in scenario.measures if measure_authority(m) in IEEPA_AUTHORITIES and m.effective is not None
+    ]
     if start is None:
         if not starts:
-            raise DataError(f"scenario {scenario.name!r} has no dated measure with an IEEPA authority "
-                            f"({', '.join(IEEPA_AUTHORITIES)}); label measures with `authority = ...`.")
+            raise DataError(
+                f"scenario {scenario.name!r} has no dated measure with an IEEPA authority "
+                f"({', '.join(IEEPA_AUTHORITIES)}); label measures with `authority = ...`."
+            )
         start = min(starts)
     out = duty_days(scenario, start, end, authorities=IEEPA_AUTHORITIES, as_published=as_published, world=world)
-    total = out.groupby("partner", as_index=False)["duties_usd_bn"].sum().assign(authority="all_ieepa",
-                                                                                  days=(end - start).days + 1)
+    total = (
+        out.groupby("partner", as_index=False)["duties_usd_bn"]
+        .sum()
+        .assign(authority="all_ieepa", days=(end - start).days + 1)
+    )
     out = pd.concat([out, total], ignore_index=True)
     order = total.set_index("partner")["duties_usd_bn"].sort_values(ascending=False)
     order = ["WORLD"] + [p for p in order.index if p != "WORLD"]

@@ -143,7 +143,8 @@ def test_broken_file_run_and_validate_exit_2_listing_every_problem(broken, capsy
 def test_validate_ok(capsys):
     assert main(["validate", LIB]) == 0
     out = capsys.readouterr().out
-    assert "ok:" in out and "'liberation_day', 105 measures (1 base, 83 item, 9 reciprocal, 8 floor, 4 exemption)" in out
+    assert "ok:" in out
+    assert "'liberation_day', 105 measures (1 base, 83 item, 9 reciprocal, 8 floor, 4 exemption)" in out
     assert "extends" in out
 
 

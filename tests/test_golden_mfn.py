@@ -128,8 +128,9 @@ def test_korea_liberation_day_statutory_rate(raw, capsys):
     metals = tuple(pd.read_csv(tracker / "s232_metal_chapter_products.csv", dtype=str)["hts_prefix"])
     der = pd.read_csv(tracker / "s232_derivative_products.csv", dtype=str).fillna("")
     alu_early = tuple(der.loc[(der.derivative_type == "aluminum") & (der.effective_date == ""), "hts_prefix"])
-    bea = (pd.read_csv(SHARED / "us_tariff_law_2026" / "yale_tracker_8315fffd_extra" / "metal_content_shares_bea_hs10.csv.gz",
-                       dtype={"hs10": str}).drop_duplicates("hs10").set_index("hs10"))
+    extra = SHARED / "us_tariff_law_2026" / "yale_tracker_8315fffd_extra"
+    bea = (pd.read_csv(extra / "metal_content_shares_bea_hs10.csv.gz", dtype={"hs10": str})
+           .drop_duplicates("hs10").set_index("hs10"))
     k = raw[raw["cty"] == KOR].reset_index(drop=True)
     hs = k["hs10"]
     shares = bea.reindex(hs)
@@ -155,4 +156,5 @@ def test_korea_liberation_day_statutory_rate(raw, capsys):
     # the aluminium-derivative duty is levied on the aluminium content of its lines (also where a
     # metal-list duty of the same rate and precedence applies: both count as applied), not under autos
     deriv = hs.str.startswith(alu_early).to_numpy() & ~hs.str.startswith(vehicles).to_numpy()
-    assert exposure.get("s232_aluminum_deriv_25", 0.0) == pytest.approx(np.sum(v * alu * deriv) / 1e9, rel=1e-5)  # 6 digits
+    expected_deriv = np.sum(v * alu * deriv) / 1e9
+    assert exposure.get("s232_aluminum_deriv_25", 0.0) == pytest.approx(expected_deriv, rel=1e-5)  # shares to 6 digits

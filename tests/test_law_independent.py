@@ -34,15 +34,26 @@ TRACK = SHARED / "us_tariff_law_2026" / "yale_tracker_73abc0a_2026-06-15" / "res
 EXTRA = SHARED / "us_tariff_law_2026" / "yale_tracker_8315fffd_extra"
 
 pytestmark = [
-    pytest.mark.skipif(not TRACK.is_dir() or not (SHARED / "us_imports_2024").is_dir(),
-                       reason=f"raw data folder {SHARED} is absent (the law tests need the Census and tracker files)"),
+    pytest.mark.skipif(
+        not TRACK.is_dir() or not (SHARED / "us_imports_2024").is_dir(),
+        reason=f"raw data folder {SHARED} is absent (the law tests need the Census and tracker files)",
+    ),
     pytest.mark.slow,
 ]
 
 CTY = {"KOR": 5800, "CHN": 5700, "CAN": 1220, "MEX": 2010, "JPN": 5880}
 PARTNERS = list(CTY)
-DATES = ["2025-03-05", "2025-03-11", "2025-04-09", "2025-05-03", "2025-11-14", "2026-02-24", "2026-03-01",
-         "2026-06-08", "2026-12-01"]
+DATES = [
+    "2025-03-05",
+    "2025-03-11",
+    "2025-04-09",
+    "2025-05-03",
+    "2025-11-14",
+    "2026-02-24",
+    "2026-03-01",
+    "2026-06-08",
+    "2026-12-01",
+]
 
 
 # ------------------------------------------------------------------------------ raw side
@@ -51,8 +62,9 @@ def _codes(frame: pd.DataFrame, col: str) -> tuple[str, ...]:
 
 
 def tracker(name: str, col: str, **where) -> tuple[str, ...]:
-    text = "".join(x for x in (TRACK / name).read_text(encoding="utf-8").splitlines(keepends=True)
-                   if not x.startswith("#"))
+    text = "".join(
+        x for x in (TRACK / name).read_text(encoding="utf-8").splitlines(keepends=True) if not x.startswith("#")
+    )
     from io import StringIO
 
     frame = pd.read_csv(StringIO(text), dtype=str, usecols=lambda c: True, on_bad_lines="skip").fillna("")
@@ -64,8 +76,9 @@ def tracker(name: str, col: str, **where) -> tuple[str, ...]:
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
     """Census 2024 lines of the five partners with BEA metal content, USMCA 2025 share and base rate."""
-    imp = pd.read_csv(SHARED / "us_imports_2024" / "us_imports_cons_2024_hs10_by_country.csv.gz",
-                      dtype={"hs10": str, "cty_code": int})
+    imp = pd.read_csv(
+        SHARED / "us_imports_2024" / "us_imports_cons_2024_hs10_by_country.csv.gz", dtype={"hs10": str, "cty_code": int}
+    )
     imp = imp[imp["cty_code"].isin(CTY.values())].reset_index(drop=True)
     inv = {v: k for k, v in CTY.items()}
     imp["iso"] = imp["cty_code"].map(inv)
@@ -80,8 +93,12 @@ def raw() -> pd.DataFrame:
         imp[kind] = np.where(has, share * scale, 1.0)
     imp["found"] = has
     usm = pd.read_csv(EXTRA / "usmca_product_shares_2025.csv.gz", dtype={"hts10": str, "cty_code": int})
-    imp["usmca"] = (usm.set_index(["hts10", "cty_code"])["usmca_share"]
-                    .reindex(pd.MultiIndex.from_arrays([imp["hs10"], imp["cty_code"]])).fillna(0).to_numpy())
+    imp["usmca"] = (
+        usm.set_index(["hts10", "cty_code"])["usmca_share"]
+        .reindex(pd.MultiIndex.from_arrays([imp["hs10"], imp["cty_code"]]))
+        .fillna(0)
+        .to_numpy()
+    )
     hts = pd.read_csv(SHARED / "us_tariff_schedule_2024" / "us_hts8_mfn_fta_2024basic.csv.gz", dtype=str)
     row = hts.set_index("hts8").reindex(imp["hs10"].str[:8])
     mfn = pd.to_numeric(row["mfn_adval"], errors="coerce").fillna(0).to_numpy()
@@ -170,15 +187,27 @@ def test_canada_mexico_fentanyl_before_usmca_exemption(raw, frame):
 def _s301_china(raw: pd.DataFrame, year: int) -> np.ndarray:
     """Section 301 China rate per line: the highest list rate; lines with exclusions at 25% on 65% / 80%."""
     lists = {  # heading -> rate, in force from
-        "9903.91.03": (1.00, 2024), "9903.91.08": (1.00, 2026), "9903.91.02": (0.50, 2024), "9903.91.05": (0.50, 2025),
-        "9903.91.07": (0.50, 2026), "9903.88.01": (0.25, 2018), "9903.88.02": (0.25, 2018), "9903.88.03": (0.25, 2019),
-        "9903.88.04": (0.25, 2019), "9903.91.01": (0.25, 2024), "9903.92.10": (0.25, 2024), "9903.91.11": (0.25, 2025),
-        "9903.91.06": (0.25, 2026), "9903.88.15": (0.075, 2020),
+        "9903.91.03": (1.00, 2024),
+        "9903.91.08": (1.00, 2026),
+        "9903.91.02": (0.50, 2024),
+        "9903.91.05": (0.50, 2025),
+        "9903.91.07": (0.50, 2026),
+        "9903.88.01": (0.25, 2018),
+        "9903.88.02": (0.25, 2018),
+        "9903.88.03": (0.25, 2019),
+        "9903.88.04": (0.25, 2019),
+        "9903.91.01": (0.25, 2024),
+        "9903.92.10": (0.25, 2024),
+        "9903.91.11": (0.25, 2025),
+        "9903.91.06": (0.25, 2026),
+        "9903.88.15": (0.075, 2020),
     }
     rate = np.zeros(len(raw))
     for head, (r, since) in lists.items():
         if since <= year:
-            rate = np.maximum(rate, np.where(on(raw, tracker("s301_product_lists.csv", "hts8", ch99_code=head)), r, 0.0))
+            rate = np.maximum(
+                rate, np.where(on(raw, tracker("s301_product_lists.csv", "hts8", ch99_code=head)), r, 0.0)
+            )
     x69 = on(raw, tracker("s301_exclusion_lines.csv", "hts10", ch99_code="9903.88.69"))
     x70 = on(raw, tracker("s301_exclusion_lines.csv", "hts10", ch99_code="9903.88.70"))
     high = rate >= 0.5
@@ -214,10 +243,25 @@ def test_korea_on_liberation_day_as_applied_and_as_published(raw, frame):
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
     full, c = _metals_2025(raw)
-    annex = on(raw, _codes(pd.read_csv(SHARED / "us_tariff_law_2025" /
-                                       "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str), "hts8"))
-    elec = on(raw, _codes(pd.read_csv(SHARED / "us_tariff_law_2025" /
-                                      "annexII_additions_2025-04-11_electronics_ONEtranscription.csv", dtype=str), "hts_prefix"))
+    annex = on(
+        raw,
+        _codes(
+            pd.read_csv(
+                SHARED / "us_tariff_law_2025" / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str
+            ),
+            "hts8",
+        ),
+    )
+    elec = on(
+        raw,
+        _codes(
+            pd.read_csv(
+                SHARED / "us_tariff_law_2025" / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv",
+                dtype=str,
+            ),
+            "hts_prefix",
+        ),
+    )
 
     def law(exempt):
         recip = np.where(exempt, 0.0, 0.25)
@@ -236,12 +280,29 @@ def test_japan_during_the_pause(raw, frame):
     """2025-05-03: autos and parts 25% (8471 only as vehicle parts: share 0), metals 25%, else +10% unless exempt."""
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
-    parts = on(raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471"))
+    parts = on(
+        raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471")
+    )
     full, c = _metals_2025(raw)
-    annex = on(raw, _codes(pd.read_csv(SHARED / "us_tariff_law_2025" /
-                                       "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str), "hts8"))
-    elec = on(raw, _codes(pd.read_csv(SHARED / "us_tariff_law_2025" /
-                                      "annexII_additions_2025-04-11_electronics_ONEtranscription.csv", dtype=str), "hts_prefix"))
+    annex = on(
+        raw,
+        _codes(
+            pd.read_csv(
+                SHARED / "us_tariff_law_2025" / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str
+            ),
+            "hts8",
+        ),
+    )
+    elec = on(
+        raw,
+        _codes(
+            pd.read_csv(
+                SHARED / "us_tariff_law_2025" / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv",
+                dtype=str,
+            ),
+            "hts_prefix",
+        ),
+    )
     recip = np.where(annex | elec, 0.0, 0.10)
     duty = np.where(autos | parts | full, 0.25, c * 0.25 + (1 - c) * recip)
     assert added(frame, "2025-05-03", "JPN") == pytest.approx(additional_share(raw, "JPN", duty), abs=1e-7)
@@ -256,7 +317,9 @@ def test_korea_today(raw, frame):
 
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
-    parts = on(raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471"))
+    parts = on(
+        raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471")
+    )
     mhd = on(raw, (TRACK / "s232_mhd_parts.txt").read_text().split())
     params = _params()
     trucks = on(raw, tuple(params["mhd_vehicles"]["prefixes"]))
@@ -271,16 +334,22 @@ def test_korea_today(raw, frame):
         return on(raw, _codes(ann[ann.annex == a], "hts_prefix"))
 
     # precedence 2: the Korea auto deal (15% all-in); 1: trucks, buses, MHD parts, semis; 0: metals annexes, wood
-    p0 = np.maximum.reduce([np.where(annex("1a"), 0.50, 0.0), np.where(annex("1b"), 0.25, 0.0),
-                            np.where(annex("1c") | annex("3"), allin(0.15), 0.0),
-                            np.where(lumber, 0.10, 0.0), np.where(furniture, 0.25, 0.0)])
+    p0 = np.maximum.reduce(
+        [
+            np.where(annex("1a"), 0.50, 0.0),
+            np.where(annex("1b"), 0.25, 0.0),
+            np.where(annex("1c") | annex("3"), allin(0.15), 0.0),
+            np.where(lumber, 0.10, 0.0),
+            np.where(furniture, 0.25, 0.0),
+        ]
+    )
     on0 = annex("1a") | annex("1b") | annex("1c") | annex("3") | lumber | furniture
     p1 = np.maximum.reduce([np.where(trucks | mhd, 0.25, 0.0), np.where(buses, 0.10, 0.0), np.where(semis, 0.25, 0.0)])
     on1 = trucks | mhd | buses | semis
     item = np.where(autos | parts, allin(0.15), np.where(on1, p1, p0))
     # pharmaceuticals (precedence 1): 15% all-in on 60% of the line, the rest pays nothing more
     item = np.where(pharma & ~(autos | parts), 0.6 * allin(0.15), item)
-    fl_exempt = (on(raw, tracker("s301fl_exempt_products.csv", "hts8")) | on0 | autos | parts | on1 | pharma)
+    fl_exempt = on(raw, tracker("s301fl_exempt_products.csv", "hts8")) | on0 | autos | parts | on1 | pharma
     fl = np.where(fl_exempt, 0.0, allin(0.125))
     duty = item + fl
     got = added(frame, "2026-12-01", "KOR")
@@ -299,7 +368,9 @@ def _value(raw, iso, mask, weight=None) -> float:
 def test_coverage_of_single_measures_2025_11_14(raw, accounts, iso):
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
-    parts = on(raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471"))
+    parts = on(
+        raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471")
+    )
     everything = np.ones(len(raw), dtype=bool)
     expect = {
         "fentanyl_chn_10": _value(raw, iso, everything) if iso == "CHN" else 0.0,
@@ -318,11 +389,14 @@ def test_semiconductor_and_pharma_coverage_today(raw, accounts, iso):
     semis = on(raw, ("8471804000",))
     listed = on(raw, tracker("s232_semi_products.csv", "hts10"))
     pharma = on(raw, tracker("s232_pharma_products.csv", "hts10"))
-    assert applied(accounts, "2026-12-01", "s232_semiconductors", iso) == pytest.approx(_value(raw, iso, semis), rel=1e-9, abs=1e-12)
+    assert applied(accounts, "2026-12-01", "s232_semiconductors", iso) == pytest.approx(
+        _value(raw, iso, semis), rel=1e-9, abs=1e-12
+    )
     assert _value(raw, iso, semis) <= _value(raw, iso, listed)
     measure = {"KOR": "s232_pharma_floor_kor_lie", "JPN": "s232_pharma_floor_jpn_eu", "CHN": "s232_pharma"}[iso]
-    assert applied(accounts, "2026-12-01", measure, iso) == pytest.approx(0.6 * _value(raw, iso, pharma) if iso != "JPN"
-                                                                         else 0.25 * _value(raw, iso, pharma), rel=1e-6)
+    assert applied(accounts, "2026-12-01", measure, iso) == pytest.approx(
+        0.6 * _value(raw, iso, pharma) if iso != "JPN" else 0.25 * _value(raw, iso, pharma), rel=1e-6
+    )
 
 
 def test_korea_semiconductor_and_pharma_lists_2024_values(raw):
@@ -338,12 +412,21 @@ def test_section_122_exemptions(raw, accounts, iso):
     exempt = on(raw, tracker("s122_exempt_products.csv", "hts8"))
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
-    parts = on(raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471"))
+    parts = on(
+        raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471")
+    )
     params = _params()
-    wood = on(raw, tuple(params["softwood"]["prefixes"] + params["wood_furniture"]["prefixes"]
-                         + params["kitchen_cabinets"]["prefixes"]))
+    wood = on(
+        raw,
+        tuple(
+            params["softwood"]["prefixes"]
+            + params["wood_furniture"]["prefixes"]
+            + params["kitchen_cabinets"]["prefixes"]
+        ),
+    )
     trucks = on(raw, tuple(params["mhd_vehicles"]["prefixes"] + params["buses"]["prefixes"])) | on(
-        raw, (TRACK / "s232_mhd_parts.txt").read_text().split())
+        raw, (TRACK / "s232_mhd_parts.txt").read_text().split()
+    )
     metal = on(raw, _codes(pd.read_csv(TRACK / "s232_metal_chapter_products.csv", dtype=str), "hts_prefix"))
     full = autos | parts | wood | trucks | metal | on(raw, ("8471804000",))
     der = pd.read_csv(TRACK / "s232_derivative_products.csv", dtype=str).fillna("")

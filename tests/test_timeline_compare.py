@@ -22,8 +22,8 @@ def _expected_korea_etr(date: str) -> float:
     from the reciprocal duty from 5 April.
     """
     from tariffsim import datasets
-    from tariffsim.datasets.shares import load_metal_content
     from tariffsim.datasets import load_us_product_lines as load_us_lines
+    from tariffsim.datasets.shares import load_metal_content
 
     lines = load_us_lines()
     kor = lines.partner_mask({"KOR"})
