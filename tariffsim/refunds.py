@@ -46,6 +46,19 @@ IEEPA_AUTHORITIES = ("ieepa_reciprocal", "ieepa_fentanyl", "ieepa_brazil", "ieep
 LAST_DAY = dt.date(2026, 2, 23)
 
 
+def _as_scenario(scenario):
+    """A Scenario from a path or a Scenario."""
+    from pathlib import Path
+
+    from .scenario import Scenario, load_scenario
+
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    if isinstance(scenario, Scenario):
+        return scenario
+    raise DataError(f"refund exposure expects a scenario file path or a Scenario; got {type(scenario).__name__}.")
+
+
 def _pieces(scenario, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     """Constant pieces of the law in [start, end]: (first day, number of days)."""
     cuts = {start, end + dt.timedelta(days=1)}
@@ -86,7 +99,6 @@ def duty_days(
         Columns ``partner`` (ISO3, plus ``WORLD``), ``authority``, ``duties_usd_bn`` (USD bn
         over the window: annual 2024-flow duties times days / 365), ``days``.
     """
-    from .analysis.timeline import _as_scenario
     from .models.accounting import authority_frame
     from .schedule import prepare_schedule
 
@@ -136,7 +148,6 @@ def ieepa_refund_exposure(
         ``duties_usd_bn``, sorted by partner total (``WORLD`` first). A statutory estimate at
         2024 flows, not collections (see the module docstring).
     """
-    from .analysis.timeline import _as_scenario
     from .scenario.schema import measure_authority
 
     scenario = _as_scenario(scenario)
