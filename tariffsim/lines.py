@@ -99,8 +99,7 @@ class ProductLines:
     def sector_mask(self, sectors: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose sector is one of ``sectors``."""
         labels, codes = self.sector_codes()
-        wanted = np.flatnonzero(np.isin(labels, list(sectors)))
-        return np.isin(codes, wanted)
+        return np.isin(labels, list(sectors))[codes]
 
     def base_with_utilization(self, utilization: np.ndarray) -> np.ndarray:
         """Base rates with FTA utilisation ``u`` (L,) on partners other than Canada and Mexico.
@@ -121,20 +120,32 @@ class ProductLines:
             self._prefix_cache[digits] = self.hs10 // 10 ** (10 - digits)
         return self._prefix_cache[digits]
 
+    def _truncated_unique(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct HS codes cut to ``digits`` digits, index of each line into them), cached."""
+        key = ("unique", digits)
+        if key not in self._prefix_cache:
+            self._prefix_cache[key] = np.unique(self.truncated(digits), return_inverse=True)
+        return self._prefix_cache[key]
+
     def match(self, prefixes: Iterable[str]) -> np.ndarray:
-        """Boolean mask of lines whose HS code starts with any of ``prefixes`` (digit strings)."""
+        """Boolean mask of lines whose HS code starts with any of ``prefixes`` (digit strings).
+
+        Matched on the distinct codes of each prefix length (a few thousand), then spread to
+        the lines: no sort of the 300,000 lines per call.
+        """
         mask = np.zeros(len(self), dtype=bool)
         by_len: dict[int, list[int]] = {}
         for p in prefixes:
             by_len.setdefault(len(p), []).append(int(p))
         for digits, group in by_len.items():
-            mask |= np.isin(self.truncated(digits), np.asarray(group, dtype=np.int64))
+            uniq, inv = self._truncated_unique(digits)
+            mask |= np.isin(uniq, np.asarray(group, dtype=np.int64))[inv]
         return mask
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""
-        wanted = np.flatnonzero(np.isin(self.partner_labels, sorted(set(codes))))
-        return np.isin(self.partner_code, wanted)
+        table = np.isin(self.partner_labels, sorted(set(codes)))
+        return table[self.partner_code]
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> ProductLines:

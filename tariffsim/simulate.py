@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from .arguments import as_date, bad_argument, check_world
 from .errors import DataError
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
 from .results import Result
@@ -24,6 +25,8 @@ def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
 
     items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+    if not items:
+        raise bad_argument("simulate", "scenario", "a scenario, a path, Shocks, or a non-empty list of them", scenario)
     out = []
     for item in items:
         if isinstance(item, (str, Path)):
@@ -31,7 +34,8 @@ def _as_scenarios(scenario) -> list:
         elif isinstance(item, Scenario):
             out.append(item)
         else:
-            raise DataError(f"expected a scenario file path or Scenario, got {type(item).__name__}.")
+            raise bad_argument("simulate", "scenario", "a scenario file path, a Scenario or Shocks "
+                               f"(got a {type(item).__name__})", item)
     return out
 
 
@@ -64,6 +68,8 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     Result
     """
     entry = get_model(model)
+    date = as_date(date, "simulate")
+    check_world(world, "simulate")
     allow = ("trade_elasticity",) if entry.elasticities else ()
     check_options(model, options, allow=allow)
     schedules = None

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ..models.registry import MODELS
+from .law import AUTHORITIES, CONTENT_KINDS, EndUse, _Shares, _Tariff, measure_authority
 
 __all__ = [
     "AUTHORITIES",
@@ -35,36 +36,6 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
 
-#: Legal-authority labels a tariff measure may carry (``authority = "..."``); duties and ETRs
-#: are reported by these (``result.tables["us_by_authority"]``). A closed set, so that reports
-#: of different files line up; ``other`` for anything else.
-AUTHORITIES = (
-    "mfn",  # column 1 general / preferential rates (the base schedule)
-    "ieepa_reciprocal",  # EO 14257 and amendments (incl. the deal floors of EO 14345 etc.)
-    "ieepa_fentanyl",  # EO 14193/14194/14195 (Canada, Mexico, China)
-    "ieepa_brazil",  # EO 14323
-    "ieepa_india",  # EO 14329 (Russian oil)
-    "s232_steel_aluminum",  # Procl. 9704/9705 as amended (10895, 10896, 10947), derivatives
-    "s232_autos",  # Procl. 10908: vehicles and parts (note 33)
-    "s232_copper",  # Procl. 10962
-    "s232_lumber",  # Procl. 10976: timber, lumber, upholstered furniture, kitchen cabinets
-    "s232_trucks",  # Procl. 10984: medium and heavy-duty vehicles, parts, buses
-    "s232_semiconductors",
-    "s232_pharma",
-    "s232_polysilicon",
-    "s301_china",  # Section 301 China lists 1-4A and later increases
-    "s301_brazil",
-    "s301_forced_labor",
-    "s122",  # Trade Act 1974 sec. 122 balance-of-payments surcharge
-    "s338",  # Tariff Act 1930 sec. 338
-    "retaliation",  # duties of other importers on their partners
-    "other",
-)
-Authority = Literal[AUTHORITIES]  # type: ignore[valid-type]
-
-#: Metal content a Section 232 derivative duty is charged on (``content = "..."``): the
-#: embedded BEA input-output shares of each HS10 line's value (tariffsim/datasets/PROVENANCE.md).
-CONTENT_KINDS = ("steel", "aluminum", "copper", "metal")
 #: The registered models (:mod:`tariffsim.models.registry`, cheap to import).
 MODEL_NAMES = MODELS
 
@@ -101,62 +72,6 @@ class _MeasureBase(_Strict):
         "from an earlier `effective` date. The default evaluation is the law as applied (from `effective`); "
         "`--as-published` / `as_published=True` applies it only from max(effective, published): what a trader "
         "knew on the day.",
-    )
-
-
-class _Tariff(_Strict):
-    """Fields every tariff measure has: its legal authority."""
-
-    authority: Authority | None = Field(
-        None,
-        description="Legal authority the duty is collected under, one of "
-        + ", ".join(AUTHORITIES)
-        + ". Duties and ETRs are reported by authority. Default: 'mfn' for kind 'base', 'retaliation' for kind "
-        "'retaliation', 'other' otherwise.",
-    )
-
-
-class EndUse(_Strict):
-    """End-use share for general-purpose lines: only part of such a line is covered by the measure."""
-
-    products: tuple[str, ...] = Field(
-        description="HS prefixes or 'list:NAME' of the general-purpose lines (e.g. 8471, 8507.60, 8537.10, 8501 of "
-        "HTSUS note 33(g)); covered lines outside this list are covered in full."
-    )
-    share: Share = Field(
-        0.0,
-        description="Share of these lines' value that has the covered end use (e.g. is a part of a passenger vehicle "
-        "or light truck), sweepable as parameter 'ID.end_use_share'. Default 0: HTSUS note 33(h)(ii) makes such "
-        "lines dutiable only when they are parts of passenger vehicles or light trucks (others enter under "
-        "9903.94.06 at no extra duty) and the trade data cannot tell the two apart; 0 is the lower bound (the "
-        "as-written treatment of heading 8471), 1 the trackers' upper bound (the whole line).",
-    )
-
-
-class _Shares(_Strict):
-    """Which share of each covered line's value the measure applies to (rules in tariffsim.schedule.shares)."""
-
-    content: Literal[CONTENT_KINDS] | None = Field(  # type: ignore[valid-type]
-        None,
-        description="Charge the duty on the metal content of each line only: 'steel', 'aluminum', 'copper' or "
-        "'metal' (all metals), from the embedded BEA input-output content shares by HS10 (Budget Lab tariff-rate-"
-        "tracker). The rest of the line's value is not covered by this measure and pays what else covers it "
-        "(the 'content splits a line' rule: under current law the non-metal content of a 232 derivative pays "
-        "the reciprocal duty). Lines without a share in the data count as all metal.",
-    )
-    content_share: Share | None = Field(
-        None,
-        description="A flat content share instead of the data (e.g. 0.4), sweepable as 'ID.content_share'.",
-    )
-    utilization: Literal["usmca"] | Share | None = Field(
-        None,
-        description="Share of each covered line that is exempt because it enters under a preference programme: "
-        "'usmca' = the embedded share of 2025 imports from Canada / Mexico entering under USMCA by HTS10 "
-        "(other partners 0), or a flat share (sweepable as 'ID.utilization'). E.g. the IEEPA fentanyl duties "
-        "exempt USMCA-qualifying goods.",
-    )
-    end_use: EndUse | None = Field(
-        None, description="Cover only a share of the general-purpose lines listed (see EndUse)."
     )
 
 
@@ -373,17 +288,25 @@ class ParameterSpec(_Strict):
         "sector -> value overrides on each model's default source. None: each model's default "
         "(GE cp2015, PE fgo2022).",
     )
-    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    deficits: Literal["fixed", "purge"] = "fixed"
+    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE (smart, gsim): sector -> import-demand elasticity η > 0, overriding the default."
+    )
+    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE: sector -> substitution elasticity σ > 0 between partners, overriding 1 + θ."
+    )
+    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE: sector -> export-supply elasticity ε_X > 0 (default infinite in SMART)."
+    )
+    deficits: Literal["fixed", "purge"] = Field(
+        "fixed", description="GE: trade deficits held fixed in USD ('fixed'), or purged to a balanced baseline first."
+    )
 
 
 class ScenarioFile(_Strict):
     """Top level of a scenario file (after `extends` is resolved)."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="Short name, used in tables, figures and sweep outputs.")
+    description: str = Field("", description="What the scenario represents, in words.")
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
     effective: Date | None = Field(
         None, description="The date the scenario describes: measures in force then apply."
@@ -399,17 +322,6 @@ class ScenarioFile(_Strict):
     overrides: dict[str, dict] = Field(
         default_factory=dict, description="measure id -> fields replaced in the inherited measure."
     )
-    world: WorldSpec = WorldSpec()
-    parameters: ParameterSpec = ParameterSpec()
+    world: WorldSpec = Field(WorldSpec(), description="The [world] table: which embedded world to run on.")
+    parameters: ParameterSpec = Field(ParameterSpec(), description="The [parameters] table: model parameters.")
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")
-
-
-def measure_authority(measure) -> str:
-    """The legal authority of a tariff measure: its ``authority`` or the kind's default.
-
-    Defaults: ``base`` → ``mfn``, ``retaliation`` → ``retaliation``, anything else → ``other``.
-    """
-    label = getattr(measure, "authority", None)
-    if label:
-        return label
-    return {"base": "mfn", "retaliation": "retaliation"}.get(measure.kind, "other")

@@ -172,21 +172,16 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     bps = np.concatenate([np.where(sub_on, sub_lo, 0.0), np.where(sub_on, sub_hi, 0.0),
                           np.zeros((len(rows), 1)), np.ones((len(rows), 1))], axis=1)
     bps = np.sort(np.clip(bps, 0.0, 1.0), axis=1)
-    pieces = []
-    for k in range(bps.shape[1] - 1):
-        a, b = bps[:, k], bps[:, k + 1]
-        keep = b - a > _EPS
-        if not keep.any():
-            continue
-        r = rows[keep]
-        piece = {key: v[r] for key, v in raw.items()}
-        mid = ((a + b) / 2)[keep, None]
-        piece["cover"][:, cols] = sub_on[keep] & (sub_lo[keep] <= mid) & (mid < sub_hi[keep])
-        piece["weight"] = raw["weight"][r] * (b - a)[keep]
-        pieces.append(piece)
+    # every (row, k) with a non-empty span [b_k, b_k+1) is a piece: all pieces at once
+    pr, pk = np.nonzero(bps[:, 1:] - bps[:, :-1] > _EPS)
+    a, b = bps[pr, pk], bps[pr, pk + 1]
+    r = rows[pr]
+    piece = {key: v[r] for key, v in raw.items()}
+    mid = ((a + b) / 2)[:, None]
+    piece["cover"][:, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
+    piece["weight"] = raw["weight"][r] * (b - a)
     rest = np.flatnonzero(~cut_any)
-    parts = [{k: v[rest] for k, v in raw.items()}] + pieces
-    return {k: np.concatenate([p[k] for p in parts]) for k in raw}
+    return {k: np.concatenate([raw[k][rest], piece[k]]) for k in raw}
 
 
 def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.ndarray]]) -> dict:
