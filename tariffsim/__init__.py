@@ -47,8 +47,9 @@ __all__ = [*_LAZY, "simulate", "TariffsimError", "ScenarioError", "DataError", "
 
 #: subpackages reachable as attributes (``tariffsim.parameters.pe_defaults``) without an import
 #: (``parameters``, ``sweep_plot``, ``timeline``, ``compare``, ``report``, ``readers`` are deprecated shims)
-_SUBMODULES = ("datasets", "sweep", "plot", "analysis", "schedule", "scenario", "kernels", "models", "results",
-               "shocks", "world", "lines", "parameters", "sweep_plot", "timeline", "compare", "report", "readers")
+_SUBMODULES = ("datasets", "sweep", "plot", "analysis", "schedule", "scenario", "kernels", "models", "optimal",
+               "results", "shocks", "world", "lines", "parameters", "sweep_plot", "timeline", "compare", "report",
+               "readers")
 
 
 def __getattr__(name: str):

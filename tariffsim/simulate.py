@@ -118,6 +118,6 @@ def scenario_options(scenario, model: str, world: TradeWorld) -> dict:
             for sector, value in getattr(spec, field).items():
                 overrides.setdefault(sector, {})[field] = value
     out = elasticity_options(model, world.sectors, spec.trade_elasticity, overrides)
-    if "deficits" in entry.option_names:
+    if "deficits" in entry.option_names and spec.deficits is not None:
         out["deficits"] = spec.deficits
     return out

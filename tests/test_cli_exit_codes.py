@@ -28,7 +28,7 @@ def test_solver_failure_with_debug_after_the_command_raises():
 
 def test_solver_options_are_checked(capsys):
     assert main(["run", str(KOREA / "liberation_day.toml"), "--max-iter", "3"]) == 2
-    assert "--max-iter applies to --model gsim or ge only" in capsys.readouterr().err
+    assert "--max-iter applies to --model gsim or ge or ld only" in capsys.readouterr().err
     assert main(["run", str(KOREA / "liberation_day.toml"), "--model", "ge", "--max-iter", "0"]) == 2
     assert "The 'max_iter' option of model 'ge' must be an integer >= 1; got 0." in capsys.readouterr().err
 

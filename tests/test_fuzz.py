@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tariffsim.cli import main as cli_main
 from tariffsim.errors import ScenarioError
@@ -88,3 +90,33 @@ def test_validate_cli_exits_2_without_traceback(tmp_path, capsys):
 def test_scenario_from_dict_rejects_dates_out_of_range():
     with pytest.raises(ScenarioError, match="check the year"):
         scenario_from_dict({"name": "x", "effective": dt.date(1, 1, 1)})
+
+
+# --------------------------------------------------------------------------- hypothesis
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.dates(), st.sampled_from(["KOR", "USA", "C29", "list:annex_ii_current", "8703", ""]),
+)
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+_KEYS = st.sampled_from(["id", "kind", "importer", "rate", "rates", "products", "partners", "exclude_partners",
+                         "exempt", "effective", "until", "all_in", "precedence", "coverage", "amount", "sectors",
+                         "authority", "content", "content_share", "utilization", "published", "stacking", "bogus"])
+_MEASURES = st.dictionaries(_KEYS, _VALUES, max_size=8).map(
+    lambda m: {"kind": "item", "id": "m", **m} if "kind" not in m else m)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    measures=st.lists(_MEASURES, max_size=3),
+    top=st.dictionaries(st.sampled_from(["name", "effective", "stacking", "extends", "disable", "models"]), _VALUES,
+                        max_size=3),
+)
+def test_any_scenario_dict_validates_or_gives_a_scenario_error(measures, top):
+    data = {"name": "h", **top, "measure": measures}
+    try:
+        scenario_from_dict(data, base_dir=SCENARIOS / "korea_us_2025")
+    except ScenarioError as err:
+        assert err.problems and all(p.path for p in err.problems)

@@ -49,7 +49,9 @@ def test_parameters_table_reaches_ge_and_pe(tmp_path, world):
 def test_no_parameters_means_model_defaults(world):
     scenario = load_scenario(KOREA / "liberation_day.toml")
     assert scenario_options(scenario, "smart", world) == {}
-    assert scenario_options(scenario, "ge", world) == {"deficits": "fixed"}
+    # deficits unset in the file: each model's own default (ge: fixed; ld: share of world GDP)
+    assert scenario_options(scenario, "ge", world) == {}
+    assert scenario_options(scenario, "ld", world) == {}
 
 
 def test_impossible_parameter_is_a_scenario_error(tmp_path):
@@ -60,7 +62,7 @@ def test_impossible_parameter_is_a_scenario_error(tmp_path):
 
 
 def test_unknown_model_lists_the_valid_ones(world):
-    with pytest.raises(DataError, match="choose one of accounting, smart, gsim, ge. Did you mean 'smart'"):
+    with pytest.raises(DataError, match="choose one of accounting, smart, gsim, ge, ld. Did you mean 'smart'"):
         simulate(world, KOREA / "liberation_day.toml", "smrt")
 
 

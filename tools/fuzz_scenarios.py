@@ -93,16 +93,16 @@ BAD_VALUES: tuple = (
 )
 
 
-def _paths(node, prefix=()) -> Iterator[tuple]:
+def key_paths(node, prefix=()) -> Iterator[tuple]:
     """Every (key path) to a scalar or container inside a parsed TOML document."""
     if isinstance(node, dict):
         for k, v in node.items():
             yield (*prefix, k)
-            yield from _paths(v, (*prefix, k))
+            yield from key_paths(v, (*prefix, k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield (*prefix, i)
-            yield from _paths(v, (*prefix, i))
+            yield from key_paths(v, (*prefix, i))
 
 
 def _set(node, path, value) -> None:
@@ -119,7 +119,7 @@ def _delete(node, path) -> None:
 
 def mutate_value(text: str, rng: random.Random) -> bytes:
     data = tomllib.loads(text)
-    paths = list(_paths(data))
+    paths = list(key_paths(data))
     path = rng.choice(paths)
     _set(data, path, rng.choice(BAD_VALUES))
     return dumps(data).encode()
@@ -136,7 +136,7 @@ def mutate_kind(text: str, rng: random.Random) -> bytes:
 
 def mutate_drop_key(text: str, rng: random.Random) -> bytes:
     data = tomllib.loads(text)
-    paths = [p for p in _paths(data) if not isinstance(p[-1], int)]
+    paths = [p for p in key_paths(data) if not isinstance(p[-1], int)]
     if paths:
         _delete(data, rng.choice(paths))
     return dumps(data).encode()

@@ -52,6 +52,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _accel
+from .cp_problem import evaluate, flow_state, prepare
+from .cp_solve import solve_wages
+from .cp_taste import taste_shifter
+
 __all__ = ["Baseline", "Equilibrium", "calibrate", "solve_equilibrium", "taste_shifter"]
 
 
@@ -211,89 +216,6 @@ def calibrate(
     )
 
 
-def taste_shifter(base: Baseline, demand_shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Demand shifters δ̂ that move spending by given amounts at baseline prices.
-
-    Parameters
-    ----------
-    base : Baseline
-    demand_shift : ndarray of shape (B, n, n, S)
-        A[b, i, n, j]: extra purchases by importer n from exporter i in sector j, USD mn at
-        customs (pre-tariff) value, at baseline prices. Negative amounts are cuts.
-
-    Returns
-    -------
-    delta : ndarray of shape (B, n, n, S)
-        δ̂[b, i, n, j]. With a_ni^j = (1 + τ_ni^j) A_ni^j / X_n^j (the share of n's sector-j
-        spending moved) and R the set of shifted origins (A ≠ 0):
-        δ̂_ni = 1 + a_ni / π_ni for i in R; for the other origins
-        δ̂_nm = 1 − Σ_{i∈R} a_ni / (1 − Σ_{i∈R} π_ni), so they lose share in proportion.
-        Σ_i π_ni δ̂_ni = 1: n's total sector-j spending is unchanged at baseline prices, and
-        its customs purchases from i rise by exactly A_ni there.
-    bad : ndarray of bool, shape (B, n, n, S)
-        Cells whose amount cannot be represented: a shift on a zero baseline flow or on a
-        sector the importer does not buy, a new share ≤ 0, or other origins pushed to a
-        share ≤ 0 (the amount exceeds what the importer buys elsewhere). δ̂ is 1 there.
-    """
-    A = np.broadcast_to(np.asarray(demand_shift, dtype=float), base.pi.shape)
-    pi, X = base.pi, base.expenditure[:, None, :, :]
-    shifted = A != 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.where(shifted & (X > 0), (1.0 + base.tariff) * A / np.where(X > 0, X, 1.0), 0.0)
-        rest = 1.0 - np.where(shifted, pi, 0.0).sum(axis=1, keepdims=True)  # unshifted origins' share
-        scale = np.where(rest > 0, 1.0 - a.sum(axis=1, keepdims=True) / np.where(rest > 0, rest, 1.0), 1.0)
-        own = np.where(pi > 0, 1.0 + a / np.where(pi > 0, pi, 1.0), 1.0)
-    moved = a.sum(axis=1, keepdims=True) != 0
-    bad = shifted & ((pi <= 0) | (X <= 0) | (own <= 0)
-                     | (moved & ((scale <= 0) | (rest <= 0))))
-    bad = bad | (shifted & np.any(bad, axis=1, keepdims=True))
-    delta = np.where(shifted, own, np.broadcast_to(scale, A.shape))
-    delta = np.where(np.any(bad, axis=1, keepdims=True), 1.0, delta)
-    return delta, bad
-
-
-def _demand(base: Baseline, S_: np.ndarray, F: np.ndarray, income_fixed: np.ndarray,
-            X0: np.ndarray | None, linear: str, tol: float) -> np.ndarray:
-    """Solve CP eq. 4 (linear in X') for new tariff-inclusive absorption X', shape (B, n, S).
-
-    ``S_[b, i, n, j] = π'/(1+τ')`` (customs share of spending), ``F[b, n, j] = Σ_i S_``,
-    ``income_fixed[b, n] = ŵ_n VA_n + D'_n``.
-    """
-    alpha = base.alpha
-    if base.io is None:
-        # X'_n^j = α_n^j I'_n,  I'_n = ŵVA + D' + Σ_k (1 − F'_n^k) X'_n^k
-        #   => I'_n = (ŵVA + D') / (1 − Σ_k α_n^k (1 − F'_n^k))
-        inc = income_fixed / (1.0 - np.einsum("bnk,bnk->bn", alpha, 1.0 - F))
-        return alpha * inc[..., None]
-    io = base.io
-    b, n, s = alpha.shape
-    rhs = alpha * income_fixed[..., None]  # α_n^j (ŵ_n VA_n + D'_n)
-    if linear == "direct":
-        # A[(n,j),(m,k)] = γ_n^{j,k} S_nm^k  +  δ_nm α_n^j (1 − F'_n^k)
-        A = np.einsum("njk,bnmk->bnjmk", io, S_)
-        idx = np.arange(n)
-        A[:, idx, :, idx, :] += np.einsum("bnj,bnk->nbjk", alpha, 1.0 - F)
-        A = A.reshape(b, n * s, n * s)
-        A *= -1.0
-        A[:, np.arange(n * s), np.arange(n * s)] += 1.0  # (I − A)
-        return np.linalg.solve(A, rhs.reshape(b, n * s, 1)).reshape(b, n, s)
-    # block-Jacobi: country blocks solved exactly, trade links iterated from a warm start.
-    # (I − A_nn) X_n = rhs_n + Σ_k γ_n^{j,k} Σ_{m≠n} S_nm^k X_m^k
-    idx = np.arange(n)
-    dom = S_[:, idx, idx, :]  # S_nn^k, (B, n, S)
-    A_nn = io[None] * dom[:, :, None, :] + alpha[..., None] * (1.0 - F)[:, :, None, :]
-    inv = np.linalg.inv(np.eye(s) - A_nn)  # (B, n, S, S)
-    X = rhs.copy() if X0 is None else X0.copy()
-    for _ in range(10_000):
-        Y_for = np.einsum("bnmk,bmk->bnk", S_, X) - dom * X  # Σ_{m≠n} S_nm^k X_m^k
-        Xn = np.einsum("bnjk,bnk->bnj", inv, rhs + np.einsum("njk,bnk->bnj", io, Y_for))
-        done = np.max(np.abs(Xn - X)) <= tol * max(np.max(np.abs(Xn)), 1e-300)
-        X = Xn
-        if done:
-            break
-    return X
-
-
 def solve_equilibrium(
     base: Baseline,
     tariff_new: np.ndarray,
@@ -306,6 +228,7 @@ def solve_equilibrium(
     tol: float = 1e-10,
     max_iter: int = 500,
     linear: str = "block",
+    accelerate: bool | None = None,
 ) -> Equilibrium:
     """Solve the CP counterfactual equilibrium in changes for B scenarios at once.
 
@@ -334,6 +257,11 @@ def solve_equilibrium(
         How the linear expenditure system (CP eq. 4) is solved with IO links: block-Jacobi
         (exact per-country S x S solves, trade links iterated from a warm start; default),
         or one LU solve of the full nS x nS system (slow for large n S or batches).
+    accelerate : bool or None
+        Use the compiled (numba) solver where it applies (no IO links, no taste shifters):
+        ``None`` (default) when numba is importable and the environment variable
+        ``TARIFFSIM_NO_NUMBA`` is not set; ``False`` the pure-numpy solver; ``True``
+        requires numba. Both give the same answers to solver precision.
 
     Returns
     -------
@@ -348,134 +276,90 @@ def solve_equilibrium(
     derivative of the excess, so ŵ stays positive, with per-scenario backtracking on
     ||excess/VA||² (restarting from the diagonal Jacobian when steps keep failing). The numeraire keeps
     world value added fixed: Σ_n ŵ_n VA_n = Σ_n VA_n.
+
+    Performance: scenarios are solved in cache-sized blocks (:func:`_blocks`), each leaving
+    the iteration when it converges; the wage iteration reads two precomputed arrays per
+    evaluation (:mod:`tariffsim.kernels.cp_problem`); BLAS runs single-threaded inside
+    (threadpoolctl), so a loaded machine cannot oversubscribe the cores. A scenario's
+    answer does not depend on the batch it is solved in.
     """
-    pi0, tau0, VA = base.pi, base.tariff, base.value_added
-    b, n, _, s = pi0.shape
-    tau1 = _zero_diagonal(tariff_new)
-    theta = np.broadcast_to(np.asarray(theta, float), (b, s))
-    gamma, io = base.gamma, base.io
-    D1 = base.deficit if deficit_new is None else np.asarray(deficit_new, float)
-    z = np.ones((b, n, s)) if productivity is None else np.asarray(productivity, float)
-    # κ̂_ni^j = (1 + τ'_ni^j)/(1 + τ_ni^j) · d̂_ni^j
-    kappa = (1.0 + tau1) / (1.0 + tau0)
-    if ntb is not None:
-        kappa = kappa * (1.0 + np.asarray(ntb, float))
-    th = theta[:, None, None, :]
-    pik = pi0 * kappa ** (-th)  # π_ni^j (κ̂_ni^j)^(−θ^j), constant during the solve
-    if taste is not None:
-        delta = np.asarray(taste, float)
-        # G_n^j = Σ_i π_ni δ̂_ni^(θ/(θ+1)) p̂_ni^(−θ): baseline-taste CES quantity per unit spent
-        pig = pik * delta ** (th / (th + 1.0))
-        pik = pik * delta  # δ̂ π κ̂^(−θ): the share equation's weights
-    inv_t1 = 1.0 / (1.0 + tau1)
     if linear not in ("block", "direct"):
         raise ValueError(f"linear must be 'block' or 'direct', got {linear!r}")
-    VA_tot = VA.sum(axis=1, keepdims=True)
+    b, n, _, s = np.shape(tariff_new)
+    theta = np.broadcast_to(np.asarray(theta, float), (b, s))
+    d1 = base.deficit if deficit_new is None else np.asarray(deficit_new, float)
+    d1 = np.broadcast_to(d1, (b, n))
+    numba_solve = None
+    if base.io is None and taste is None and linear == "block":
+        numba_solve = _accel.cp_solver(accelerate)
+    elif accelerate:
+        _accel.cp_solver(accelerate)  # raises if numba is missing
+    if numba_solve is not None:  # compiled loops, no BLAS calls: no thread pool to limit
+        return _from_compiled(base, tariff_new, theta, numba_solve, ntb=ntb, productivity=productivity,
+                              d1=d1, tol=tol, max_iter=max_iter)
+    with _accel.single_blas_thread():
+        parts = []
+        for sl in _blocks(b, n * n * s * (3 if taste is not None else 2)):
+            pb = prepare(
+                _rows(base.pi, sl), _rows(base.tariff, sl), _zero_diagonal(tariff_new[sl]), theta[sl],
+                ntb=_rows(ntb, sl),
+                productivity=_rows(productivity, sl), taste=_rows(taste, sl), value_added=_rows(base.value_added, sl),
+                deficit_new=d1[sl], alpha=_rows(base.alpha, sl), gamma=base.gamma, io=base.io, linear=linear, tol=tol,
+            )
+            parts.append(_finish(pb, solve_wages(pb, max_iter)))
+    out = {k: np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k] for k in parts[0]}
+    out["success"] = out["success"] & (out["residual_goods"] <= max(tol, 1e-8))
+    return Equilibrium(**out)
 
-    lnw = np.zeros((b, n))
-    lnP = np.zeros((b, n, s))
-    X_prev = None
 
-    def evaluate(lnw, lnP, X_prev):
-        """All endogenous variables at wages exp(lnw); returns a dict."""
-        w = np.exp(lnw)
-        lnz = np.log(z)
-        for _ in range(100_000):
-            if io is None:
-                lnc = np.broadcast_to(lnw[..., None], (b, n, s))  # ĉ = ŵ when γ = 1
-            else:
-                # ln ĉ_n^j = γ_n^j ln ŵ_n + Σ_k γ_n^{k,j} ln P̂_n^k
-                lnc = gamma * lnw[..., None] + np.einsum("nkj,bnk->bnj", io, lnP)
-            xp = np.exp(-theta[:, None, :] * (lnc - lnz))  # (ĉ_i^j / ẑ_i^j)^(−θ^j)
-            Pt = np.einsum("binj,bij->bnj", pik, xp)  # P̂_n^(−θ) = Σ_i π κ̂^(−θ) (ĉ/ẑ)^(−θ)
-            with np.errstate(divide="ignore"):
-                lnP_new = np.where(Pt > 0, -np.log(np.where(Pt > 0, Pt, 1.0)) / theta[:, None, :], 0.0)
-            if taste is not None:
-                # baseline-taste index: ln P̂ = ln Σ δ̂ π p̂^(−θ) − (θ+1)/θ ln Σ δ̂^(θ/(θ+1)) π p̂^(−θ)
-                G = np.einsum("binj,bij->bnj", pig, xp)
-                with np.errstate(divide="ignore"):
-                    lnP_new = np.where((Pt > 0) & (G > 0), np.log(np.where(Pt > 0, Pt, 1.0))
-                                       - (1.0 + 1.0 / theta[:, None, :]) * np.log(np.where(G > 0, G, 1.0)), 0.0)
-            step = np.max(np.abs(lnP_new - lnP)) if lnP.size else 0.0
-            lnP = lnP_new
-            if io is None or step <= 1e-3 * tol:
-                break
-        # P̂_n^(−θ) (with tastes: the share equation's normaliser Σ δ̂ π p̂^(−θ))
-        Ptn = Pt if taste is not None else np.exp(-theta[:, None, :] * lnP)
-        # π'_ni^j = π_ni^j (κ̂ ĉ_i/ẑ_i / P̂_n)^(−θ^j)
-        pi1 = pik * xp[:, :, None, :] / np.where(Pt > 0, Ptn, 1.0)[:, None, :, :]
-        S_ = pi1 * inv_t1  # π'/(1 + τ'): customs share of tariff-inclusive spending
-        F = S_.sum(axis=1)  # F'_n^j = Σ_i π'_ni^j / (1 + τ'_ni^j)
-        X = _demand(base, S_, F, w * VA + D1, X_prev, linear, 1e-3 * tol)
-        flows = S_ * X[:, None, :, :]  # M'_ni^j = π'_ni^j X'_n^j / (1 + τ'_ni^j)
-        Y = flows.sum(axis=2)  # Y'_i^j = Σ_n M'_in^j
-        excess = flows.sum(axis=(1, 3)) - D1 - Y.sum(axis=2)  # purchases − D' − sales
-        # Jacobi-Newton scale: d excess_n / d ln ŵ_n ≈ ŵVA + Σ γ^2 θ (1 − π') M' (own-price effect)
-        jac = w * VA + np.einsum("ij,bj,bimj->bi", gamma ** 2, theta, flows * (1.0 - pi1))
-        res = np.max(np.abs(excess) / VA, axis=1)
-        return dict(w=w, lnc=lnc, lnP=lnP, Pt=Pt, pi1=pi1, X=X, flows=flows, excess=excess,
-                    jac=jac, res=res, F=F, Y=Y)
+#: Bytes of per-flow arrays a block of scenarios may occupy (about the L2 cache: 2 MiB measured
+#: fastest for the numpy path on 10 x 28, larger blocks gain nothing, smaller pay Python overhead).
+BLOCK_BYTES = 1 << 21
 
-    cur = evaluate(lnw, lnP, X_prev)
-    lam = np.ones(b)
-    iters = np.zeros(b, dtype=int)
-    done = cur["res"] <= tol
-    acc_lnw = lnw
-    eye = np.eye(n)
 
-    def merit(state):
-        return np.sum((state["excess"] / VA) ** 2, axis=1)  # ||excess / VA||²
+def _blocks(b: int, flow_values: int):
+    """Slices of at most BLOCK_BYTES / (8 · flow_values) scenarios (at least one)."""
+    size = max(1, BLOCK_BYTES // (8 * flow_values))
+    return [slice(k, min(k + size, b)) for k in range(0, b, size)]
 
-    def diagonal_jacobian(state):
-        return eye * (state["jac"] / VA)[:, None, :]  # d(excess_n/VA_n)/d ln ŵ_n, own effect only
 
-    J = diagonal_jacobian(cur)
-    u = VA / VA_tot
-    for it in range(1, max_iter + 1):
-        if np.all(done):
-            break
-        f = cur["excess"] / VA
-        # quasi-Newton step J Δ = −f (Broyden). Walras' law makes J singular (VAᵀ J = 0); the
-        # rank-one term u uᵀ (u = VA/ΣVA) pins the level, which the numeraire fixes anyway.
-        direction = -np.linalg.solve(J + u[:, :, None] * u[:, None, :], f[..., None])[..., 0]
-        trial = acc_lnw + np.where(done, 0.0, lam)[:, None] * direction
-        # numeraire: Σ_n ŵ_n VA_n = Σ_n VA_n
-        trial = trial - np.log((np.exp(trial) * VA).sum(axis=1, keepdims=True) / VA_tot)
-        new = evaluate(trial, cur["lnP"], cur["X"])
-        # Broyden update from every evaluated point: J += (Δf − J Δx) Δxᵀ / (Δxᵀ Δx)
-        dx = np.where(done[:, None], 0.0, trial - acc_lnw)
-        df = new["excess"] / VA - f
-        denom = np.einsum("bn,bn->b", dx, dx)
-        upd = (df - np.einsum("bmn,bn->bm", J, dx))[:, :, None] * dx[:, None, :]
-        J = J + np.where(denom > 0, 1.0, 0.0)[:, None, None] * upd / np.where(denom > 0, denom, 1.0)[:, None, None]
-        better = (merit(new) < merit(cur)) & ~done
-        # accept improving steps; otherwise halve the step and retry from the accepted point
-        lam = np.where(better, np.minimum(1.0, lam * 2.0), lam * 0.5)
-        keep = better[:, None]
-        acc_lnw = np.where(keep, trial, acc_lnw)
-        if better.all():
-            cur = new
-        elif better.any():
-            cur = {k: np.where(better.reshape((b,) + (1,) * (v.ndim - 1)), v, cur[k]) for k, v in new.items()}
-        stuck = lam < 1.0 / 64.0  # restart from the diagonal Jacobian
-        J = np.where(stuck[:, None, None], diagonal_jacobian(cur), J)
-        lam = np.where(stuck, 1.0, lam)
-        iters = np.where(done, iters, it)
-        done = done | (cur["res"] <= tol)
+def _rows(a, sl: slice):
+    """Rows ``sl`` of a batched array, or the array itself when its batch axis is 1 (shared)."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    return a if a.shape[0] == 1 else a[sl]
 
-    X1 = cur["X"]
-    # goods-market residual: X' − (Σ_k γ^{j,k} Y'^k + α I')
-    F, Y = cur["F"], cur["Y"]
-    rev = np.einsum("bnk,bnk->bn", 1.0 - F, X1)
-    inc1 = cur["w"] * VA + D1 + rev  # I'_n = ŵ_n VA_n + R'_n + D'_n
-    demand = base.alpha * inc1[..., None]
-    if io is not None:
-        demand = demand + np.einsum("njk,bnk->bnj", io, Y)
-    res_goods = np.max(np.abs(X1 - demand), axis=(1, 2)) / np.maximum(np.max(np.abs(X1), axis=(1, 2)), 1e-300)
-    c_hat = np.exp(cur["lnc"])
+
+def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
+    """Equilibrium from the compiled solver (γ = 1, no taste shifters)."""
+    b, n, _, s = np.shape(tariff_new)
+    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
+              alpha=base.alpha, gamma=base.gamma, tol=tol, max_iter=max_iter)
+    w = np.exp(r["lnw"])
+    c_hat = np.repeat(w[..., None], s, axis=2)  # ĉ = ŵ when there are no intermediate inputs
     return Equilibrium(
-        w_hat=cur["w"], c_hat=np.array(c_hat), p_hat=c_hat / z, P_hat=np.exp(cur["lnP"]),
-        pi=cur["pi1"], expenditure=X1, flows=cur["flows"], income=inc1, deficit=np.broadcast_to(D1, (b, n)).copy(),
-        success=done & (res_goods <= max(tol, 1e-8)), iterations=iters,
-        residual_trade_balance=cur["res"], residual_goods=res_goods,
+        w_hat=w, c_hat=c_hat, p_hat=c_hat / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
+        flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
+        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
+        residual_goods=r["res_goods"],
+    )
+
+
+def _finish(pb, sol) -> dict:
+    """Equilibrium fields of one block at the solved wages (one more evaluation, per-flow arrays)."""
+    st = evaluate(pb, sol.lnw, sol.lnP, sol.X)
+    pi1, flows = flow_state(pb, st)
+    X1, va = st["X"], pb.va
+    inc1 = st["w"] * va + pb.d1 + np.einsum("bnk,bnk->bn", 1.0 - st["F"], X1)  # I' = ŵVA + D' + R'
+    demand = pb.alpha * inc1[..., None]  # goods market: X' = Σ_k γ^{j,k} Y'^k + α I'
+    if pb.io is not None:
+        demand = demand + np.einsum("njk,bnk->bnj", pb.io, st["Y"])
+    res_goods = np.max(np.abs(X1 - demand), axis=(1, 2)) / np.maximum(np.max(np.abs(X1), axis=(1, 2)), 1e-300)
+    c_hat = np.exp(st["lnc"])
+    return dict(
+        w_hat=st["w"], c_hat=c_hat, p_hat=c_hat / np.exp(pb.lnz), P_hat=np.exp(st["lnP"]), pi=pi1,
+        expenditure=X1, flows=flows, income=inc1, deficit=pb.d1.copy(), success=sol.done.copy(),
+        iterations=sol.iterations, residual_trade_balance=st["res"], residual_goods=res_goods,
     )

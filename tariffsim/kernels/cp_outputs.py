@@ -11,14 +11,17 @@ import numpy as np
 
 from .cp import Baseline, Equilibrium
 
-__all__ = ["country_outputs", "flow_outputs", "acr_real_wage_hat", "price_index_hat"]
+__all__ = ["acr_real_wage_hat", "country_outputs", "flow_outputs", "price_index_hat"]
 
 
-def _off_diagonal(a: np.ndarray) -> np.ndarray:
-    out = np.array(a, copy=True)
-    n = out.shape[-2]
-    out[..., np.arange(n), np.arange(n), :] = 0.0
-    return out
+def _diag(a: np.ndarray) -> np.ndarray:
+    """The i == n entries of a (..., n, n, S) array, shape (..., n, S) (a view)."""
+    return np.diagonal(a, axis1=-3, axis2=-2).swapaxes(-1, -2)
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """A batch axis broadcast with stride 0 collapsed to length 1 (shared baseline)."""
+    return a[:1] if a.ndim and a.shape[0] > 1 and a.strides[0] == 0 else a
 
 
 def price_index_hat(alpha: np.ndarray, P_hat: np.ndarray) -> np.ndarray:
@@ -49,16 +52,15 @@ def acr_real_wage_hat(base: Baseline, eq: Equilibrium, theta: np.ndarray,
         shifters the identity fails (domestic shares move for taste reasons); callers
         should not report it for those scenarios.
     """
-    b, n, _, s = base.pi.shape
-    idx = np.arange(n)
-    lam0 = base.pi[:, idx, idx, :]  # λ_nn^j = π_nn^j, (B, n, S)
-    lam1 = eq.pi[:, idx, idx, :]
+    b, n, _, s = eq.pi.shape
+    lam0 = _diag(_compact(base.pi))  # λ_nn^j = π_nn^j, (B or 1, n, S)
+    lam1 = _diag(eq.pi)
     th = np.broadcast_to(np.asarray(theta, float), (b, s))[:, None, :]
     z = np.ones((b, n, s)) if productivity is None else productivity
-    d = np.ones((b, n, s)) if ntb is None else 1.0 + ntb[:, idx, idx, :]
+    d = np.ones((b, n, s)) if ntb is None else 1.0 + _diag(ntb)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(lam0 > 0, np.log(z / d) - np.log(lam1 / np.where(lam0 > 0, lam0, 1.0)) / th, 0.0)
-    return np.exp(np.einsum("bnj,bnj->bn", base.alpha, term))  # Π_j (ẑ/d̂ · λ̂^(−1/θ))^α
+    return np.exp(np.einsum("bnj,bnj->bn", np.broadcast_to(base.alpha, term.shape), term))  # Π_j (ẑ/d̂ · λ̂^(−1/θ))^α
 
 
 def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> dict[str, np.ndarray]:
@@ -92,36 +94,37 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> 
     :mod:`tariffsim.kernels.cp`), so a commitment is not a welfare gain by assumption. The
     first-order decomposition has no taste term: the misallocation cost is second order.
     """
-    M0, M1 = base.flows, eq.flows
-    tau0 = base.tariff
-    tau1 = np.array(tariff_new, dtype=float, copy=True)
-    n = M0.shape[-2]
-    tau1[..., np.arange(n), np.arange(n), :] = 0.0
-    P = price_index_hat(base.alpha, eq.P_hat)
+    M0, M1, tau0 = _compact(base.flows), eq.flows, _compact(base.tariff)  # baseline: batch 1 when shared
+    b = M1.shape[0]
+    P = price_index_hat(np.broadcast_to(base.alpha, eq.P_hat.shape), eq.P_hat)
     I0, I1 = base.income, eq.income
     out: dict[str, np.ndarray] = {}
     out["welfare_pct"] = 100.0 * (I1 / I0 / P - 1.0)  # Ŵ_n = (I'_n / I_n) / P̂_n
     dp = eq.p_hat - 1.0  # discrete d ln p
-    # ToT: Σ_j Σ_i (E_ni dp_n − M_ni dp_i), E_ni = M0[n, i]
-    tot = np.einsum("bnij,bnj->bn", M0, dp) - np.einsum("binj,bij->bn", M0, dp)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mhat = np.where(M0 > 0, M1 / np.where(M0 > 0, M0, 1.0), 1.0)
-    # VoT: Σ_j Σ_i τ_ni M_ni [(M̂_ni − 1) − dp_i]
-    vot = np.einsum("binj,binj->bn", tau0 * M0, (mhat - 1.0) - dp[:, :, None, :])
+    # ToT: Σ_j Σ_i (E_ni dp_n − M_ni dp_i), E_ni = M0[n, i]: sales of n by sector times dp_n,
+    # minus purchases valued at the sellers' price changes
+    sales0 = M0.sum(axis=2)  # Σ_i E_ni^j, (1 or B, n, S)
+    tot = np.einsum("bnj,bnj->bn", np.broadcast_to(sales0, dp.shape), dp) - _contract_exporters(M0, dp)
+    # VoT: Σ_j Σ_i τ_ni M_ni [(M̂_ni − 1) − dp_i] = Σ τ M' − Σ τ M − Σ τ M dp_i  (M̂ = 1 where M = 0:
+    # M' = 0 there too)
+    tm0 = tau0 * M0
+    rev0 = tm0.sum(axis=(1, 3))  # R_n = Σ_{i,j} τ_ni M_ni
+    vot = _contract_flows(tau0, M1) - rev0 - _contract_exporters(tm0, dp)
     out["welfare_tot_pct"] = 100.0 * tot / I0
     out["welfare_vot_pct"] = 100.0 * vot / I0
     out["welfare_first_order_pct"] = out["welfare_tot_pct"] + out["welfare_vot_pct"]
     out["real_wage_pct"] = 100.0 * (eq.w_hat / P - 1.0)  # ŵ_n / P̂_n
     out["price_index_pct"] = 100.0 * (P - 1.0)
-    F0, F1 = _off_diagonal(M0), _off_diagonal(M1)
-    ex0, ex1 = F0.sum(axis=(2, 3)), F1.sum(axis=(2, 3))  # Σ_{n≠i, j} M_in^j
-    im0, im1 = F0.sum(axis=(1, 3)), F1.sum(axis=(1, 3))  # Σ_{i≠n, j} M_in^j (customs value)
+    dom0, dom1 = _diag(M0).sum(axis=-1), _diag(M1).sum(axis=-1)  # domestic sales, (., n)
+    ex0, ex1 = M0.sum(axis=(2, 3)) - dom0, M1.sum(axis=(2, 3)) - dom1  # Σ_{n≠i, j} M_in^j
+    im0, im1 = M0.sum(axis=(1, 3)) - dom0, M1.sum(axis=(1, 3)) - dom1  # Σ_{i≠n, j} M_in^j (customs value)
+    ex0, im0, rev0 = (np.broadcast_to(x, (b,) + x.shape[1:]) for x in (ex0, im0, rev0))
     with np.errstate(divide="ignore", invalid="ignore"):
         out["exports_pct"] = np.where(ex0 > 0, 100.0 * (ex1 / np.where(ex0 > 0, ex0, 1.0) - 1.0), np.nan)
         out["imports_pct"] = np.where(im0 > 0, 100.0 * (im1 / np.where(im0 > 0, im0, 1.0) - 1.0), np.nan)
     out["exports"], out["imports"] = ex1, im1
-    rev0 = (tau0 * M0).sum(axis=(1, 3))  # Σ_{i,j} τ_ni M_ni
-    rev1 = (tau1 * M1).sum(axis=(1, 3))  # Σ_{i,j} τ'_ni M'_ni
+    # Σ_{i,j} τ'_ni M'_ni, τ' = 0 on the diagonal
+    rev1 = _contract_flows(tariff_new, M1) - np.einsum("bnj,bnj->bn", _diag_broadcast(tariff_new, M1), _diag(M1))
     out["tariff_revenue"] = rev1
     out["tariff_revenue_change"] = rev1 - rev0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -131,15 +134,40 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> 
     return out
 
 
+def _diag_broadcast(rates: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """The diagonal of ``rates`` broadcast to the batch of ``flows``, shape (B, n, S)."""
+    d = _diag(np.asarray(rates, float))
+    return np.broadcast_to(d, (flows.shape[0],) + d.shape[-2:])
+
+
+def _contract_flows(a: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """Σ_{i,j} a[b, i, n, j] flows[b, i, n, j] per importer, shape (B, n); ``a`` may have batch 1."""
+    a = _compact(np.asarray(a, float))
+    if a.ndim == 3 or a.shape[0] == 1:
+        return np.einsum("inj,binj->bn", a.reshape(a.shape[-3:]), flows)
+    return np.einsum("binj,binj->bn", a, flows)
+
+
+def _contract_exporters(m: np.ndarray, dp: np.ndarray) -> np.ndarray:
+    """Σ_{i,j} m[., i, n, j] dp[b, i, j] per importer n, shape (B, n); ``m`` may have batch 1."""
+    if m.shape[0] == 1:
+        return np.einsum("inj,bij->bn", m[0], dp)
+    return np.einsum("binj,bij->bn", m, dp)
+
+
 def flow_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> dict[str, np.ndarray]:
     """Per-flow columns ``flow_base, flow_new, flow_pct, tariff_base, tariff_new``, shape (B, n, n, S)."""
     M0, M1 = base.flows, eq.flows
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(M0 > 0, 100.0 * (M1 / np.where(M0 > 0, M0, 1.0) - 1.0), np.nan)
+    shape = M1.shape
+    pct = np.full(shape, np.nan)
+    pos = np.broadcast_to(M0 > 0, shape)
+    np.divide(M1, np.broadcast_to(M0, shape), out=pct, where=pos)
+    pct -= 1.0
+    pct *= 100.0  # 100 (M'/M − 1), NaN where M = 0
     return {
-        "flow_base": np.array(M0),
-        "flow_new": np.array(M1),
+        "flow_base": np.broadcast_to(M0, shape).copy(),
+        "flow_new": M1,
         "flow_pct": pct,
-        "tariff_base": np.array(base.tariff),
-        "tariff_new": np.broadcast_to(np.asarray(tariff_new, float), M0.shape).copy(),
+        "tariff_base": np.broadcast_to(base.tariff, shape).copy(),
+        "tariff_new": np.broadcast_to(np.asarray(tariff_new, float), shape).copy(),
     }

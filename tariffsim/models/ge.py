@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
+from ..kernels._util import currency_factor
 from ..kernels.accounting import importer_etr
-from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
+from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 
-__all__ = ["run_ge", "DEFICIT_OPTIONS", "CURRENCY_OPTIONS"]
+__all__ = ["CURRENCY_OPTIONS", "DEFICIT_OPTIONS", "run_ge"]
 
 #: Valid values of ``deficits``.
 DEFICIT_OPTIONS = ("fixed", "purge")
@@ -36,7 +37,8 @@ _CURRENCY_TREATMENT = {
              "c = appreciation x pass-through; collected by no one",
 }
 
-_METHOD = "cp-hat: log wage step scaled by the diagonal Jacobian, backtracking; inner (c, P) fixed point"
+_METHOD = ("cp-hat: Broyden step in log wages from the diagonal Jacobian, backtracking; inner (c, P) fixed point; "
+           "scenarios in cache-sized blocks, each leaving when converged")
 
 
 def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray, str]:
@@ -92,15 +94,6 @@ def _check_shocks(shocks: Shocks) -> None:
         )
 
 
-def _currency_wedge(currency: np.ndarray) -> np.ndarray:
-    """Iceberg factor d̂_in = (1 + c_i)/(1 + c_n) off the diagonal, 1 on it; shape (B, n, n, 1)."""
-    c = 1.0 + np.asarray(currency, float)
-    wedge = c[:, :, None] / c[:, None, :]
-    n = c.shape[1]
-    wedge[:, np.arange(n), np.arange(n)] = 1.0
-    return wedge[..., None]
-
-
 def _taste(shocks: Shocks, base) -> np.ndarray:
     """δ̂ for the purchase commitments, with a DataError naming cells that cannot be represented."""
     delta, bad = taste_shifter(base, shocks.demand_shift)
@@ -127,6 +120,7 @@ def run_ge(
     tol: float = 1e-10,
     max_iter: int = 500,
     raise_on_failure: bool = True,
+    accelerate: bool | None = None,
 ) -> Result:
     """General equilibrium effects by exact hat algebra (Caliendo & Parro 2015), batched.
 
@@ -159,6 +153,11 @@ def run_ge(
         If True, raise :class:`~tariffsim.errors.ConvergenceError` (carrying the
         :class:`SolverInfo`) when any scenario fails; if False, return the Result with
         ``solver.success`` False for those scenarios (for sweeps).
+    accelerate : bool or None
+        Compiled (numba, extra ``tariffsim[fast]``) solver for worlds without IO links and
+        without purchase commitments: ``None`` (default) uses it when numba is importable
+        and ``TARIFFSIM_NO_NUMBA`` is unset; ``False`` forces pure numpy; ``True`` requires
+        numba. Same answers to solver precision.
 
     Returns
     -------
@@ -203,6 +202,50 @@ def run_ge(
     not neutral (and the import side a free cost cut); a uniform appreciation of all
     currencies is neutral. ``provenance["currency"]`` records the treatment.
     """
+    _check_options(deficits, currency, tol, max_iter)
+    _check_shocks(shocks)
+    theta, theta_source = _trade_elasticity(shocks, trade_elasticity)
+    world = shocks.world
+    notes = list(shocks.warnings)
+    if shocks.uses("currency") and currency == "neutral":
+        msg = (
+            "GE ignores the currency shock (currency): with flexible wages and a world numeraire a nominal "
+            "appreciation is neutral in real terms. Simulate its real counterpart (e.g. a 'deficit' transfer), or "
+            "pass currency='wedge' to run_ge to treat it as a trade-cost wedge (1 + c_exporter)/(1 + c_importer)."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        notes.append(msg)
+    solve = dict(tol=tol, max_iter=max_iter, accelerate=accelerate)
+    base, iterations, purge_ok = _baseline(shocks, theta, deficits, notes, solve)
+    full = _expand(base, shocks.batch_size)  # per-scenario views of a shared baseline (no copies)
+    ntb, prod, taste = _kernel_shocks(shocks, full, currency)
+    eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
+                           deficit_new=base.deficit + shocks.deficit_change, taste=taste, **solve)
+    info = _solver_info(shocks, eq, iterations + eq.iterations, eq.success & purge_ok, tol, max_iter,
+                        raise_on_failure)
+    country, flows = _outputs(shocks, full, eq, theta, prod, ntb, taste)
+    provenance = {
+        "world": world.name,
+        "source": world.source,
+        "trade_elasticity": dict(zip(world.sectors, theta[0].tolist())) if np.all(theta == theta[0]) else "per scenario",
+        "trade_elasticity_source": theta_source,
+        "deficits": deficits,
+        "currency": _CURRENCY_TREATMENT[currency],
+        "purchase_commitments": "CES taste shift at fixed sector spending; welfare at baseline tastes",
+        "input_output": world.io_coefficients is not None,
+        "numeraire": "world value added fixed",
+        "alpha_clipped": full.alpha_clipped.tolist(),
+        "residual_trade_balance": eq.residual_trade_balance.tolist(),
+        "residual_goods": eq.residual_goods.tolist(),
+        "warnings": notes,
+    }
+    return Result(
+        model="ge", scenarios=shocks.scenarios, countries=world.countries, sectors=world.sectors,
+        country=country, flow=flows, solver=info, provenance=provenance,
+    )
+
+
+def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> None:
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(
             f"The 'deficits' parameter of run_ge must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead."
@@ -215,55 +258,66 @@ def run_ge(
         raise DataError(f"The 'tol' parameter of run_ge must be a float in the range (0, inf). Got {tol!r} instead.")
     if int(max_iter) < 1:
         raise DataError(f"The 'max_iter' parameter of run_ge must be an int in the range [1, inf). Got {max_iter!r} instead.")
-    _check_shocks(shocks)
-    theta, theta_source = _trade_elasticity(shocks, trade_elasticity)
+
+
+def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, solve: dict):
+    """Calibrated baseline (batch 1 when every scenario shares it), purge iterations and success.
+
+    With ``deficits="purge"`` the baseline is first re-solved with all deficits at zero at
+    baseline tariffs (CP's NAFTA exercise); α keeps the data's calibration.
+    """
     world = shocks.world
     if (world.value_added_share is None) != (world.io_coefficients is None):
         raise DataError(
             "the world has only one of value_added_share and io_coefficients; GE needs both for "
             "input-output links (or neither, for gamma = 1)."
         )
-    notes = list(shocks.warnings)
-    if shocks.uses("currency") and currency == "neutral":
-        msg = (
-            "GE ignores the currency shock (currency): with flexible wages and a world numeraire a nominal "
-            "appreciation is neutral in real terms. Simulate its real counterpart (e.g. a 'deficit' transfer), or "
-            "pass currency='wedge' to run_ge to treat it as a trade-cost wedge (1 + c_exporter)/(1 + c_importer)."
-        )
-        warnings.warn(msg, UserWarning, stacklevel=2)
-        notes.append(msg)
-
-    base = calibrate(world.flows, shocks.tariff_base, world.value_added_share, world.io_coefficients)
-    iterations = np.zeros(shocks.batch_size, dtype=int)
-    purge_ok = np.ones(shocks.batch_size, dtype=bool)
+    tb = shocks.tariff_base
+    # one baseline shared by all scenarios: calibrate once (and purge once, unless θ differs by scenario)
+    if tb.shape[0] > 1 and tb.strides[0] == 0 and (deficits != "purge" or np.all(theta == theta[0])):
+        tb = tb[:1]
+    base = calibrate(world.flows, tb, world.value_added_share, world.io_coefficients)
+    b = shocks.batch_size
     if deficits == "purge":
-        zero = solve_equilibrium(base, base.tariff, theta, deficit_new=np.zeros_like(base.deficit),
-                                 tol=tol, max_iter=max_iter)
+        zero = solve_equilibrium(base, base.tariff, theta[: base.pi.shape[0]], deficit_new=np.zeros_like(base.deficit),
+                                 **solve)
         purged = calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
         base = dataclasses.replace(purged, alpha=base.alpha, alpha_clipped=base.alpha_clipped)
-        iterations += zero.iterations
-        purge_ok = zero.success
-    else:
-        clipped = base.alpha_clipped > 1e-9 * base.value_added.sum(axis=1)
-        if np.any(clipped):
-            msg = (
-                "final demand computed from the data is negative in some (country, sector) cells and was set to "
-                f"zero (up to {base.alpha_clipped.max():.4g} in total), so the baseline is not an exact equilibrium "
-                "of the model; deficits='purge' re-solves the baseline first."
-            )
-            warnings.warn(msg, UserWarning, stacklevel=2)
-            notes.append(msg)
-    deficit_new = base.deficit + shocks.deficit_change
+        return base, np.broadcast_to(zero.iterations, (b,)).copy(), np.broadcast_to(zero.success, (b,))
+    clipped = base.alpha_clipped > 1e-9 * base.value_added.sum(axis=1)
+    if np.any(clipped):
+        msg = (
+            "final demand computed from the data is negative in some (country, sector) cells and was set to "
+            f"zero (up to {base.alpha_clipped.max():.4g} in total), so the baseline is not an exact equilibrium "
+            "of the model; deficits='purge' re-solves the baseline first."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        notes.append(msg)
+    return base, np.zeros(b, dtype=int), np.ones(b, dtype=bool)
+
+
+def _expand(base: Baseline, b: int) -> Baseline:
+    """The baseline with every batched array viewed at batch size b (read-only broadcast views)."""
+    if base.pi.shape[0] == b:
+        return base
+    batched = ("flows", "tariff", "pi", "expenditure", "value_added", "deficit", "income", "alpha", "alpha_clipped")
+    return dataclasses.replace(base, **{k: np.broadcast_to(getattr(base, k), (b,) + getattr(base, k).shape[1:])
+                                        for k in batched})
+
+
+def _kernel_shocks(shocks: Shocks, base: Baseline, currency: str):
+    """Iceberg changes (with the currency wedge), productivity and taste shifters, or None each."""
     ntb = shocks.ntb if shocks.uses("ntb") else None
     if currency == "wedge" and shocks.uses("currency"):
         # iceberg d̂_in = (1 + ntb_in)(1 + c_i)/(1 + c_n)
-        ntb = (1.0 + shocks.ntb) * _currency_wedge(shocks.currency) - 1.0
+        ntb = (1.0 + shocks.ntb) * currency_factor(shocks.currency) - 1.0
     prod = shocks.productivity if shocks.uses("productivity") else None
     taste = _taste(shocks, base) if shocks.uses("demand_shift") else None
-    eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
-                           deficit_new=deficit_new, taste=taste, tol=tol, max_iter=max_iter)
-    iterations += eq.iterations
-    success = eq.success & purge_ok
+    return ntb, prod, taste
+
+
+def _solver_info(shocks: Shocks, eq, iterations, success, tol, max_iter, raise_on_failure) -> SolverInfo:
+    """SolverInfo, raising ConvergenceError when asked and any scenario failed."""
     residual = np.maximum(eq.residual_trade_balance, eq.residual_goods)
     info = SolverInfo(
         success=success, iterations=iterations, max_residual=residual, method=_METHOD, tolerance=tol,
@@ -278,33 +332,24 @@ def run_ge(
             "raise_on_failure=False to keep the other scenarios.",
             info,
         )
+    return info
+
+
+def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste):
+    """Country and flow columns of the Result (ETRs over goods imports, ACR without IO links)."""
+    world = shocks.world
     country = country_outputs(base, eq, shocks.tariff_new)
     flows = flow_outputs(base, eq, shocks.tariff_new)
     # ETRs over goods imports, as in every model (services pay no duty)
     country["etr"] = importer_etr(flows["tariff_new"], flows["flow_new"], world.goods)
-    country["etr_base"] = importer_etr(flows["tariff_base"], flows["flow_base"], world.goods)
+    tb, mb = base.tariff, base.flows
+    if tb.shape[0] > 1 and tb.strides[0] == 0 and mb.strides[0] == 0:  # shared baseline: once
+        tb, mb = tb[:1], mb[:1]
+    country["etr_base"] = np.broadcast_to(importer_etr(tb, mb, world.goods), country["etr"].shape).copy()
     if world.io_coefficients is None and world.value_added_share is None:
         acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
         country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
         if taste is not None:  # the ACR identity does not hold with taste shifts
             shifted = np.any(shocks.demand_shift != 0, axis=(1, 2, 3))
             country["acr_real_wage_pct"][shifted] = np.nan
-    provenance = {
-        "world": world.name,
-        "source": world.source,
-        "trade_elasticity": dict(zip(world.sectors, theta[0].tolist())) if np.all(theta == theta[0]) else "per scenario",
-        "trade_elasticity_source": theta_source,
-        "deficits": deficits,
-        "currency": _CURRENCY_TREATMENT[currency],
-        "purchase_commitments": "CES taste shift at fixed sector spending; welfare at baseline tastes",
-        "input_output": world.io_coefficients is not None,
-        "numeraire": "world value added fixed",
-        "alpha_clipped": base.alpha_clipped.tolist(),
-        "residual_trade_balance": eq.residual_trade_balance.tolist(),
-        "residual_goods": eq.residual_goods.tolist(),
-        "warnings": notes,
-    }
-    return Result(
-        model="ge", scenarios=shocks.scenarios, countries=world.countries, sectors=world.sectors,
-        country=country, flow=flows, solver=info, provenance=provenance,
-    )
+    return country, flows

@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import DataError, did_you_mean
-from .entry import FLOWS, PARAMS, RAISE_ON_FAILURE, ModelEntry, Option, max_iter_option, tol_option
+from .entry import FLOWS, PARAMS, RAISE_ON_FAILURE, ModelEntry, Option, flag, max_iter_option, positive, tol_option
 
 __all__ = [
     "ModelEntry",
@@ -80,7 +80,8 @@ _ENTRIES: list[ModelEntry] = [
         "smart", "tariffsim.models.pe:run_smart",
         "SMART partial equilibrium: one importer's market at a time (WITS linear formulas or exact CES)",
         options=(PARAMS,
-                 Option("method", "linear", "linear WITS formulas or exact CES", choices=("linear", "exact")),
+                 Option("method", "exact", "exact CES (default: large tariff changes) or the linear WITS formulas",
+                        choices=("linear", "exact")),
                  FLOWS),
         elasticities="pe", welfare="welfare_change",
     ),
@@ -103,6 +104,32 @@ _ENTRIES: list[ModelEntry] = [
                  Option("currency", "neutral", "what a currency shock does", choices=("neutral", "wedge")),
                  tol_option(1e-10), max_iter_option(500), RAISE_ON_FAILURE),
         elasticities="theta", solver=True, welfare="welfare_pct",
+    ),
+    ModelEntry(
+        "ld", "tariffsim.models.ld:run_ld",
+        "Liberation Day model (Ignatenko-Macedoni-Lashkaripour-Simonovska 2025): labour supply, fixed costs, "
+        "tariff revenue cutting the income tax",
+        options=(Option("trade_elasticity", 4.0, "epsilon: a number, a source name ('cp2015', 'uniform4', ...) or "
+                        "sector values (import-weighted in one sector)", sweep=False),
+                 Option("labour_elasticity", 0.5, "kappa, labour-supply elasticity",
+                        check=lambda v: positive(v) or v == 0, expect="a number >= 0"),
+                 Option("scale_elasticity", None, "psi, scale elasticity (default 0.67/epsilon)"),
+                 Option("fixed_cost_share", "paper", "nu by country: 'paper' (US 0.2705, others 0.1143), a number or "
+                        "a dict ISO3 -> share"),
+                 Option("passthrough", 1.0, "pass-through of tariffs to firm-level prices (Table 9: 0.25)",
+                        check=positive, expect="a number > 0"),
+                 Option("variant", "ld", "the paper's model or Eaton-Kortum-Krugman (nu = 0)", choices=("ld", "ekk")),
+                 Option("revenue", "income_tax", "tariff revenue cuts the income tax or is rebated lump sum",
+                        choices=("income_tax", "lump_sum")),
+                 Option("deficits", "world_gdp", "deficits a fixed share of world GDP, fixed in levels, zero in the "
+                        "counterfactual (balanced), or purged from the baseline first",
+                        choices=("world_gdp", "fixed", "balanced", "purge")),
+                 Option("tariff_inclusive_flows", False, "the world's flows include baseline duties", check=flag,
+                        expect="True or False"),
+                 Option("sectors", "aggregate", "one sector (flows summed) or the multi-sector model",
+                        choices=("aggregate", "multi")),
+                 tol_option(1e-11), max_iter_option(5000), RAISE_ON_FAILURE),
+        solver=True, welfare="welfare_pct",
     ),
 ]
 

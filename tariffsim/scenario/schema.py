@@ -299,8 +299,10 @@ class ParameterSpec(_Strict):
     export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict, description="PE: sector -> export-supply elasticity ε_X > 0 (default infinite in SMART)."
     )
-    deficits: Literal["fixed", "purge"] = Field(
-        "fixed", description="GE: trade deficits held fixed in USD ('fixed'), or purged to a balanced baseline first."
+    deficits: Literal["fixed", "purge"] | None = Field(
+        None,
+        description="GE models: trade deficits held fixed in USD ('fixed'), or purged to a balanced baseline "
+        "first ('purge'). None: each model's default (ge: fixed; ld: a fixed share of world GDP).",
     )
 
 
