@@ -1,0 +1,201 @@
+"""The consumer-price model: what a tariff schedule costs American households.
+
+Chain (after Barbiero & Stein 2025 and the Budget Lab at Yale's Tariff-Model; own code):
+
+1. tariff change by US import line (HS10 x partner) from the compiled schedule;
+2. trade-weighted change by BEA summary commodity, ``tau_c = sum_l w_l dt_l / sum_l w_l``
+   (w = 2024 customs value; HS10 -> BEA detail -> summary);
+3. import, domestic and consumption prices by commodity through the 2024 input-output table
+   (:mod:`tariffsim.kernels.prices`: pass-through ``rho``, domestic pricing ``delta``);
+4. purchasers' prices of the 76 PCE lines through the 2024 PCE bridge (margins unchanged);
+   the PCE price level (purchasers'-value weights);
+5. households: ``cost = dP x PCE / households`` and by income decile (BEA distribution of PCE
+   by decile for 16 NIPA groups; CBO income after transfers and taxes).
+
+Pre-substitution uses 2024 import weights and shares. Post-substitution (``substitution=``
+``"smart"``, ``"gsim"`` or ``"ge"``) runs that trade model on the same shocks and re-weights every
+line by its flow's change ``M'/M`` (exporter x ICIO sector into the US): the commodity tariffs
+become post-substitution ETRs, and the imported shares ``s`` of consumption and of every input
+cell become ``s g / (s g + 1 - s)`` with ``g_c`` the change of commodity c's imports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..datasets.prices import PricesData, load_prices_data
+from ..errors import DataError
+from ..kernels.prices import bridge_prices, commodity_prices, group_sum, household_costs, io_split
+from ..results import Result
+from ..shocks import Shocks
+from .prices_lines import line_tariff_changes
+
+__all__ = ["run_prices", "SUBSTITUTION_MODELS"]
+
+SUBSTITUTION_MODELS = (None, "smart", "gsim", "ge")
+US = "USA"
+
+
+def _flow_ratio(shocks: Shocks, substitution: str, options: dict) -> np.ndarray:
+    """(B, n, S) change M'/M of US imports by exporter and sector in the chosen trade model."""
+    if substitution == "smart":
+        from .pe import run_smart as run
+    elif substitution == "gsim":
+        from .pe import run_gsim as run
+    else:
+        from .ge import run_ge as run
+    res = run(shocks, **options)
+    us = shocks.world.country_index(US)
+    new, base = res.flow["flow_new"][:, :, us, :], res.flow["flow_base"][:, :, us, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(base > 0, new / np.where(base > 0, base, 1.0), 1.0)
+
+
+def _by_commodity(values: np.ndarray, commodity: np.ndarray, weight: np.ndarray, k: int):
+    """Weighted sums by commodity: (B, L) values, (B, L) weights -> (B, K) sum w x and sum w."""
+    ok = commodity >= 0
+    onehot = np.zeros((int(ok.sum()), k))
+    onehot[np.arange(int(ok.sum())), commodity[ok]] = 1.0
+    return (weight[:, ok] * values[:, ok]) @ onehot, weight[:, ok] @ onehot
+
+
+def _adjust(share: np.ndarray, growth: np.ndarray) -> np.ndarray:
+    """Imported share after imports change by ``growth``: s g / (s g + 1 - s)."""
+    num = share * growth
+    den = num + 1.0 - share
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def price_chain(tau: np.ndarray, data: PricesData, *, pass_through=1.0, domestic_pricing=0.0,
+                growth: np.ndarray | None = None, households: float | None = None,
+                margins: str = "constant_dollar") -> dict:
+    """Commodity tariff changes (B, K) -> commodity, PCE line, group and decile price effects.
+
+    ``growth`` (B, K): change of each commodity's imports (post-substitution); None = 2024 shares.
+    Returns a dict of arrays (decimal price changes; costs in USD per household per year).
+    """
+    if growth is None:
+        a_m, l_d = io_split(data.tr, data.import_share_cell)
+        w_m = data.import_share_pce
+    else:
+        a_m, l_d = io_split(data.tr, _adjust(data.import_share_cell[None], growth[:, :, None]))
+        w_m = _adjust(data.import_share_pce[None], growth)
+    p_c, p_d, p_m = commodity_prices(tau, a_m, l_d, w_m, pass_through=pass_through, domestic_pricing=domestic_pricing)
+    n_lines, n_groups = len(data.pce_lines), len(data.groups)
+    p_line = bridge_prices(p_c, data.bridge_line, data.bridge_commodity, data.bridge_producers,
+                           data.bridge_purchasers, n_lines, margins=margins)
+    pce_line = np.bincount(data.bridge_line, weights=data.bridge_purchasers, minlength=n_lines)
+    pce_group = group_sum(pce_line, data.line_group, n_groups)
+    p_group = group_sum(p_line * pce_line, data.line_group, n_groups) / pce_group
+    level = (p_line * pce_line).sum(axis=-1) / pce_line.sum()  # P = sum_n PUR_n P_n / sum_n PUR_n
+    hh = (households or data.households_mn) * 1e6
+    decile = household_costs(p_group, pce_group * 1e6, data.group_decile_share, hh)
+    return {"commodity": p_c, "domestic": p_d, "imported": p_m, "line": p_line, "pce_line": pce_line,
+            "group": p_group, "level": level, "cost": level * pce_line.sum() * 1e6 / hh, "decile": decile,
+            "burden": decile / data.decile_income}
+
+
+def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, domestic_pricing: float = 0.0,
+               substitution: str | None = None, substitution_options: dict | None = None,
+               households: float | None = None, margins: str = "constant_dollar", top: int = 20) -> Result:
+    """Consumer prices and household costs of a batch of scenarios (US tariffs).
+
+    Parameters
+    ----------
+    shocks : Shocks
+        B compiled scenarios.
+    schedules : sequence of CompiledSchedule
+        One per scenario (or one for all): the US line-level rates come from them.
+    pass_through : float
+        Share of the tariff passed on to import prices, ``rho`` in [0, 1] (default 1).
+    domestic_pricing : float
+        ``delta``: domestic producers raise their prices by ``delta`` times the import price
+        change of their commodity, beyond their cost increase (default 0: cost push only).
+    substitution : {None, 'smart', 'gsim', 'ge'}
+        Also compute post-substitution effects with that trade model's import changes.
+    substitution_options : dict, optional
+        Passed to the trade model (e.g. ``params``, ``method``, ``trade_elasticity``).
+    households : float, optional
+        Number of US households, millions (default: CBO 2021, 131.3).
+    margins : {"constant_dollar", "constant_percentage"}
+        Distribution margins unchanged in USD (default) or proportional to producer prices.
+    top : int
+        Number of PCE lines in ``prices_by_category`` ranked by price change (all lines are kept;
+        column ``rank``).
+
+    Returns
+    -------
+    Result
+        Country columns (USA only; NaN elsewhere): ``price_level_pct``, ``cost_per_household_usd``
+        (and ``*_post_*`` with substitution), ``etr``, ``etr_base``. Tables ``prices_summary``,
+        ``prices_by_category``, ``prices_by_commodity``, ``households_by_decile``.
+    """
+    if schedules is None:
+        raise DataError("the prices model needs the compiled schedules (US import lines): run it with "
+                        "simulate(world, scenario, 'prices') or pass schedules=[prepare_schedule(...)].")
+    if substitution not in SUBSTITUTION_MODELS:
+        raise DataError(f"substitution={substitution!r}; choose one of None, 'smart', 'gsim', 'ge'.")
+    if margins not in ("constant_dollar", "constant_percentage"):
+        raise DataError(f"margins={margins!r}; choose 'constant_dollar' or 'constant_percentage'.")
+    for name, value in (("pass_through", pass_through), ("domestic_pricing", domestic_pricing)):
+        if not 0.0 <= float(value) <= 1.0:
+            raise DataError(f"{name}={value}: must be between 0 and 1.")
+    schedules = list(schedules)
+    if len(schedules) == 1 and shocks.batch_size > 1:
+        schedules = schedules * shocks.batch_size
+    if len(schedules) != shocks.batch_size:
+        raise DataError(f"{len(schedules)} schedules for a batch of {shocks.batch_size} scenarios.")
+    data = load_prices_data()
+    k = len(data.commodities)
+    changes, weights, bases, commodity = [], [], [], None
+    ratio = _flow_ratio(shocks, substitution, substitution_options or {}) if substitution else None
+    for b, sched in enumerate(schedules):
+        lines, keep, base, change = line_tariff_changes(sched)
+        value = lines.value[keep]
+        commodity = data.commodity_of(lines.hs10[keep])
+        changes.append(change[0])
+        bases.append(base)
+        if ratio is not None:
+            exp, sec = _line_index(sched, lines, keep)
+            weights.append(value * ratio[b, exp, sec])
+    change, base = np.stack(changes), np.stack(bases)
+    w0 = np.broadcast_to(value, change.shape)
+    num, den = _by_commodity(change, commodity, w0, k)
+    tau = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)  # tau_c = sum w dt / sum w
+    opts = {"pass_through": pass_through, "domestic_pricing": domestic_pricing, "households": households,
+            "margins": margins}
+    pre = price_chain(tau, data, **opts)
+    post = None
+    if ratio is not None:
+        w1 = np.stack(weights)
+        num1, den1 = _by_commodity(change, commodity, w1, k)
+        tau1 = np.where(den1 > 0, num1 / np.where(den1 > 0, den1, 1.0), 0.0)
+        growth = np.where(den > 0, den1 / np.where(den > 0, den, 1.0), 1.0)
+        post = price_chain(tau1, data, growth=growth, **opts)
+        post["tau"], post["etr"] = tau1, (w1 * (base + change)).sum(1) / w1.sum(1)
+    etr_base = (w0 * base).sum(1) / w0.sum(1)
+    etr = (w0 * (base + change)).sum(1) / w0.sum(1)
+    unmapped = float(value[commodity < 0].sum() / value.sum())
+    from .prices_tables import build_result
+
+    return build_result(shocks, data, tau, pre, post, etr_base, etr, {
+        "pass_through": pass_through, "domestic_pricing": domestic_pricing, "substitution": substitution,
+        "households_mn": households or data.households_mn, "margins": margins,
+        "unmapped_import_share": unmapped, "top": top})
+
+
+def _line_index(schedule, lines, keep):
+    """World exporter and sector index of each kept line."""
+    geo, world = schedule.geo, schedule.world
+    home = np.array([-1 if (k := geo.to_world(p)) is None else k for p in lines.partner_labels])
+    sector_index = {s: k for k, s in enumerate(world.sectors)}
+    sector = np.array([sector_index.get(s, 0) for s in lines.sector])
+    return home[lines.partner_code][keep], sector[keep]
+
+
+def commodity_frame(data: PricesData) -> pd.DataFrame:
+    """Commodities with their 2024 imports, PCE and imported share of PCE (for reports)."""
+    return pd.DataFrame({"commodity": data.commodities, "name": data.commodity_names,
+                         "imports_usd_bn": data.imports / 1e3, "pce_usd_bn": data.pce_commodity / 1e3,
+                         "import_share_pce": data.import_share_pce})
