@@ -41,6 +41,8 @@ def _flow_ratio(shocks: Shocks, substitution: str, options: dict) -> np.ndarray:
     """(B, n, S) change M'/M of US imports by exporter and sector in the chosen trade model."""
     if substitution == "smart":
         from .pe import run_smart as run
+
+        options = {"method": "exact", **options}  # tariff changes of 10-50 pp: not first-order
     elif substitution == "gsim":
         from .pe import run_gsim as run
     else:
@@ -115,7 +117,8 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     substitution : {None, 'smart', 'gsim', 'ge'}
         Also compute post-substitution effects with that trade model's import changes.
     substitution_options : dict, optional
-        Passed to the trade model (e.g. ``params``, ``method``, ``trade_elasticity``).
+        Passed to the trade model (e.g. ``params``, ``method``, ``trade_elasticity``); SMART runs
+        with ``method="exact"`` unless told otherwise.
     households : float, optional
         Number of US households, millions (default: CBO 2021, 131.3).
     margins : {"constant_dollar", "constant_percentage"}
