@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["plot_price_by_category", "plot_burden_by_decile"]
+__all__ = ["plot_burden_by_decile", "plot_price_by_category"]
 
 
 def _axes(ax, size=(8.0, 4.5)):

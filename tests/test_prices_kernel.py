@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tariffsim.datasets.prices import load_prices_data
-from tariffsim.kernels.prices import bridge_prices, commodity_prices, group_sum, household_costs, io_split
+from tariffsim.kernels.prices import (
+    bridge_prices,
+    commodity_prices,
+    group_sum,
+    household_costs,
+    io_split,
+)
 from tariffsim.models.prices import price_chain
 
 # three commodities; A[i, j] = input of i per USD of output j

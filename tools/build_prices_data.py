@@ -72,7 +72,9 @@ def _hs10_map(shared: Path, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     conc["hs10"] = conc["hs10"].astype(np.int64)
     known = conc.dropna(subset=["summary"])
     table = dict(zip(known["hs10"], known["summary"]))
-    from tariffsim.datasets import load_us_lines  # the embedded lines: every HS10 the model meets
+    from tariffsim.datasets import (
+        load_us_lines,  # the embedded lines: every HS10 the model meets
+    )
 
     wanted = np.union1d(conc["hs10"].to_numpy(), load_us_lines()["hs10"].astype(str).astype(np.int64).unique())
     out = []
@@ -125,7 +127,7 @@ def build(shared: Path) -> None:
     cbo = shared / "us_distribution/cbo_household_income_2021"
     t1 = pd.read_csv(next(cbo.glob("*table_01*")))
     t3 = pd.read_csv(next(cbo.glob("*table_03*")))
-    sel = lambda t: t[(t["household_type"] == "all_households") & (t["year"] == 2021)].set_index("income_group")  # noqa: E731
+    sel = lambda t: t[(t["household_type"] == "all_households") & (t["year"] == 2021)].set_index("income_group")
     inc, hh = sel(t3)["inc_after_transfers_taxes"], sel(t1)["num_households"]
     q = ["lowest_quintile", "second_quintile", "middle_quintile", "fourth_quintile"]
     top = ["percentiles_91_95", "percentiles_96_99", "top_1_percent"]

@@ -105,7 +105,7 @@ def load_prices_data() -> PricesData:
         raw = dict(np.load(fh))
     with _open("prices_names.csv") as fh:
         names = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    pick = lambda kind: names[names["kind"] == kind]  # noqa: E731
+    pick = lambda kind: names[names["kind"] == kind]
     codes = tuple(pick("commodity")["code"])
     industries = tuple(pick("industry")["code"])
     k = len(codes)

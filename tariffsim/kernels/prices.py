@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["io_split", "commodity_prices", "bridge_prices", "group_sum", "household_costs"]
+__all__ = ["bridge_prices", "commodity_prices", "group_sum", "household_costs", "io_split"]
 
 
 def io_split(tr: np.ndarray, import_share_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

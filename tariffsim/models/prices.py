@@ -26,12 +26,19 @@ import pandas as pd
 
 from ..datasets.prices import PricesData, load_prices_data
 from ..errors import DataError
-from ..kernels.prices import bridge_prices, commodity_prices, group_sum, household_costs, io_split
+from ..kernels.prices import (
+    bridge_prices,
+    commodity_prices,
+    group_sum,
+    household_costs,
+    io_split,
+)
 from ..results import Result
 from ..shocks import Shocks
 from .prices_lines import line_tariff_changes
+from .prices_tables import build_result, format_prices_report
 
-__all__ = ["run_prices", "SUBSTITUTION_MODELS"]
+__all__ = ["SUBSTITUTION_MODELS", "format_prices_report", "price_chain", "run_prices"]
 
 SUBSTITUTION_MODELS = (None, "smart", "gsim", "ge")
 US = "USA"
@@ -180,8 +187,6 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     etr_base = (w0 * base).sum(1) / w0.sum(1)
     etr = (w0 * (base + change)).sum(1) / w0.sum(1)
     unmapped = float(value[commodity < 0].sum() / value.sum())
-    from .prices_tables import build_result
-
     return build_result(shocks, data, tau, pre, post, etr_base, etr, {
         "pass_through": pass_through, "domestic_pricing": domestic_pricing, "substitution": substitution,
         "households_mn": households or data.households_mn, "margins": margins,
