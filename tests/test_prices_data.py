@@ -110,3 +110,19 @@ def test_ten_percent_on_every_import_equals_import_content_of_pce():
     out = price_chain(np.full((1, len(data.commodities)), 0.10), data)
     assert out["level"][0] == pytest.approx(0.10 * import_content, rel=1e-8)
     assert 0.04 < import_content < 0.10  # order of magnitude of published estimates (about 6-10% of PCE)
+
+
+@needs_shared
+def test_decile_incomes_keep_cbo_group_means():
+    """Deciles 1-8 are split within quintiles: each pair keeps CBO's quintile mean (one uprating factor)."""
+    folder = SHARED / "us_distribution" / "cbo_household_income_2021"
+    t3 = pd.read_csv(next(folder.glob("*table_03*")))
+    t3 = t3[(t3["household_type"] == "all_households") & (t3["year"] == 2021)].set_index("income_group")
+    inc = t3["inc_after_transfers_taxes"]
+    data = load_prices_data()
+    pairs = data.decile_income[:8].reshape(4, 2).mean(axis=1)
+    groups = ["lowest_quintile", "second_quintile", "middle_quintile", "fourth_quintile"]
+    factor = np.append(pairs / inc[groups].to_numpy(), data.decile_income[8] / inc["percentiles_81_90"])
+    np.testing.assert_allclose(factor, factor[0], rtol=1e-12)
+    assert 1.15 < factor[0] < 1.30  # nominal PCE growth 2021-2024
+    assert data.decile_income[0] < inc["lowest_quintile"] * factor[0] < data.decile_income[1]

@@ -122,7 +122,7 @@ def build(shared: Path) -> None:
     groups = dist["pce_mp"].tolist()
     arrays["line_group"] = np.array([groups.index(group_of[ln]) for ln in lines], dtype=np.int16)
     arrays["group_decile_share"] = dist[[f"d{k}" for k in range(1, 11)]].to_numpy(dtype=float) / 100.0
-    # CBO 2021 income after transfers and taxes: deciles 1-8 = their quintile's mean; decile 9 =
+    # CBO 2021 income after transfers and taxes: deciles 1-8 split from their quintile's mean; decile 9 =
     # percentiles 81-90; decile 10 = household-weighted mean of 91-95, 96-99 and the top 1 percent
     cbo = shared / "us_distribution/cbo_household_income_2021"
     t1 = pd.read_csv(next(cbo.glob("*table_01*")))
@@ -132,7 +132,7 @@ def build(shared: Path) -> None:
     q = ["lowest_quintile", "second_quintile", "middle_quintile", "fourth_quintile"]
     top = ["percentiles_91_95", "percentiles_96_99", "top_1_percent"]
     d10 = float((inc[top] * hh[top]).sum() / hh[top].sum())
-    arrays["decile_income_2021"] = np.array([inc[g] for g in q for _ in (0, 1)] + [inc["percentiles_81_90"], d10], dtype=float)
+    arrays["decile_income_2021"] = _split_quintiles([float(inc[g]) for g in q], float(inc["percentiles_81_90"]), d10)
     arrays["households_2021_mn"] = np.array(float(hh["all_quintiles"]))
     arrays["pce_2021"] = np.array(_pce_total(io / "raw_bea_xlsx/PCEBridge_Summary.xlsx", "2021"))
     arrays["hs10"], arrays["hs10_commodity"] = _hs10_map(shared, codes)
@@ -142,6 +142,21 @@ def build(shared: Path) -> None:
             + [("pce_line", str(ln), str(line_names[ln]).strip()) for ln in lines]
             + [("pce_group", str(g), t) for g, t in zip(groups, dist["pce_title"])])
     pd.DataFrame(rows, columns=["kind", "code", "name"]).to_csv(OUT / "prices_names.csv", index=False)
+
+
+def _split_quintiles(quintiles: list[float], d9: float, d10: float) -> np.ndarray:
+    """Decile means 1-8 from quintile means 1-4: the income-by-percentile line through the group
+    midpoints (percentiles 10, 30, 50, 70 and 85 for deciles 81-90), read at the decile midpoints
+    5, 15, ..., 75, each pair then scaled so that its mean is the quintile's mean (CBO's number)."""
+    x = np.array([10.0, 30.0, 50.0, 70.0, 85.0])
+    y = np.array(quintiles + [d9])
+    mid = np.arange(5.0, 80.0, 10.0)
+    slope = np.diff(y) / np.diff(x)
+    seg = np.clip(np.searchsorted(x, mid) - 1, 0, len(slope) - 1)  # linear, extrapolated below 10
+    line = y[seg] + slope[seg] * (mid - x[seg])
+    pairs = line.reshape(4, 2)
+    pairs = pairs * (np.array(quintiles) / pairs.mean(axis=1))[:, None]
+    return np.concatenate([pairs.ravel(), [d9, d10]])
 
 
 def _pce_total(path: Path, sheet: str) -> float:

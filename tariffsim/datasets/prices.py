@@ -49,8 +49,9 @@ class PricesData:
     group_decile_share : ndarray (G, 10)
         Share of each group's spending by income decile (each row sums to one).
     decile_income : ndarray (10,)
-        Household income after transfers and federal taxes by decile (CBO 2021, uprated to
-        2024 by nominal PCE growth 2021-2024), USD per household per year.
+        Household income after transfers and federal taxes by decile (CBO 2021; deciles 1-8
+        interpolated within quintiles; uprated to 2024 by nominal PCE growth 2021-2024), USD
+        per household per year.
     households_mn : float
         Number of households, millions (CBO 2021).
     hs10, hs10_commodity : ndarray
