@@ -5,7 +5,7 @@ Reads (never at run time; only here):
 * ``../shared/data/us_bea_io_pce/``: BEA 2024 summary Use table, Import matrix (before
   redefinitions), commodity-by-commodity Total Requirements (long CSV extracts of BEA's own
   workbooks) and the PCE bridge 2024 (and 2021 from ``raw_bea_xlsx/PCEBridge_Summary.xlsx``,
-  for uprating CBO 2021 incomes; needs openpyxl, a build-time dependency only);
+  for uprating CBO 2021 incomes; read with the standard library);
 * ``bea_summary_to_detail.csv``: BEA's summary <- detail commodity hierarchy (BEA structure);
 * ``../shared/data/us_tariff_law_2026/yale_tracker_8315fffd_extra/metal_content_shares_bea_hs10.csv.gz``:
   HS10 -> BEA detail commodity (Budget Lab at Yale tariff-rate-tracker, MIT licence);
@@ -22,6 +22,9 @@ Usage: ``python tools/build_prices_data.py [--shared ../shared/data]``
 from __future__ import annotations
 
 import argparse
+import re
+import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +92,9 @@ def _hs10_map(shared: Path, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return wanted.astype(np.int64), np.asarray(out, dtype=np.int16)
 
 
-def build(shared: Path) -> None:
+def build(shared: Path, out: Path = OUT) -> None:
+    """Write ``prices_bea_2024.npz`` and ``prices_names.csv`` into ``out`` (default: the package data)."""
+    shared, out = Path(shared), Path(out)
     io = shared / "us_bea_io_pce"
     use = pd.read_csv(io / "bea_use_summary_2024_long.csv")
     imp = pd.read_csv(io / "bea_import_matrix_before_redef_summary_2024_long.csv")
@@ -136,12 +141,12 @@ def build(shared: Path) -> None:
     arrays["households_2021_mn"] = np.array(float(hh["all_quintiles"]))
     arrays["pce_2021"] = np.array(_pce_total(io / "raw_bea_xlsx/PCEBridge_Summary.xlsx", "2021"))
     arrays["hs10"], arrays["hs10_commodity"] = _hs10_map(shared, codes)
-    np.savez_compressed(OUT / "prices_bea_2024.npz", **arrays)
+    np.savez_compressed(out / "prices_bea_2024.npz", **arrays)
     rows = ([("commodity", c, n) for c, n in zip(codes, names)] + [("industry", c, "") for c in industries]
             + [("final_use", c, "") for c in _FINAL_DOMESTIC]
             + [("pce_line", str(ln), str(line_names[ln]).strip()) for ln in lines]
             + [("pce_group", str(g), t) for g, t in zip(groups, dist["pce_title"])])
-    pd.DataFrame(rows, columns=["kind", "code", "name"]).to_csv(OUT / "prices_names.csv", index=False)
+    pd.DataFrame(rows, columns=["kind", "code", "name"]).to_csv(out / "prices_names.csv", index=False)
 
 
 def _split_quintiles(quintiles: list[float], d9: float, d10: float) -> np.ndarray:
@@ -160,14 +165,28 @@ def _split_quintiles(quintiles: list[float], d9: float, d10: float) -> np.ndarra
 
 
 def _pce_total(path: Path, sheet: str) -> float:
-    """Total purchasers' value of one year's sheet of BEA's PCE bridge workbook, USD mn."""
-    import openpyxl
+    """Total purchasers' value (column I) of one year's sheet of BEA's PCE bridge workbook, USD mn.
 
-    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
+    Reads the .xlsx with the standard library (zip + XML): rows whose column A is a NIPA line number.
+    """
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    rel_ns = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    with zipfile.ZipFile(path) as zf:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rid = next(s.get(f"{{{ns['r']}}}id") for s in book.iter(f"{{{ns['m']}}}sheet") if s.get("name") == sheet)
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target") for r in rels.iter(f"{rel_ns}Relationship") if r.get("Id") == rid)
+        xml = ET.fromstring(zf.read("xl/" + target.lstrip("/").removeprefix("xl/")))
     total = 0.0
-    for row in ws.iter_rows(values_only=True):
-        if isinstance(row[0], int) and isinstance(row[8], (int, float)):
-            total += row[8]
+    for row in xml.iter(f"{{{ns['m']}}}row"):
+        cells = {re.sub(r"\d", "", c.get("r")): c for c in row.iter(f"{{{ns['m']}}}c")}
+        a, i = cells.get("A"), cells.get("I")
+        if a is None or i is None or a.get("t") or i.get("t"):  # t set: a string cell
+            continue
+        va, vi = a.find("m:v", ns), i.find("m:v", ns)
+        if va is not None and vi is not None and float(va.text).is_integer():
+            total += float(vi.text)
     return total
 
 
