@@ -128,3 +128,12 @@ def test_figures(deal_result, tmp_path):
     with pytest.raises(DataError, match="scenario 'nope' is not in the result"):
         plot_burden_by_decile(deal_result, scenario="nope")
     plt.close("all")
+
+
+def test_post_substitution_weights_only(deal):
+    sched, shocks = deal
+    both = run_prices(shocks, [sched], substitution="smart").tables["prices_summary"].iloc[0]
+    only = run_prices(shocks, [sched], substitution="smart", substitution_shares=False).tables["prices_summary"].iloc[0]
+    assert only["etr_post"] == pytest.approx(both["etr_post"])
+    # imports of the tariffed goods fall: keeping 2024 import shares leaves prices higher
+    assert both["price_level_post_pct"] < only["price_level_post_pct"] < only["price_level_pct"]

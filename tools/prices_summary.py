@@ -6,7 +6,7 @@ Usage::
 
 An empty DATE uses the scenario's own ``effective`` date. Configurations: ``pre`` (defaults),
 ``pct`` (constant-percentage margins), ``smart``/``ge`` (post-substitution with that model),
-``dp0.5`` (domestic pricing 0.5).
+``dp0.5`` (domestic pricing 0.5), ``ge_etr`` (GE substitution of the tariff weights only).
 """
 import datetime as dt
 import sys
@@ -19,6 +19,7 @@ from tariffsim.schedule import prepare_schedule
 warnings.simplefilter("ignore")
 files, dates = sys.argv[1].split(","), [d or None for d in sys.argv[2].split(",")]
 configs = {"pre": {}, "smart": {"substitution": "smart"}, "ge": {"substitution": "ge"},
+           "ge_etr": {"substitution": "ge", "substitution_shares": False},
            "pct": {"margins": "constant_percentage"}, "dp0.5": {"domestic_pricing": 0.5}}
 pick = sys.argv[3].split(",") if len(sys.argv) > 3 else list(configs)
 print("scenario | date | config | ETR % | dETR pp | ETR post % | price level % | post % | USD/household | post USD | d1 burden % | d10 burden % | ratio")

@@ -107,7 +107,8 @@ def price_chain(tau: np.ndarray, data: PricesData, *, pass_through=1.0, domestic
 
 def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, domestic_pricing: float = 0.0,
                substitution: str | None = None, substitution_options: dict | None = None,
-               households: float | None = None, margins: str = "constant_dollar", top: int = 20) -> Result:
+               substitution_shares: bool = True, households: float | None = None,
+               margins: str = "constant_dollar", top: int = 20) -> Result:
     """Consumer prices and household costs of a batch of scenarios (US tariffs).
 
     Parameters
@@ -126,6 +127,9 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     substitution_options : dict, optional
         Passed to the trade model (e.g. ``params``, ``method``, ``trade_elasticity``); SMART runs
         with ``method="exact"`` unless told otherwise.
+    substitution_shares : bool
+        Post-substitution also moves the imported shares of PCE and of the input cells with
+        the imports (default); ``False``: only the tariff weights move (post-substitution ETR).
     households : float, optional
         Number of US households, millions (default: CBO 2021, 131.3).
     margins : {"constant_dollar", "constant_percentage"}
@@ -182,7 +186,7 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
         num1, den1 = _by_commodity(change, commodity, w1, k)
         tau1 = np.where(den1 > 0, num1 / np.where(den1 > 0, den1, 1.0), 0.0)
         growth = np.where(den > 0, den1 / np.where(den > 0, den, 1.0), 1.0)
-        post = price_chain(tau1, data, growth=growth, **opts)
+        post = price_chain(tau1, data, growth=growth if substitution_shares else None, **opts)
         post["tau"], post["etr"] = tau1, (w1 * (base + change)).sum(1) / w1.sum(1)
     etr_base = (w0 * base).sum(1) / w0.sum(1)
     etr = (w0 * (base + change)).sum(1) / w0.sum(1)
@@ -190,6 +194,7 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     return build_result(shocks, data, tau, pre, post, etr_base, etr, {
         "pass_through": pass_through, "domestic_pricing": domestic_pricing, "substitution": substitution,
         "households_mn": households or data.households_mn, "margins": margins,
+        "substitution_shares": substitution_shares if substitution else None,
         "unmapped_import_share": unmapped, "top": top})
 
 
