@@ -25,8 +25,8 @@ import warnings
 import numpy as np
 
 from tariffsim import Shocks, TradeWorld
+from tariffsim.models.parameters import pe_defaults
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import pe_defaults
 
 
 def default_world() -> tuple[TradeWorld, str]:

@@ -142,10 +142,23 @@ def main() -> None:
         print(f"- {model}: {profile_chunk(model, 500)}", flush=True)
     if not q:
         mem, sec = peak_memory(REPO / "scenarios" / "sweeps" / "smart_million.toml")
-        print(f"\n1,000,000 SMART scenarios (serial, chunk 500): peak RSS {mem:,.0f} MB, {sec / 60:.1f} min", flush=True)
+        print(f"\n1,000,000 SMART scenarios (serial, chunk 500): peak RSS {mem:,.0f} MB, {sec / 60:.1f} min",
+              flush=True)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tariffsim", "sweep", str(REPO / "scenarios" / "sweeps" / "ge_10k.toml"),
-                        "--out", tempfile.mkdtemp(), "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tariffsim",
+                "sweep",
+                str(REPO / "scenarios" / "sweeps" / "ge_10k.toml"),
+                "--out",
+                tempfile.mkdtemp(),
+                "--no-progress",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"ge_10k.toml (10,240 GE scenarios, serial, end to end): {time.perf_counter() - t:.0f} s")
 
 

@@ -20,10 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-
 from tariffsim import Shocks
+from tariffsim.datasets.readers import read_caliendo_parro
 from tariffsim.models.ge import run_ge
-from tariffsim.readers import read_caliendo_parro
 
 NAFTA = ("MEX", "CAN", "USA")
 #: CP (2015) published numbers: welfare (= ToT + VoT), ToT, VoT, real wage, % change;

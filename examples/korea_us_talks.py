@@ -19,11 +19,11 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from tariffsim.compare import compare  # noqa: E402
+from tariffsim.analysis.compare import compare  # noqa: E402
+from tariffsim.analysis.timeline import timeline  # noqa: E402
 from tariffsim.datasets import load_world  # noqa: E402
 from tariffsim.plot import plot_etr_timeline, plot_exports_by_sector, plot_model_comparison, plot_welfare  # noqa: E402
 from tariffsim.simulate import simulate  # noqa: E402
-from tariffsim.timeline import timeline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KOREA = ROOT / "scenarios" / "korea_us_2025"

@@ -28,7 +28,7 @@ _LAZY = {
     "CompiledSchedule": "schedule",
     "COUNTRY_COLUMNS": "results",
     "FLOW_COLUMNS": "results",
-    "MODELS": "simulate",
+    "MODELS": "models.registry",
     "load_world": "datasets",
     "load_us_lines": "datasets",
     "load_elasticities": "datasets",
@@ -42,8 +42,9 @@ _LAZY = {
 __all__ = [*_LAZY, "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
 
 #: subpackages reachable as attributes (``tariffsim.parameters.pe_defaults``) without an import
-_SUBMODULES = ("datasets", "parameters", "sweep", "plot", "sweep_plot", "timeline", "compare", "report",
-               "schedule", "scenario", "kernels", "models", "readers", "results", "shocks", "world", "lines")
+#: (``parameters``, ``sweep_plot``, ``timeline``, ``compare``, ``report``, ``readers`` are deprecated shims)
+_SUBMODULES = ("datasets", "sweep", "plot", "analysis", "schedule", "scenario", "kernels", "models", "results",
+               "shocks", "world", "lines", "parameters", "sweep_plot", "timeline", "compare", "report", "readers")
 
 
 def __getattr__(name: str):

@@ -1,7 +1,7 @@
 """ProductLines: US import lines (HS10 × partner) with weights, sectors and base rates.
 
 Belongs here: the container and HS-prefix matching on it (the product side of the law).
-Loading is in :mod:`tariffsim.datasets`; turning measures into rates is in
+Loading is in :mod:`tariffsim.datasets` (``load_us_product_lines``); turning measures into rates is in
 :mod:`tariffsim.schedule`.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["ProductLines", "load_us_lines"]
+__all__ = ["ProductLines", "normalise_hs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +93,7 @@ class ProductLines:
         return np.isin(self.partner_code, wanted)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> "ProductLines":
+    def from_frame(cls, frame: pd.DataFrame, importer: str = "USA", **kw) -> ProductLines:
         """From a frame with columns hs10, iso3, sector, imports_usd, base_rate_2024, mfn_has_specific."""
         partner = pd.Categorical(frame["iso3"].astype(str))
         return cls(
@@ -109,15 +109,19 @@ class ProductLines:
         )
 
 
-_US_LINES: ProductLines | None = None
+def normalise_hs(code: str) -> str:
+    """An HS code as digits only: ``'8703.22.01'`` -> ``'87032201'``."""
+    return str(code).replace(".", "").replace(" ", "")
 
 
-def load_us_lines() -> ProductLines:
-    """The embedded 2024 US import lines (Census HS10 × partner) with 2024 base rates."""
-    global _US_LINES
-    if _US_LINES is None:
-        from .datasets import load_us_lines as _load
+def __getattr__(name: str):
+    if name == "load_us_lines":  # deprecated alias (0.2.0): the loader lives in tariffsim.datasets
+        import warnings
 
-        _US_LINES = ProductLines.from_frame(_load(), importer="USA", year=2024,
-                                            source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition")
-    return _US_LINES
+        warnings.warn("tariffsim.lines.load_us_lines is deprecated since tariffsim 0.2.0: use "
+                      "tariffsim.datasets.load_us_product_lines (ProductLines) or tariffsim.datasets.load_us_lines "
+                      "(DataFrame).", DeprecationWarning, stacklevel=2)
+        from .datasets import load_us_product_lines
+
+        return load_us_product_lines
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,12 +29,18 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "imports": "imports from other countries after the shock, USD mn (customs value)",
     "tariff_revenue": "sum_i t'_ij M'_ij: duties collected by the importer after the shock, USD mn",
     "tariff_revenue_change": "tariff_revenue - sum_i t_ij M_ij (baseline duties at baseline flows), USD mn",
-    "etr": "trade-weighted applied tariff on the country's goods imports (world.goods sectors), sum t'M / sum M at the flows the model reports (decimal)",
+    "etr": "trade-weighted applied tariff on the country's goods imports (world.goods sectors), "
+           "sum t'M / sum M at the flows the model reports (decimal)",
     "etr_base": "the same at baseline rates and flows (decimal)",
     "trade_balance_change": "change in exports minus imports, USD mn",
-    "acr_real_wage_pct": "real wage change implied by domestic shares, 100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) (Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without input-output links (GE diagnostic); NaN in scenarios with purchase commitments (taste shifts break the identity)",
+    "acr_real_wage_pct": "real wage change implied by domestic shares, "
+                         "100*(prod_s (z_hat/d_hat_nn * lambda_hat_nn^(-1/theta_s))^alpha_s - 1) "
+                         "(Arkolakis-Costinot-Rodriguez-Clare 2012); equals real_wage_pct in GE without "
+                         "input-output links (GE diagnostic); NaN in scenarios with purchase commitments "
+                         "(taste shifts break the identity)",
     "trade_creation": "sum over partners and sectors of trade creation, USD mn (PE)",
-    "trade_diversion": "sum over partners and sectors of trade diversion into the country's imports, USD mn (PE; sums to ~0 per market)",
+    "trade_diversion": "sum over partners and sectors of trade diversion into the country's imports, USD mn "
+                       "(PE; sums to ~0 per market)",
     "consumer_surplus": "change in consumer surplus, USD mn (PE)",
     "producer_surplus": "change in producer surplus, USD mn (PE)",
     "welfare_change": "net welfare change in USD mn (PE: CS + PS + revenue change)",
@@ -42,7 +48,8 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "price_level_post_pct": "price_level_pct after substitution: line weights and import shares moved by the chosen trade model's import changes, percent (USA only)",
     "cost_per_household_usd": "price_level_pct/100 x 2024 PCE / number of households: cost per US household per year, USD (USA only)",
     "cost_per_household_post_usd": "cost_per_household_usd after substitution, USD per household per year (USA only)",
-    "welfare_wits": "WITS SMART welfare 0.5*sum_k (t_k - t'_k)(M'_k - M_k) by importer, USD mn, as WITS reports it (>= 0 whenever imports move against the tariff change; not a net welfare measure)",
+    "welfare_wits": "WITS SMART welfare 0.5*sum_k (t_k - t'_k)(M'_k - M_k) by importer, USD mn, as WITS reports it "
+                    "(>= 0 whenever imports move against the tariff change; not a net welfare measure)",
 }
 
 #: Per-flow columns (exporter, importer, sector).
@@ -55,7 +62,8 @@ FLOW_COLUMNS: dict[str, str] = {
     "trade_creation": "trade creation on the flow, USD mn (PE)",
     "trade_diversion": "trade diversion onto the flow, USD mn (PE)",
     "price_pct": "change of the exporter's price for this flow, percent (PE with finite supply)",
-    "price_effect": "change in the flow's customs value due to the exporter's price change, USD mn (PE: flow_new = flow_base + trade_creation + trade_diversion + price_effect)",
+    "price_effect": "change in the flow's customs value due to the exporter's price change, USD mn "
+                    "(PE: flow_new = flow_base + trade_creation + trade_diversion + price_effect)",
 }
 
 
@@ -185,32 +193,60 @@ class Result:
             [self.scenarios, self.countries, self.countries, self.sectors],
             names=["scenario", "exporter", "importer", "sector"],
         )
-        out = pd.DataFrame({k: np.asarray(v, dtype=float).reshape(b * n * n * s) for k, v in self.flow.items()}, index=idx)
+        out = pd.DataFrame(
+            {k: np.asarray(v, dtype=float).reshape(b * n * n * s) for k, v in self.flow.items()}, index=idx
+        )
         out = out.reset_index()
         if nonzero and len(out):
             keep = out["exporter"] != out["importer"]
             live = [c for c in ("flow_base", "flow_new") if c in out]
             if live:
-                keep &= (out[live].abs().sum(axis=1) > 0)
+                keep &= out[live].abs().sum(axis=1) > 0
             out = out[keep].reset_index(drop=True)
         return out
 
-    def select(self, scenario: int | str) -> "Result":
+    def select(self, scenario: int | str) -> Result:
         """The result of one scenario of the batch (keeps a batch axis of 1)."""
-        k = self.scenarios.index(scenario) if isinstance(scenario, str) else int(scenario)
+        if isinstance(scenario, str):
+            if scenario not in self.scenarios:
+                from .errors import DataError, did_you_mean, shorten_list
+
+                raise DataError(
+                    f"no scenario {scenario!r} in this result; its scenarios are "
+                    f"{shorten_list(self.scenarios)}. {did_you_mean(scenario, self.scenarios)}".rstrip()
+                )
+            k = self.scenarios.index(scenario)
+        else:
+            k = int(scenario)
+            if not -len(self.scenarios) <= k < len(self.scenarios):
+                from .errors import DataError
+
+                raise DataError(
+                    f"scenario index {k} is out of range: this result has {len(self.scenarios)} scenario(s)."
+                )
+            k %= len(self.scenarios)
         sl = slice(k, k + 1)
         solver = None
         if self.solver is not None:
             s = self.solver
             solver = SolverInfo(
-                np.asarray(s.success)[sl], np.asarray(s.iterations)[sl], np.asarray(s.max_residual)[sl],
-                s.method, s.tolerance, s.message, s.residual_units,
+                np.asarray(s.success)[sl],
+                np.asarray(s.iterations)[sl],
+                np.asarray(s.max_residual)[sl],
+                s.method,
+                s.tolerance,
+                s.message,
+                s.residual_units,
             )
         return Result(
-            self.model, self.scenarios[sl], self.countries, self.sectors,
+            self.model,
+            self.scenarios[sl],
+            self.countries,
+            self.sectors,
             {k2: v[sl] for k2, v in self.country.items()},
             {k2: v[sl] for k2, v in self.flow.items()},
-            solver, dict(self.provenance),
+            solver,
+            dict(self.provenance),
             {k2: (t[t["scenario"] == self.scenarios[k]] if "scenario" in t else t) for k2, t in self.tables.items()},
         )
 

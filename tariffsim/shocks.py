@@ -96,7 +96,7 @@ class Shocks:
         return bool(np.any(arr != neutral[name]))
 
     @classmethod
-    def from_rates(cls, world: TradeWorld, tariff_base, tariff_new, scenarios=None, **kw) -> "Shocks":
+    def from_rates(cls, world: TradeWorld, tariff_base, tariff_new, scenarios=None, **kw) -> Shocks:
         """Shocks from rate arrays of shape (n, n, S) or (B, n, n, S) (broadcast to a batch).
 
         Broadcast inputs stay read-only views (a baseline of shape (n, n, S) costs nothing per

@@ -193,7 +193,7 @@ class TradeWorld:
         countries: Sequence[str] | None = None,
         sectors: Sequence[str] | None = None,
         **kwargs,
-    ) -> "TradeWorld":
+    ) -> TradeWorld:
         """Build a world from a tidy frame with one row per (exporter, importer, sector).
 
         Missing combinations are zero; duplicated rows are an error (aggregate first).
@@ -250,7 +250,7 @@ class TradeWorld:
         sectors: Mapping[str, str] | None = None,
         *,
         name: str | None = None,
-    ) -> "TradeWorld":
+    ) -> TradeWorld:
         """Sum countries into regions and/or sectors into groups.
 
         Parameters

@@ -72,7 +72,9 @@ def test_subprocess_python_m_tariffsim():
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["model"] == "accounting"
-    proc = subprocess.run([sys.executable, "-m", "tariffsim", "run", "nope.toml"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tariffsim", "run", "nope.toml"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
 
@@ -95,14 +97,17 @@ def test_out_writes_csv(tmp_path, capsys):
     assert len(country) == 10 and "etr" in country
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "does_not_exist.toml"],
-    ["run", LIB, "--date", "2025-13-01"],
-    ["run", LIB, "--model", "cge"],
-    ["run", LIB, "--method", "exact"],  # --method only with --model smart
-    ["frobnicate"],
-    [],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "does_not_exist.toml"],
+        ["run", LIB, "--date", "2025-13-01"],
+        ["run", LIB, "--model", "cge"],
+        ["run", LIB, "--method", "exact"],  # --method only with --model smart
+        ["frobnicate"],
+        [],
+    ],
+)
 def test_user_errors_exit_2_without_traceback(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -148,8 +153,10 @@ def test_debug_reraises(broken):
 
 def test_import_tariffsim_is_light():
     """`import tariffsim` loads no heavy dependency; its names load on first use."""
-    code = ("import sys, tariffsim; heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'dask', 'scipy') "
-            "if m in sys.modules]; tariffsim.simulate; print(heavy, 'pandas' in sys.modules)")
+    code = (
+        "import sys, tariffsim; heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'dask', 'scipy') "
+        "if m in sys.modules]; tariffsim.simulate; print(heavy, 'pandas' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] True"
 
@@ -160,7 +167,7 @@ def test_public_names_resolve():
     for name in tariffsim.__all__:
         assert getattr(tariffsim, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        tariffsim.nope
+        _ = tariffsim.nope
 
 
 def test_subpackages_are_attributes():

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from tariffsim import Shocks
+from tariffsim.datasets.readers import read_caliendo_parro
 from tariffsim.models.ge import run_ge
-from tariffsim.readers import read_caliendo_parro
-
 from test_ge_helpers import CP_DIR, needs_cp
 
 pytestmark = [needs_cp]

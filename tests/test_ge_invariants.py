@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from tariffsim import ConvergenceError, DataError, Shocks
+from tariffsim.datasets.readers import read_gravity_long
 from tariffsim.kernels.cp import calibrate, solve_equilibrium
 from tariffsim.models.ge import run_ge
-from tariffsim.readers import read_gravity_long
-
 from test_ge_helpers import GRAVITY_FILE, needs_gravity, random_world
 
 

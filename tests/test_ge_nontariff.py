@@ -11,7 +11,6 @@ from tariffsim import DataError, Shocks
 from tariffsim.datasets import load_world
 from tariffsim.kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from tariffsim.models.ge import run_ge
-
 from test_ge_helpers import random_world
 
 
@@ -60,7 +59,9 @@ def test_taste_shifter_moves_spending_by_the_amount_at_baseline_prices(world):
     np.testing.assert_allclose(M_shift[0, u, k, secs] - world.flows[u, k, secs], A[0, u, k, secs], rtol=1e-12)
     others = [i for i in range(world.n_countries) if i != u]
     ratio = M_shift[0, others][:, k, secs] / world.flows[others][:, k, secs]
-    np.testing.assert_allclose(ratio, np.broadcast_to(ratio[0:1], ratio.shape), rtol=1e-12)  # other origins scale down proportionally
+    np.testing.assert_allclose(
+        ratio, np.broadcast_to(ratio[0:1], ratio.shape), rtol=1e-12
+    )  # other origins scale down proportionally
     assert np.all(ratio < 1)
 
 
@@ -123,12 +124,14 @@ def test_purchase_welfare_is_at_baseline_tastes():
     tau1[:, np.arange(n), np.arange(n), :] = 0
     p_hat = (1 + tau1) / (1 + tau0) * eq.c_hat[:, :, None, :]  # delivered price change κ̂ ĉ_i
     with np.errstate(divide="ignore", invalid="ignore"):
-        q_hat = np.where(base.pi > 0, eq.pi * eq.expenditure[:, None] / (base.pi * base.expenditure[:, None]) / p_hat, 0)
+        q_hat = np.where(
+            base.pi > 0, eq.pi * eq.expenditure[:, None] / (base.pi * base.expenditure[:, None]) / p_hat, 0
+        )
     r = theta / (theta + 1)
-    Q_hat = np.einsum("binj,binj->bnj", base.pi, q_hat ** r) ** (1 / r)
+    Q_hat = np.einsum("binj,binj->bnj", base.pi, q_hat**r) ** (1 / r)
     np.testing.assert_allclose(eq.P_hat, (eq.expenditure / base.expenditure) / Q_hat, rtol=1e-9)
     # the taste-blind CES index is a lower bound
-    P_ces = np.einsum("binj,binj->bnj", base.pi, p_hat ** -theta) ** (-1 / theta)
+    P_ces = np.einsum("binj,binj->bnj", base.pi, p_hat**-theta) ** (-1 / theta)
     assert np.all(eq.P_hat >= P_ces * (1 - 1e-12)) and np.any(eq.P_hat > P_ces * (1 + 1e-6))
 
 
@@ -203,8 +206,9 @@ def test_ntb_removal_on_us_services_to_korea(world):
     assert res.country["exports_pct"][0, u] > 0
     assert res.country["welfare_pct"][0, k] > 0
     np.testing.assert_allclose(res.country["tariff_revenue_change"][0], 0.0, atol=1e-9)  # iceberg: no revenue
-    np.testing.assert_allclose(1 + res.country["real_wage_pct"] / 100, 1 + res.country["acr_real_wage_pct"] / 100,
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        1 + res.country["real_wage_pct"] / 100, 1 + res.country["acr_real_wage_pct"] / 100, rtol=0, atol=1e-10
+    )
 
 
 def test_productivity_korean_shipbuilding(world):
@@ -217,8 +221,9 @@ def test_productivity_korean_shipbuilding(world):
     others = [i for i in range(world.n_countries) if i != k]
     assert f1[k, others, ship].sum() > f0[k, others, ship].sum()  # Korean ship exports up
     assert res.country["real_wage_pct"][0, k] > 0
-    np.testing.assert_allclose(1 + res.country["real_wage_pct"] / 100, 1 + res.country["acr_real_wage_pct"] / 100,
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        1 + res.country["real_wage_pct"] / 100, 1 + res.country["acr_real_wage_pct"] / 100, rtol=0, atol=1e-10
+    )
 
 
 def test_deficit_transfer_korea_to_us(world):

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from tariffsim import DataError
-from tariffsim.readers import read_caliendo_parro, read_gravity_long
-
+from tariffsim.datasets.readers import read_caliendo_parro, read_gravity_long
 from test_ge_helpers import GRAVITY_FILE, needs_gravity
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import ConvergenceError, DataError
+from tariffsim.models.parameters import PEParameters, pe_defaults
 from tariffsim.models.pe import run_gsim, run_smart
-from tariffsim.parameters import PEParameters, pe_defaults
 from tariffsim.results import SolverInfo
 
 
@@ -207,7 +207,8 @@ def test_failure_raises_convergence_error_with_solver_info():
     w = random_world(rng)
     sh = random_shocks(rng, w, b=2)
     p = PEParameters([2.0] * 4, [3.0] * 4, [0.5] * 4)
-    with pytest.raises(ConvergenceError, match=r"GSIM did not converge for 2 of 2 scenario\(s\), first 'scenario_0'") as err:
+    first = r"GSIM did not converge for 2 of 2 scenario\(s\), first 'scenario_0'"
+    with pytest.raises(ConvergenceError, match=first) as err:
         run_gsim(sh, p, max_iter=1)
     assert isinstance(err.value.info, SolverInfo)
     assert not err.value.info.success.any()
@@ -361,12 +362,14 @@ def test_linear_matches_exact_to_first_order(eps):
     base = ex.flow["flow_base"]
     d_ex, d_lin = ex.flow["flow_new"] - base, lin.flow["flow_new"] - base
     np.testing.assert_allclose(d_lin, d_ex, rtol=0, atol=1e-3 * np.abs(d_ex).max())
-    np.testing.assert_allclose(lin.flow["price_pct"], ex.flow["price_pct"], rtol=0,
-                               atol=1e-3 * max(np.abs(ex.flow["price_pct"]).max(), 1e-300))
+    np.testing.assert_allclose(
+        lin.flow["price_pct"], ex.flow["price_pct"], rtol=0, atol=1e-3 * max(np.abs(ex.flow["price_pct"]).max(), 1e-300)
+    )
     for name in ("consumer_surplus", "producer_surplus", "tariff_revenue_change", "welfare_change", "imports"):
         change = ex.country[name] - (base.sum(axis=(1, 3)) if name == "imports" else 0)
-        np.testing.assert_allclose(lin.country[name], ex.country[name], rtol=0,
-                                   atol=1e-3 * max(np.abs(change).max(), 1e-12), err_msg=name)
+        np.testing.assert_allclose(
+            lin.country[name], ex.country[name], rtol=0, atol=1e-3 * max(np.abs(change).max(), 1e-12), err_msg=name
+        )
 
 
 def test_linear_zero_change_is_exactly_zero():

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = sorted((REPO / "scenarios" / "korea_us_2025").glob("*.toml")) + sorted((REPO / "scenarios" / "world_2025").glob("*.toml"))
+FILES = sorted((REPO / "scenarios" / "korea_us_2025").glob("*.toml")) + sorted(
+    (REPO / "scenarios" / "world_2025").glob("*.toml")
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,17 @@ def _cases():
 
 def test_every_file_is_found():
     names = {f.stem for f in FILES}
-    assert {"timeline_2025", "july_a_full_exemption", "july_b_partial", "july_c_no_deal", "july_d_deal_signed",
-            "korea_retaliation_hypothetical", "april_2025_reciprocal", "august_2025_rates", "china_retaliation"} <= names
+    assert {
+        "timeline_2025",
+        "july_a_full_exemption",
+        "july_b_partial",
+        "july_c_no_deal",
+        "july_d_deal_signed",
+        "korea_retaliation_hypothetical",
+        "april_2025_reciprocal",
+        "august_2025_rates",
+        "china_retaliation",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -72,12 +83,13 @@ def test_hypothetical_and_out_of_scope_items_are_labelled():
 
 
 def test_variants_set_korea_rates_as_described():
-    from tariffsim.timeline import timeline
+    from tariffsim.analysis.timeline import timeline
 
     korea = REPO / "scenarios" / "korea_us_2025"
-    etr = {name: timeline(korea / f"{name}.toml", ["2025-08-07"])
-           .query("partner == 'KOR'")["etr"].iloc[0]
-           for name in ("timeline_2025", "july_a_full_exemption", "july_b_partial", "july_c_no_deal")}
+    etr = {
+        name: timeline(korea / f"{name}.toml", ["2025-08-07"]).query("partner == 'KOR'")["etr"].iloc[0]
+        for name in ("timeline_2025", "july_a_full_exemption", "july_b_partial", "july_c_no_deal")
+    }
     # Korea exempt from everything: only the KORUS/MFN base rates remain (nearly zero)
     assert etr["july_a_full_exemption"] < 0.001
     assert etr["july_b_partial"] < etr["timeline_2025"] < etr["july_c_no_deal"]
@@ -133,7 +145,9 @@ def test_retaliation_raises_korea_tariff_on_us(world):
     from tariffsim.simulate import simulate
 
     korea = REPO / "scenarios" / "korea_us_2025"
-    res = simulate(world, [str(korea / "july_c_no_deal.toml"), str(korea / "korea_retaliation_hypothetical.toml")], "accounting")
+    res = simulate(
+        world, [str(korea / "july_c_no_deal.toml"), str(korea / "korea_retaliation_hypothetical.toml")], "accounting"
+    )
     k, u = res.countries.index("KOR"), res.countries.index("USA")
     t = res.flow["tariff_new"]
     assert np.all(t[0, u, k] == 0)
@@ -144,13 +158,16 @@ def test_retaliation_raises_korea_tariff_on_us(world):
 
 
 def test_china_retaliation_path(world):
+    import datetime as dt
+
     from tariffsim.scenario import load_scenario
     from tariffsim.schedule import prepare_schedule
-    import datetime as dt
 
     s = load_scenario(REPO / "scenarios" / "world_2025" / "china_retaliation.toml")
     c, u = world.countries.index("CHN"), world.countries.index("USA")
     a01 = world.sectors.index("A01")
-    got = {d: prepare_schedule(s, world, date=dt.date.fromisoformat(d)).evaluate()[0, u, c, a01]
-           for d in ("2025-04-09", "2025-04-10", "2025-04-12", "2025-05-14")}
+    got = {
+        d: prepare_schedule(s, world, date=dt.date.fromisoformat(d)).evaluate()[0, u, c, a01]
+        for d in ("2025-04-09", "2025-04-10", "2025-04-12", "2025-05-14")
+    }
     assert got == pytest.approx({"2025-04-09": 0.0, "2025-04-10": 0.84, "2025-04-12": 1.25, "2025-05-14": 0.10})

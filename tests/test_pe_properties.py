@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tariffsim import TradeWorld
 from tariffsim.errors import DataError
 from tariffsim.kernels.gsim import gsim
 from tariffsim.kernels.smart import smart
-from tariffsim import TradeWorld
-from tariffsim.parameters import (
+from tariffsim.models.parameters import (
     FALLBACK_TRADE_ELASTICITY,
     WITS_EXPORT_SUPPLY,
     WITS_IMPORT_DEMAND,
@@ -94,7 +94,9 @@ def test_defaults_follow_the_documented_rule():
     assert lazy.import_demand is None and lazy.derived
     np.testing.assert_array_equal(lazy.for_world(world).import_demand, p.import_demand)
     cp = pe_defaults(world.sectors, source="cp2015", world=world)
-    np.testing.assert_allclose(cp.substitution, 1 + datasets.load_elasticities("cp2015")[list(world.sectors)].to_numpy())
+    np.testing.assert_allclose(
+        cp.substitution, 1 + datasets.load_elasticities("cp2015")[list(world.sectors)].to_numpy()
+    )
     assert "fgo2022" in p.source and "sigma = 1 + theta" in p.source
 
 
@@ -114,7 +116,9 @@ def test_wits_convention():
     assert p.export_supply.tolist() == [99.0, 99.0] and "WITS" in p.source
     mine = pe_defaults(["X", "Y"], convention="wits", import_demand=[0.8, 2.5])
     assert mine.import_demand.tolist() == [0.8, 2.5]
-    with pytest.raises(DataError, match=r"The 'convention' parameter of pe_defaults must be a str among .*'wits'.* Got 'wis'"):
+    with pytest.raises(
+        DataError, match=r"The 'convention' parameter of pe_defaults must be a str among .*'wits'.* Got 'wis'"
+    ):
         pe_defaults(["X"], convention="wis")
 
 
@@ -139,7 +143,9 @@ def test_overrides_are_applied_and_recorded():
     r = pe_defaults(w.sectors, source=None, world=w).with_overrides({"C28": {"substitution": 2.0}})
     np.testing.assert_allclose(r.import_demand, [[2.0 * 0.7 + 0.3, 5.0], [1.5, 3.0]])
     # given (S,) η stays as given
-    given = PEParameters([2.0, 2.0], [1.5, 1.5], [99.0, 99.0], sectors=w.sectors).with_overrides({"C28": {"import_demand": 4}})
+    given = PEParameters([2.0, 2.0], [1.5, 1.5], [99.0, 99.0], sectors=w.sectors).with_overrides(
+        {"C28": {"import_demand": 4}}
+    )
     assert given.import_demand.tolist() == [4.0, 2.0] and given.for_world(w) is given
 
 
@@ -147,24 +153,34 @@ def test_importer_specific_import_demand_checks_the_world():
     w = two_sector_world()
     with pytest.raises(DataError, match=r"import_demand for 3 importer\(s\) but the world has 2 countries"):
         PEParameters(np.ones((3, 2)), [2.0, 2.0], [1.0, 1.0]).for_world(w)
-    with pytest.raises(DataError, match=r"'import_demand' elasticity of sector 'C29', importer B must be a finite number > 0"):
+    with pytest.raises(
+        DataError, match=r"'import_demand' elasticity of sector 'C29', importer B must be a finite number > 0"
+    ):
         PEParameters([[1.0, 1.0], [1.0, -1.0]], [2.0, 2.0], [1.0, 1.0], sectors=w.sectors, countries=w.countries)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(import_demand=[1.0, -2.0]),
-         r"The 'import_demand' elasticity of sector 'C29' must be a finite number > 0; got -2.0\. "
-         r"Elasticities are positive numbers"),
-        (dict(substitution=[np.inf, 1.0]),
-         r"The 'substitution' elasticity of sector 'C28' must be a finite number > 0; got inf"),
-        (dict(export_supply=[0.0, np.nan]),
-         r"The 'export_supply' elasticity of sector 'C28' must be a number > 0 \(inf allowed: given world prices\); "
-         r"got 0.0 \(1 more sector\(s\) also invalid\)"),
-        (dict(import_demand=[1.0, 2.0, 3.0]),
-         r"The 'import_demand' elasticity must have shape \(2,\) or \(n_importer, 2\), one value per sector; "
-         r"got shape \(3,\)"),
+        (
+            dict(import_demand=[1.0, -2.0]),
+            r"The 'import_demand' elasticity of sector 'C29' must be a finite number > 0; got -2.0\. "
+            r"Elasticities are positive numbers",
+        ),
+        (
+            dict(substitution=[np.inf, 1.0]),
+            r"The 'substitution' elasticity of sector 'C28' must be a finite number > 0; got inf",
+        ),
+        (
+            dict(export_supply=[0.0, np.nan]),
+            r"The 'export_supply' elasticity of sector 'C28' must be a number > 0 \(inf allowed: given world prices\); "
+            r"got 0.0 \(1 more sector\(s\) also invalid\)",
+        ),
+        (
+            dict(import_demand=[1.0, 2.0, 3.0]),
+            r"The 'import_demand' elasticity must have shape \(2,\) or \(n_importer, 2\), one value per sector; "
+            r"got shape \(3,\)",
+        ),
     ],
 )
 def test_impossible_parameters_have_clear_messages(kwargs, message):
@@ -176,11 +192,15 @@ def test_impossible_parameters_have_clear_messages(kwargs, message):
 
 def test_override_errors_suggest_names():
     p = pe_defaults(["C28", "C29"], source=None)
-    with pytest.raises(DataError, match=r"'import_demand' elasticity of sector 'C29' must be a finite number > 0; got 0.0"):
+    with pytest.raises(
+        DataError, match=r"'import_demand' elasticity of sector 'C29' must be a finite number > 0; got 0.0"
+    ):
         p.with_overrides({"C29": {"import_demand": 0.0}})  # checked even while η is derived
     with pytest.raises(DataError, match=r"override for unknown sector 'c29'.*Did you mean 'C29'\?"):
         p.with_overrides({"c29": {"substitution": 2.0}})
     with pytest.raises(DataError, match=r"unknown elasticity 'substitutoin'.*Did you mean 'substitution'\?"):
         p.with_overrides({"C29": {"substitutoin": 2.0}})
-    with pytest.raises(DataError, match=r"'substitution' elasticity of sector 'C29' must be a finite number > 0; got -1.0"):
+    with pytest.raises(
+        DataError, match=r"'substitution' elasticity of sector 'C29' must be a finite number > 0; got -1.0"
+    ):
         p.with_overrides({"C29": {"substitution": -1}})

@@ -35,7 +35,8 @@ def _result(model="ge"):
 
 
 def test_import_tariffsim_does_not_import_matplotlib():
-    code = "import sys, tariffsim, tariffsim.plot, tariffsim.timeline, tariffsim.compare; print('matplotlib' in sys.modules)"
+    code = ("import sys, tariffsim, tariffsim.plot, tariffsim.analysis.timeline, tariffsim.analysis.compare; "
+            "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -45,8 +46,13 @@ def test_plot_etr_timeline():
 
     from tariffsim.plot import plot_etr_timeline
 
-    frame = pd.DataFrame({"date": [dt.date(2025, 3, 11)] * 2 + [dt.date(2025, 4, 9)] * 2,
-                          "partner": ["WORLD", "KOR"] * 2, "etr": [0.01, 0.0, 0.24, 0.22]})
+    frame = pd.DataFrame(
+        {
+            "date": [dt.date(2025, 3, 11)] * 2 + [dt.date(2025, 4, 9)] * 2,
+            "partner": ["WORLD", "KOR"] * 2,
+            "etr": [0.01, 0.0, 0.24, 0.22],
+        }
+    )
     ax = plot_etr_timeline(frame)
     assert isinstance(ax, Axes) and "%" in ax.get_ylabel() and ax.get_title()
     assert len(ax.get_legend().get_texts()) == 2
@@ -69,8 +75,13 @@ def test_plot_model_comparison_and_errors():
     from tariffsim.errors import DataError
     from tariffsim.plot import plot_model_comparison, plot_welfare
 
-    frame = pd.DataFrame({"scenario": ["s1", "s1", "s2", "s2"], "model": ["smart", "ge"] * 2,
-                          "kor_exports_to_usa_pct": [-5.0, 2.0, -8.0, np.nan]})
+    frame = pd.DataFrame(
+        {
+            "scenario": ["s1", "s1", "s2", "s2"],
+            "model": ["smart", "ge"] * 2,
+            "kor_exports_to_usa_pct": [-5.0, 2.0, -8.0, np.nan],
+        }
+    )
     ax = plot_model_comparison(frame)
     assert ax.get_title() and "%" in ax.get_ylabel()
     with pytest.raises(DataError, match="not in the comparison table"):

@@ -35,9 +35,9 @@ def test_decile_shares_sum_to_one_and_incomes_rise():
 
 
 def test_hs10_concordance_covers_the_lines():
-    from tariffsim.lines import load_us_lines
+    from tariffsim.datasets import load_us_product_lines
 
-    lines = load_us_lines()
+    lines = load_us_product_lines()
     data = load_prices_data()
     com = data.commodity_of(lines.hs10)
     unmapped = lines.value[com < 0].sum() / lines.value.sum()

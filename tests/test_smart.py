@@ -14,8 +14,8 @@ import pytest
 from tariffsim import Shocks, TradeWorld
 from tariffsim.errors import DataError
 from tariffsim.kernels.smart import smart
+from tariffsim.models.parameters import PEParameters, pe_defaults
 from tariffsim.models.pe import run_smart
-from tariffsim.parameters import PEParameters, pe_defaults
 
 IMP, A, B = 0, 1, 2
 
@@ -232,7 +232,8 @@ def test_diversion_sums_to_zero_per_market(method):
     np.testing.assert_allclose(r.flow["trade_diversion"].sum(axis=1), 0.0, atol=1e-9)
     flows = r.flow
     np.testing.assert_allclose(
-        flows["flow_new"], flows["flow_base"] + flows["trade_creation"] + flows["trade_diversion"] + flows["price_effect"],
+        flows["flow_new"],
+        flows["flow_base"] + flows["trade_creation"] + flows["trade_diversion"] + flows["price_effect"],
         atol=1e-9,
     )
 
@@ -274,7 +275,9 @@ def test_kernel_accepts_batch_of_baselines():
 
 # ----------------------------------------------------------------- errors
 def test_unknown_method_lists_valid_ones():
-    with pytest.raises(DataError, match=r"The 'method' parameter of run_smart must be a str among .*'exact'.* Got 'lin' instead"):
+    with pytest.raises(
+        DataError, match=r"The 'method' parameter of run_smart must be a str among .*'exact'.* Got 'lin' instead"
+    ):
         run_smart(shocks(t1_a=0.1), params(), method="lin")
 
 
@@ -284,7 +287,9 @@ def test_parameters_for_other_sectors():
 
 
 def test_rates_below_minus_one_are_rejected():
-    with pytest.raises(DataError, match=r"tariff_new of scenario 'scenario_0' is -1.5 for exporter=A, importer=IMP, sector=S"):
+    with pytest.raises(
+        DataError, match=r"tariff_new of scenario 'scenario_0' is -1.5 for exporter=A, importer=IMP, sector=S"
+    ):
         run_smart(shocks(t1_a=-1.5), params())
 
 
@@ -297,7 +302,9 @@ def test_flows_false_keeps_country_columns():
 
 
 def test_nan_rates_are_rejected():
-    with pytest.raises(DataError, match=r"tariff_base of scenario 'scenario_0' is nan .* rates must be finite and > -1"):
+    with pytest.raises(
+        DataError, match=r"tariff_base of scenario 'scenario_0' is nan .* rates must be finite and > -1"
+    ):
         run_smart(shocks(t0_a=np.nan), params())
 
 

@@ -140,8 +140,8 @@ def test_batch_equals_one_at_a_time(toy_run):
     """Rows of the chunked sweep equal each scenario run on its own through the model adapters."""
     from tariffsim.models.accounting import run_accounting
     from tariffsim.models.ge import run_ge
+    from tariffsim.models.parameters import pe_defaults
     from tariffsim.models.pe import run_smart
-    from tariffsim.parameters import pe_defaults
 
     tmp, out, _ = toy_run
     job = prepare_sweep(toy_spec(tmp))
@@ -297,14 +297,23 @@ def test_quantile_bands_match_pandas(toy_run):
     bands = quantile_bands(out, "welfare_pct", models=["ge"])
     kor = bands[bands.country == "KOR"].iloc[0]
     ref = rows[(rows.model == "ge") & (rows.country == "KOR")]["welfare_pct"]
-    assert kor["n"] == 96 and kor["q50"] == pytest.approx(ref.median()) and kor["q05"] == pytest.approx(ref.quantile(0.05))
+    assert kor["n"] == 96 and kor["q50"] == pytest.approx(ref.median())
+    assert kor["q05"] == pytest.approx(ref.quantile(0.05))
 
 
 def test_sensitivity_ranks_the_driver_first(tmp_path):
     """Korea's tariff revenue depends on its retaliation rate, not on Canada's rate."""
-    spec = toy_spec(tmp_path, models=["accounting"], elasticities=None, grid={},
-                    sample={"method": "random", "n": 200, "parameters": {
-                        "kor_ret.rate": {"low": 0.0, "high": 0.5}, "can_recip.rates.USA": {"low": 0.0, "high": 0.5}}})
+    spec = toy_spec(
+        tmp_path,
+        models=["accounting"],
+        elasticities=None,
+        grid={},
+        sample={
+            "method": "random",
+            "n": 200,
+            "parameters": {"kor_ret.rate": {"low": 0.0, "high": 0.5}, "can_recip.rates.USA": {"low": 0.0, "high": 0.5}},
+        },
+    )
     run = run_sweep(spec, tmp_path / "out", progress=False)
     for method in ("src", "spearman"):
         sens = sensitivity(run.out, "tariff_revenue", method=method, countries=["KOR", "CAN"])
@@ -330,7 +339,7 @@ def test_plots(toy_run):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tariffsim.sweep_plot import plot_bands, plot_sensitivity
+    from tariffsim.plot.sweep import plot_bands, plot_sensitivity
 
     _, out, _ = toy_run
     ax = plot_bands(quantile_bands(out, models=["ge"]), title="welfare")
@@ -344,7 +353,8 @@ def test_plots(toy_run):
 # ---------------------------------------------------------------- files and CLI
 def test_toml_and_dict_give_the_same_spec(tmp_path):
     write_toy(tmp_path)
-    (tmp_path / "s.toml").write_text(textwrap.dedent("""
+    (tmp_path / "s.toml").write_text(
+        textwrap.dedent("""
         name = "toy_sweep"
         scenario = "toy.toml"
         models = ["accounting", "smart", "ge"]
@@ -364,7 +374,8 @@ def test_toml_and_dict_give_the_same_spec(tmp_path):
         lower = 0.5
         [options.smart]
         method = "exact"
-    """))
+    """)
+    )
     a = load_sweep(tmp_path / "s.toml")
     b = sweep_from_dict(toy_spec(tmp_path))
     assert a.content_hash() == b.content_hash() and a.n_scenarios == b.n_scenarios
@@ -385,8 +396,10 @@ def test_cli_sweep(tmp_path, capsys):
     from tariffsim.cli import main
 
     write_toy(tmp_path)
-    (tmp_path / "s.toml").write_text('name = "cli"\nscenario = "toy.toml"\nmodels = ["ge"]\nchunk_size = 2\n'
-                                     '[grid]\n"kor_ret.rate" = [0.0, 0.2, 0.4]\n')
+    (tmp_path / "s.toml").write_text(
+        'name = "cli"\nscenario = "toy.toml"\nmodels = ["ge"]\nchunk_size = 2\n'
+        '[grid]\n"kor_ret.rate" = [0.0, 0.2, 0.4]\n'
+    )
     code = main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "--no-progress"])
     text = capsys.readouterr().out
     assert code == 0 and "3 scenarios, 2 chunks" in text and "welfare_pct" in text and "KOR" in text

@@ -31,9 +31,12 @@ def test_processes_backend_matches_serial(serial, tmp_path):
 def test_dask_backend_matches_serial(serial, tmp_path):
     distributed = pytest.importorskip("distributed")
     tmp, expected = serial
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        run = run_sweep(toy_spec(tmp), tmp_path / "out", backend="dask", scheduler=cluster.scheduler_address,
-                        progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        run = run_sweep(
+            toy_spec(tmp), tmp_path / "out", backend="dask", scheduler=cluster.scheduler_address, progress=False
+        )
         assert run.chunks_run == 10
         pd.testing.assert_frame_equal(read_sweep(run.out), expected)
         with distributed.Client(cluster) as client:  # an existing client, resuming a partial sweep

@@ -1,4 +1,4 @@
-"""tariffsim.timeline and tariffsim.compare, and their CLI commands."""
+"""tariffsim.analysis.timeline and tariffsim.analysis.compare, and their CLI commands."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TIMELINE = REPO / "scenarios" / "korea_us_2025" / "timeline_2025.toml"
 def _expected_korea_etr(date: str) -> float:
     """Korea's statutory ETR computed directly from the line data and the law (independent of the compiler)."""
     from tariffsim import datasets
-    from tariffsim.lines import load_us_lines
+    from tariffsim.datasets import load_us_product_lines as load_us_lines
 
     lines = load_us_lines()
     kor = lines.partner_mask({"KOR"})
@@ -40,7 +40,7 @@ def _expected_korea_etr(date: str) -> float:
 
 @pytest.fixture(scope="module")
 def frame():
-    from tariffsim.timeline import timeline
+    from tariffsim.analysis.timeline import timeline
 
     return timeline(TIMELINE, ["2025-04-09", "2025-05-03", "2025-03-11"])
 
@@ -54,7 +54,7 @@ def test_korea_etr_matches_line_data(frame, date):
 
 
 def test_timeline_frame_shape_and_baseline(frame):
-    from tariffsim.timeline import TIMELINE_COLUMNS
+    from tariffsim.analysis.timeline import TIMELINE_COLUMNS
 
     assert list(frame.columns) == list(TIMELINE_COLUMNS)
     assert len(frame) == 6 and list(frame["partner"][:2]) == ["WORLD", "KOR"]
@@ -67,7 +67,7 @@ def test_timeline_frame_shape_and_baseline(frame):
 def test_default_dates_are_the_measure_dates():
     import datetime as dt
 
-    from tariffsim.timeline import timeline_dates
+    from tariffsim.analysis.timeline import timeline_dates
 
     dates = timeline_dates(TIMELINE)
     assert dates[0] == dt.date(2025, 3, 11)  # the day before the first measure
@@ -77,8 +77,8 @@ def test_default_dates_are_the_measure_dates():
 
 
 def test_timeline_bad_input():
+    from tariffsim.analysis.timeline import timeline
     from tariffsim.errors import DataError
-    from tariffsim.timeline import timeline
 
     with pytest.raises(DataError, match="YYYY-MM-DD"):
         timeline(TIMELINE, ["9 April"])
@@ -88,14 +88,14 @@ def test_timeline_bad_input():
 
 @pytest.fixture(scope="module")
 def table():
-    from tariffsim.compare import compare
+    from tariffsim.analysis.compare import compare
 
     files = [REPO / "scenarios" / "korea_us_2025" / f for f in ("july_b_partial.toml", "july_c_no_deal.toml")]
     return compare(files, ["accounting", "smart"], options={"smart": {"method": "exact"}})
 
 
 def test_compare_shape_and_columns(table):
-    from tariffsim.compare import COMPARE_COLUMNS
+    from tariffsim.analysis.compare import COMPARE_COLUMNS
 
     assert table.shape == (4, 4 + len(COMPARE_COLUMNS))
     assert list(table.columns[:4]) == ["scenario", "model", "date", "file"]
@@ -111,7 +111,7 @@ def test_compare_shape_and_columns(table):
 
 
 def test_compare_leaves_undeclared_models_empty(tmp_path):
-    from tariffsim.compare import compare
+    from tariffsim.analysis.compare import compare
 
     f = tmp_path / "acc_only.toml"
     f.write_text(f'name = "acc_only"\nextends = "{(REPO / "scenarios/korea_us_2025/liberation_day.toml").as_posix()}"\n'
@@ -122,7 +122,7 @@ def test_compare_leaves_undeclared_models_empty(tmp_path):
 
 
 def test_compare_bad_model():
-    from tariffsim.compare import compare
+    from tariffsim.analysis.compare import compare
     from tariffsim.errors import DataError
 
     with pytest.raises(DataError, match="Did you mean 'smart'"):

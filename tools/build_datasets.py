@@ -838,7 +838,9 @@ def build_elasticities(shared: Path, out: Path, sectors: list[str]) -> pd.DataFr
         v, e = mean_of(cp, names, "theta_99pct", "se_99pct")
         if abs(v - prop.loc[s, "cp2015_theta_99pct"]) > 1e-3:
             raise SystemExit(f"CP mapping mismatch for {s}")
-        cp_vals.append(round(v, 4)); cp_se.append(round(e, 4)); cp_src.append(" + ".join(names))
+        cp_vals.append(round(v, 4))
+        cp_se.append(round(e, 4))
+        cp_src.append(" + ".join(names))
     t.loc[goods, "cp2015"] = cp_vals
     t.loc[goods, "se_cp2015"] = cp_se
     t.loc[goods, "cp2015_source_sector"] = cp_src

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import _open
+from ._files import _open
 
 __all__ = ["PricesData", "load_prices_data"]
 

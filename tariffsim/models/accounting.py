@@ -26,6 +26,14 @@ _NON_TARIFF = {"ntb": "non-tariff barrier (ntb)", "productivity": "productivity"
                "demand_shift": "purchase commitment", "currency": "currency"}
 
 
+def _behavioural() -> str:
+    """The registered models with behaviour (elasticities), quoted, for messages."""
+    from .registry import get_model, model_names
+
+    names = [repr(m) for m in model_names() if get_model(m).elasticities]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def run_accounting(shocks: Shocks, schedules=None) -> Result:
     """Duties and trade-weighted rates at baseline flows.
 
@@ -42,7 +50,7 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
     for name, label in _NON_TARIFF.items():
         if shocks.uses(name):
             msg = (f"accounting: the {label} shock is ignored (the accounting model holds flows fixed and counts "
-                   "duties only); use model 'smart', 'gsim' or 'ge' for it.")
+                   f"duties only); use model {_behavioural()} for it.")
             notes.append(msg)
             warnings.warn(msg, UserWarning, stacklevel=2)
     m = offdiagonal(world.flows)[None]  # (1, n, n, S) imports at customs value

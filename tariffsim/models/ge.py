@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
-from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from ..kernels.accounting import importer_etr
+from ..kernels.cp import calibrate, solve_equilibrium, taste_shifter
 from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
@@ -44,11 +44,12 @@ def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray
     world = shocks.world
     b, s = shocks.batch_size, world.n_sectors
     source = "user"
-    if trade_elasticity is None:
+    if trade_elasticity is None:  # the default source is set in the model registry
         from ..datasets import load_elasticities
+        from .registry import default_source
 
-        trade_elasticity = load_elasticities("cp2015")
-        source = "cp2015 (tariffsim.datasets.load_elasticities)"
+        trade_elasticity = load_elasticities(default_source("ge"))
+        source = f"{default_source('ge')} (tariffsim.datasets.load_elasticities)"
     if hasattr(trade_elasticity, "reindex"):  # pandas Series indexed by sector code
         missing = [x for x in world.sectors if x not in trade_elasticity.index]
         if missing:

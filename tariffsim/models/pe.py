@@ -23,9 +23,9 @@ import numpy as np
 from ..errors import ConvergenceError, DataError
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
-from ..parameters import PEParameters, pe_defaults
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
+from .parameters import PEParameters, pe_defaults
 
 __all__ = ["run_smart", "run_gsim"]
 

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..lines import ProductLines, load_us_lines
+from ..datasets import load_us_product_lines
+from ..lines import ProductLines
 
 __all__ = ["line_tariff_changes"]
 
@@ -73,7 +74,7 @@ def line_tariff_changes(schedule, theta=None):
     change : ndarray (B, L)
         New rate minus base rate, decimal.
     """
-    lines = schedule._lines or load_us_lines()
+    lines = schedule._lines or load_us_product_lines()
     world = schedule.world
     geo = schedule.geo
     home = np.array([-1 if (k := geo.to_world(p)) is None else k for p in lines.partner_labels])

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from ..errors import Problem, ScenarioError, did_you_mean, shorten_list
+from ..lines import normalise_hs
 
 __all__ = ["check_scenario", "vocabulary", "normalise_hs"]
 
@@ -31,11 +32,6 @@ def vocabulary() -> dict[str, frozenset[str]]:
         "lists": frozenset(datasets.list_names()),
         "tables": frozenset(datasets.rate_table_names()),
     }
-
-
-def normalise_hs(code: str) -> str:
-    """'8703.22.01' -> '87032201'."""
-    return str(code).replace(".", "").replace(" ", "")
 
 
 def check_scenario(scenario) -> None:
@@ -68,38 +64,96 @@ def check_scenario(scenario) -> None:
         for key in ("partners", "exclude_partners"):
             for k, code in enumerate(getattr(m, key, ())):
                 country(mid, f"{key}[{k}]", code)
+        partners, excluded = set(getattr(m, "partners", ())), set(getattr(m, "exclude_partners", ()))
+        if partners and partners <= excluded:
+            add(
+                mid,
+                "exclude_partners",
+                sorted(excluded),
+                "excludes every partner in `partners`, so the measure covers nothing.",
+                'Remove the overlap, or disable the measure (disable = ["ID"]).',
+            )
         for code in getattr(m, "rates", {}) or {}:
             country(mid, f"rates.{code}", code, allow_default=True)
         for k, code in enumerate(getattr(m, "sectors", ())):
             if code not in voc["sectors"]:
-                add(mid, f"sectors[{k}]", code, "is not a sector code.", did_you_mean(code, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}.")
+                add(
+                    mid,
+                    f"sectors[{k}]",
+                    code,
+                    "is not a sector code.",
+                    did_you_mean(code, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}.",
+                )
         for key in ("products", "exempt"):
             for k, item in enumerate(getattr(m, key, ())):
                 _check_product(add, mid, f"{key}[{k}]", item, key == "exempt", voc, ids)
         importer = getattr(m, "importer", None)
         if importer is not None and importer != US and getattr(m, "products", ()):
-            add(mid, "products", None, f"product lists need line-level import data, which tariffsim has only for importer USA (this measure's importer is {importer}).",
-                "Use sectors = [...] with coverage = share of the sector's trade affected.")
+            add(
+                mid,
+                "products",
+                None,
+                "product lists need line-level import data, which tariffsim has only for importer USA "
+                f"(this measure's importer is {importer}).",
+                "Use sectors = [...] with coverage = share of the sector's trade affected.",
+            )
         if m.kind == "base":
             if (m.schedule is None) == (m.rate is None):
-                add(mid, "", None, "a base measure needs exactly one of `schedule` or `rate`.", "US: schedule = \"hts_2024\"; others: rate = 0.05.")
+                add(
+                    mid,
+                    "",
+                    None,
+                    "a base measure needs exactly one of `schedule` or `rate`.",
+                    'US: schedule = "hts_2024"; others: rate = 0.05.',
+                )
             if m.schedule is not None and importer != US:
-                add(mid, "schedule", m.schedule, f"is the US schedule; importer is {importer}.", "Use rate = ... for other importers.")
+                add(
+                    mid,
+                    "schedule",
+                    m.schedule,
+                    f"is the US schedule; importer is {importer}.",
+                    "Use rate = ... for other importers.",
+                )
         if m.kind == "reciprocal":
             if not m.rates and m.table is None:
-                add(mid, "rates", None, "a reciprocal measure needs `rates` or `table`.", "e.g. rates = { KOR = 0.25, default = 0.10 }.")
+                add(
+                    mid,
+                    "rates",
+                    None,
+                    "a reciprocal measure needs `rates` or `table`.",
+                    "e.g. rates = { KOR = 0.25, default = 0.10 }.",
+                )
             if m.table is not None and m.table not in voc["tables"]:
-                add(mid, "table", m.table, "is not a rate table.", did_you_mean(m.table, voc["tables"]) or f"Tables: {sorted(voc['tables'])}.")
+                add(
+                    mid,
+                    "table",
+                    m.table,
+                    "is not a rate table.",
+                    did_you_mean(m.table, voc["tables"]) or f"Tables: {sorted(voc['tables'])}.",
+                )
         if m.kind == "exemption":
             for k, ref in enumerate(m.measures):
                 if ref not in ids:
-                    add(mid, f"measures[{k}]", ref, "names no measure of this scenario.", did_you_mean(ref, ids) or f"Measures: {ids}.")
+                    add(
+                        mid,
+                        f"measures[{k}]",
+                        ref,
+                        "names no measure of this scenario.",
+                        did_you_mean(ref, ids) or f"Measures: {ids}.",
+                    )
         if m.kind in ("deficit",) and m.payer == m.recipient:
             add(mid, "recipient", m.recipient, "is the payer too.", "A transfer needs two different countries.")
         if m.kind == "purchase" and m.importer == m.exporter:
             add(mid, "exporter", m.exporter, "is the importer too.", "A purchase commitment is between two countries.")
         if m.effective and m.until and m.until <= m.effective:
-            add(mid, "until", m.until.isoformat(), f"is not after effective = {m.effective.isoformat()}.", "`until` is the first day no longer in force.")
+            add(
+                mid,
+                "until",
+                m.until.isoformat(),
+                f"is not after effective = {m.effective.isoformat()}.",
+                "`until` is the first day no longer in force.",
+            )
+    _check_parameters(scenario, voc, problems)
     if problems:
         only = next(iter(files)) if len(files) == 1 else None
         if only:
@@ -114,7 +168,13 @@ def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:
         name = item[5:]
         if name not in voc["lists"]:
             names = sorted("list:" + n for n in voc["lists"])
-            add(mid, key, item, "is not a known list.", did_you_mean(item, names) or f"Lists: {shorten_list(names, 12)}.")
+            add(
+                mid,
+                key,
+                item,
+                "is not a known list.",
+                did_you_mean(item, names) or f"Lists: {shorten_list(names, 12)}.",
+            )
     elif item.startswith("measure:"):
         ref = item[8:]
         if not is_exempt:
@@ -126,5 +186,25 @@ def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:
         if code not in voc["sectors"]:
             add(mid, key, item, "is not a sector code.", did_you_mean(code, voc["sectors"]))
     elif not _HS.match(normalise_hs(item)):
-        add(mid, key, item, "is not an HS prefix (2-10 digits), 'list:NAME', 'sector:CODE' or 'measure:ID'.",
-            "Write HS codes as strings, e.g. \"8703\" or \"8703.22.01\".")
+        add(
+            mid,
+            key,
+            item,
+            "is not an HS prefix (2-10 digits), 'list:NAME', 'sector:CODE' or 'measure:ID'.",
+            'Write HS codes as strings, e.g. "8703" or "8703.22.01".',
+        )
+
+
+def _check_parameters(scenario, voc, problems: list[Problem]) -> None:
+    """Sector keys of [parameters] tables must be sector codes (a typo would be ignored silently)."""
+    spec = getattr(scenario, "parameters", None)
+    if spec is None:
+        return
+    for name in ("trade_elasticity", "import_demand", "substitution", "export_supply"):
+        table = getattr(spec, name, None)
+        if not isinstance(table, dict):
+            continue
+        for sector in table:
+            if sector not in voc["sectors"]:
+                hint = did_you_mean(sector, voc["sectors"]) or f"Sectors: {shorten_list(sorted(voc['sectors']), 30)}."
+                problems.append(Problem(f"parameters.{name}.{sector}", "is not a sector code.", hint))

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
-from .schema import MEASURE_KINDS, MEASURE_MODELS, ParameterSpec, ScenarioFile, WorldSpec
+from .schema import MEASURE_KINDS, MEASURE_MODELS, MODEL_NAMES, ParameterSpec, ScenarioFile, WorldSpec
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict"]
 
@@ -56,7 +56,7 @@ class Scenario:
     description: str = ""
     effective: dt.date | None = None
     stacking: str = "mutual_exclusion"
-    models: tuple[str, ...] = ("accounting", "smart", "gsim", "ge")
+    models: tuple[str, ...] = MODEL_NAMES
     world: WorldSpec = field(default_factory=WorldSpec)
     parameters: ParameterSpec = field(default_factory=ParameterSpec)
     file: str | None = None
@@ -77,7 +77,9 @@ class Scenario:
             if m.id == measure_id:
                 return m
         ids = [m.id for m in self.measures]
-        raise KeyError(f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}")
+        raise KeyError(
+            f"no measure {measure_id!r} in scenario {self.name!r}; it has {ids}. {did_you_mean(measure_id, ids)}"
+        )
 
     def in_force(self, date: dt.date | None = None) -> tuple:
         """Measures in force on ``date`` (default: the scenario's ``effective`` date; none = all)."""
@@ -85,11 +87,12 @@ class Scenario:
         if date is None:
             return self.measures
         return tuple(
-            m for m in self.measures
+            m
+            for m in self.measures
             if (m.effective is None or m.effective <= date) and (m.until is None or date < m.until)
         )
 
-    def with_date(self, date: dt.date) -> "Scenario":
+    def with_date(self, date: dt.date) -> Scenario:
         """The same scenario evaluated on another date."""
         return _replace(self, effective=date, name=f"{self.name}@{date.isoformat()}")
 
@@ -135,13 +138,26 @@ def _problems_from_validation(err: ValidationError, prefix: str, model) -> list[
             if isinstance(value, (int, float)) and value > 1 and hi is not None and hi <= 5:
                 hint = f"Rates are decimal fractions (0.25 = 25%). Did you mean {value / 100:g}?"
             problems.append(Problem(f"{path} = {value!r}", f"is outside {rng}.", hint))
+        elif kind == "finite_number":
+            hint = "NaN and inf are not allowed; write a number."
+            problems.append(Problem(f"{path} = {value!r}", "is not a finite number.", hint))
+        elif kind in ("bool_type", "bool_parsing"):
+            problems.append(Problem(f"{path} = {value!r}", "is not a boolean.", "Write true or false, without quotes."))
+        elif kind == "value_error":
+            shown = value.isoformat() if isinstance(value, dt.date) else value
+            msg = str(e.get("ctx", {}).get("error", e["msg"]))
+            problems.append(Problem(f"{path} = {shown!r}", msg + "."))
         elif kind == "literal_error":
             expected = e.get("ctx", {}).get("expected", "")
             opts = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",") if o.strip()]
             hint = did_you_mean(str(value), opts) or f"Valid values: {expected}."
             problems.append(Problem(f"{path} = {value!r}", "is not a valid value.", hint))
         else:
-            problems.append(Problem(f"{path} = {value!r}" if value is not None and not isinstance(value, dict) else path, e["msg"] + "."))
+            problems.append(
+                Problem(
+                    f"{path} = {value!r}" if value is not None and not isinstance(value, dict) else path, e["msg"] + "."
+                )
+            )
     return problems
 
 
@@ -162,12 +178,18 @@ def _range_of(model, loc):
 
 
 # --------------------------------------------------------------------------- parsing
-def _validate_measure(raw: Any, index: int, problems: list[Problem], prefix: str = "measure", salvage: list | None = None):
+def _validate_measure(
+    raw: Any, index: int, problems: list[Problem], prefix: str = "measure", salvage: list | None = None
+):
     path = f"{prefix}[{index}]"
     if not isinstance(raw, Mapping):
         problems.append(Problem(path, f"must be a table, got {type(raw).__name__}."))
         return None
     kind = raw.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        problems.append(Problem(f"{path}.kind = {kind!r}", f"must be a string, got {type(kind).__name__}.",
+                                f"Choose one of {', '.join(MEASURE_KINDS)}, e.g. kind = \"item\"."))
+        return None
     if kind is None:
         problems.append(Problem(f"{path}.kind", "is missing.", f"Choose one of {', '.join(MEASURE_KINDS)}."))
         return None
@@ -196,17 +218,33 @@ def _measure_order(path: str) -> tuple[int, str]:
 
 
 def _read_toml(path: Path) -> dict:
+    """Parse a TOML file; every way it can fail becomes one ScenarioError naming the file."""
+
+    def fail(message: str, hint: str) -> ScenarioError:
+        return ScenarioError([Problem("(file)", message, hint)], file=str(path))
+
+    if path.is_dir():
+        raise fail(f"{path} is a folder, not a scenario file.", "Name a .toml file.")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(
-            [Problem("(file)", f"file not found: {path}.", "Check the path (relative paths are from the current directory).")],
-            file=str(path),
-        ) from None
+        hint = "Check the path (relative paths are from the current directory)."
+        raise fail(f"file not found: {path}.", hint) from None
+    except OSError as err:
+        raise fail(f"cannot be read: {err.strerror or err}.", "Check the path and its permissions.") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a leading byte-order mark is harmless: drop it
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise fail(f"is not UTF-8 text: byte {raw[err.start]:#04x} at line {line}.",
+                   "Save the file as UTF-8 (TOML files must be UTF-8).") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError([Problem("(syntax)", f"not valid TOML: {err}.", "Fix the syntax at that line.")], file=str(path)) from None
+        raise fail(f"not valid TOML: {err}.", "Fix the syntax at that line.") from None
+    except RecursionError:
+        hint = "Scenario files need at most a few levels of nesting."
+        raise fail("nests arrays or tables too deeply to read.", hint) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -242,7 +280,9 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " → ".join(str(p) for p in (*chain, resolved))
-        raise ScenarioError([Problem("extends", f"inheritance cycle: {cycle}.", "Remove one of the `extends`.")], file=str(path))
+        raise ScenarioError(
+            [Problem("extends", f"inheritance cycle: {cycle}.", "Remove one of the `extends`.")], file=str(path)
+        )
     data = _read_toml(path)
     return _resolve(data, path.parent, str(path), chain=(*chain, resolved))
 
@@ -267,24 +307,44 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         if m is None:
             continue
         if m.id in seen:
-            problems.append(Problem(f"measure[{k}].id = {m.id!r}", f"is already used by measure[{seen[m.id]}].", "Give each measure a unique id."))
+            problems.append(
+                Problem(
+                    f"measure[{k}].id = {m.id!r}",
+                    f"is already used by measure[{seen[m.id]}].",
+                    "Give each measure a unique id.",
+                )
+            )
         seen[m.id] = k
 
     parent: Scenario | None = None
-    if top is not None and top.extends:
+    if top is not None and top.extends is not None and not top.extends.strip():
+        hint = 'Name the parent file (e.g. extends = "baseline_2024.toml") or delete the key.'
+        problems.append(Problem("extends = ''", "is empty.", hint))
+    elif top is not None and top.extends and (base_dir / top.extends).is_dir():
+        folder = base_dir / top.extends
+        problems.append(Problem(f"extends = {top.extends!r}", f"is a folder ({folder}).", "Name a .toml file in it."))
+    elif top is not None and top.extends:
         ppath = base_dir / top.extends
         try:
             parent = _load(ppath, chain)
         except ScenarioError as err:
             if not ppath.exists():
-                problems.append(Problem(f"extends = {top.extends!r}", f"no such file ({ppath}).", "Paths are relative to this file."))
+                problems.append(
+                    Problem(
+                        f"extends = {top.extends!r}", f"no such file ({ppath}).", "Paths are relative to this file."
+                    )
+                )
             else:
                 raise ScenarioError(err.problems + problems, file=err.file) from None
     if problems:
         # still check what did parse, so that one run reports every problem of the file
         usable = [(k, m) for k, m in enumerate(own) if m is not None] + salvaged
-        partial = Scenario(name=str(data.get("name", "?")), measures=tuple(m for _, m in usable), file=file,
-                           origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable))
+        partial = Scenario(
+            name=str(data.get("name", "?")),
+            measures=tuple(m for _, m in usable),
+            file=file,
+            origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable),
+        )
         try:
             check_scenario(partial)
         except ScenarioError as err:
@@ -307,7 +367,13 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         measures[m.id] = m
     for mid, patch in top.overrides.items():
         if mid not in measures:
-            problems.append(Problem(f"overrides.{mid}", f"no measure {mid!r} to override.", did_you_mean(mid, measures) or f"Known: {list(measures)}."))
+            problems.append(
+                Problem(
+                    f"overrides.{mid}",
+                    f"no measure {mid!r} to override.",
+                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
+                )
+            )
             continue
         if not isinstance(patch, Mapping):
             problems.append(Problem(f"overrides.{mid}", "must be a table of fields."))
@@ -324,7 +390,13 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
             applied.append(f"{file or top.name}: overrides {mid}." + ", ".join(f"{k}={v!r}" for k, v in patch.items()))
     for mid in top.disable:
         if mid not in measures:
-            problems.append(Problem(f"disable = {mid!r}", "names no inherited measure.", did_you_mean(mid, measures) or f"Known: {list(measures)}."))
+            problems.append(
+                Problem(
+                    f"disable = {mid!r}",
+                    "names no inherited measure.",
+                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
+                )
+            )
             continue
         del measures[mid]
         applied.append(f"{file or top.name}: disables {mid}")

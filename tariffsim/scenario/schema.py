@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+
+from ..models.registry import MODELS
 
 __all__ = [
     "MEASURE_MODELS",
@@ -28,11 +30,27 @@ Rate = Annotated[float, Field(ge=0.0, le=5.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
-MODEL_NAMES = ("accounting", "smart", "gsim", "ge")
+#: The registered models (:mod:`tariffsim.models.registry`, cheap to import).
+MODEL_NAMES = MODELS
+
+
+#: effective dates outside this range are typos (year 1, 9999), not law
+DATE_RANGE = (dt.date(1930, 1, 1), dt.date(2100, 12, 31))
+
+
+def _plausible_date(value: dt.date | None) -> dt.date | None:
+    if value is not None and not DATE_RANGE[0] <= value <= DATE_RANGE[1]:
+        low, high = DATE_RANGE
+        raise ValueError(f"date {value.isoformat()} is outside {low.year}-{high.year}; check the year")
+    return value
+
+
+Date = Annotated[dt.date, AfterValidator(_plausible_date)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # NaN and inf are never valid in a scenario file (rates, amounts, elasticities).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class _MeasureBase(_Strict):
@@ -40,8 +58,8 @@ class _MeasureBase(_Strict):
     kind: str = Field(description="Measure kind; selects the model below.")
     description: str = Field("", description="What the measure is, in words.")
     source: str = Field("", description="Legal or published source (e.g. 'EO 14257 Annex I; 90 FR 15041').")
-    effective: dt.date | None = Field(None, description="First day in force (inclusive); none = always.")
-    until: dt.date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
+    effective: Date | None = Field(None, description="First day in force (inclusive); none = always.")
+    until: Date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
 
 
 class _Where(_Strict):
@@ -59,7 +77,9 @@ class _Coverage(_Where):
 
     exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
     exempt: tuple[str, ...] = Field(
-        (), description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another measure covers)."
+        (),
+        description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' "
+        "(lines another measure covers).",
     )
     coverage: Share = Field(
         1.0, description="Share of each covered sector's trade affected, for importers without product-level data."
@@ -99,7 +119,9 @@ class ItemMeasure(_MeasureBase, _Coverage):
     importer: str
     rate: Rate = Field(description="Additional ad valorem rate.")
     rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
-    all_in: bool = Field(False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0).")
+    all_in: StrictBool = Field(
+        False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0)."
+    )
     precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
 
 
@@ -245,13 +267,20 @@ class ScenarioFile(_Strict):
     name: str
     description: str = ""
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
-    effective: dt.date | None = Field(None, description="The date the scenario describes: measures in force then apply.")
-    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
-        "mutual_exclusion", description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking)."
+    effective: Date | None = Field(
+        None, description="The date the scenario describes: measures in force then apply."
     )
-    models: tuple[Literal["accounting", "smart", "gsim", "ge"], ...] = MODEL_NAMES
+    stacking: Literal["mutual_exclusion", "additive", "max"] = Field(
+        "mutual_exclusion",
+        description="How item duties combine with reciprocal duties (see tariffsim.schedule.stacking).",
+    )
+    models: tuple[Literal[MODEL_NAMES], ...] = Field(
+        MODEL_NAMES, description="Models the scenario is meant for (compare runs each file under these)."
+    )
     disable: tuple[str, ...] = Field((), description="Inherited measure ids switched off.")
-    overrides: dict[str, dict] = Field(default_factory=dict, description="measure id -> fields replaced in the inherited measure.")
+    overrides: dict[str, dict] = Field(
+        default_factory=dict, description="measure id -> fields replaced in the inherited measure."
+    )
     world: WorldSpec = WorldSpec()
     parameters: ParameterSpec = ParameterSpec()
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")

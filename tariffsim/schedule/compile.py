@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..datasets import load_us_product_lines
 from ..errors import DataError, did_you_mean, shorten_list
-from ..lines import ProductLines, load_us_lines
+from ..lines import ProductLines, normalise_hs
 from ..shocks import Shocks
 from ..world import TradeWorld
-from ..scenario.check import normalise_hs
 from .geography import Geography
 from .stacking import combine_items, combine_with_reciprocal
 
@@ -211,7 +211,7 @@ class CompiledSchedule:
         self.cells, self.cover = self._merge(raw)
 
     def _line_cells(self) -> dict[str, np.ndarray]:
-        lines = self._lines or load_us_lines()
+        lines = self._lines or load_us_product_lines()
         geo, world = self.geo, self.world
         home = np.array([-1 if (k := geo.to_world(p)) is None else k for p in lines.partner_labels])
         exporter = home[lines.partner_code]

@@ -9,7 +9,7 @@ model - and streams the rows to Parquet; :func:`read_sweep` reads them back;
 
 Modules: ``spec`` (the format and its validation), ``design`` (index -> parameter values,
 on the fly), ``evaluate`` (one chunk), ``runner`` (files, manifest, resume), ``backends``
-(serial, processes, dask), ``summary``. Plots: :mod:`tariffsim.sweep_plot`.
+(serial, processes, dask), ``summary``. Plots: :mod:`tariffsim.plot.sweep`.
 """
 
 from .design import Design, elasticity_draws

@@ -93,8 +93,10 @@ def elasticity_draws(spec: SweepSpec, sectors) -> tuple[np.ndarray, list[tuple[s
     sectors = list(sectors)
     missing = [s for s in sectors if s not in table.index]
     if missing:
-        raise DataError(f"the elasticity table has no sector(s) {shorten_list(missing)}; elasticity sweeps need a world "
-                        f"with ICIO sectors ({shorten_list(table.index)}).")
+        raise DataError(
+            f"the elasticity table has no sector(s) {shorten_list(missing)}; elasticity sweeps need a world "
+            f"with ICIO sectors ({shorten_list(table.index)})."
+        )
     rows, labels = [], []
     for i, source in enumerate(e.sources):
         mu = table.loc[sectors, source].to_numpy(float)
@@ -134,8 +136,10 @@ class Design:
         self._grid_values = [np.asarray(v, dtype=float) for v in spec.grid.values()]
         s = spec.sample
         self._dists = list(s.parameters.values()) if s else []
-        self._keys = [np.random.SeedSequence([spec.seed, 2, j]).generate_state(4, dtype=np.uint64)
-                      for j in range(len(self._dists))]
+        self._keys = [
+            np.random.SeedSequence([spec.seed, 2, j]).generate_state(4, dtype=np.uint64)
+            for j in range(len(self._dists))
+        ]
 
     def chunk_bounds(self, chunk: int, chunk_size: int) -> tuple[int, int]:
         start = chunk * chunk_size

@@ -80,6 +80,7 @@ class ChunkOutput:
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
     """Compile-side preparation: parameter columns, elasticity draws, model options."""
+    from ..models.registry import elasticity_options, get_model
     from ..simulate import scenario_options  # the scenario's [parameters] table -> model options
 
     world = schedule.world
@@ -89,16 +90,16 @@ def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
         theta, labels = elasticity_draws(spec, world.sectors)
     options, pe_base = {}, {}
     for model in spec.models:
+        entry = get_model(model)
         opts = dict(spec.options.get(model, {}))
         defaults = scenario_options(scenario, model, world)
-        if model in ("smart", "gsim"):
-            from ..parameters import pe_defaults
-
-            pe_base[model] = defaults.get("params") or pe_defaults(world.sectors)
-        elif model == "ge":
-            if spec.elasticities is None and "trade_elasticity" in defaults:
-                opts["trade_elasticity"] = defaults["trade_elasticity"]
-            opts.setdefault("deficits", defaults.get("deficits", "fixed"))
+        if entry.elasticities == "pe":
+            pe_base[model] = defaults.get("params") or elasticity_options(model, world.sectors, explicit=True)["params"]
+        elif entry.elasticities == "theta" and spec.elasticities is None and "trade_elasticity" in defaults:
+            opts["trade_elasticity"] = defaults["trade_elasticity"]
+        for name, value in defaults.items():  # other scenario-level options (e.g. GE deficits)
+            if name not in ("params", "trade_elasticity"):
+                opts.setdefault(name, value)
         options[model] = opts
     return SweepJob(spec, schedule, Design(spec), columns, theta, labels, options, pe_base)
 
@@ -112,7 +113,7 @@ def take_shocks(shocks: Shocks, index, names) -> Shocks:
 def _pe_params(job: SweepJob, model: str, e: int):
     """PE parameters for elasticity setting ``e``: the nested-CES defaults on that θ draw,
     with the scenario's own per-sector overrides applied on top."""
-    from ..parameters import pe_defaults
+    from ..models.defaults import pe_defaults
 
     base = job.pe_base[model]
     if job.theta is None:
@@ -128,32 +129,29 @@ def _pe_params(job: SweepJob, model: str, e: int):
 
 def _run_model(job: SweepJob, model: str, shocks: Shocks, e_rows: np.ndarray, flows: bool):
     """Run one model on the whole chunk; returns country arrays, flow arrays, success, reasons."""
+    from ..models.registry import get_model
+
+    entry = get_model(model)
+    run = entry.function()
     opts = dict(job.options[model])
+    if entry.schedules:
+        opts.setdefault("schedules", None)
+    if entry.solver:
+        opts["raise_on_failure"] = False
+    if "flows" in entry.option_names:
+        opts["flows"] = flows
     b = shocks.batch_size
-    if model == "accounting":
-        from ..models.accounting import run_accounting
-
-        results = [(np.arange(b), run_accounting(shocks))]
-    elif model == "ge":
-        from ..models.ge import run_ge
-
-        if job.theta is not None:
-            opts["trade_elasticity"] = job.theta[e_rows]  # (B, S): one batched solve
-        results = [(np.arange(b), run_ge(shocks, raise_on_failure=False, **opts))]
-    else:
-        from ..models.pe import run_gsim, run_smart
-
+    if entry.elasticities == "pe":
         results = []
         # PE parameters are one vector per call: one batched call per elasticity setting
         for e in np.unique(e_rows):
             sel = np.flatnonzero(e_rows == e)
             part = take_shocks(shocks, sel, [shocks.scenarios[k] for k in sel])
-            params = _pe_params(job, model, int(e))
-            if model == "smart":
-                res = run_smart(part, params, flows=flows, **opts)
-            else:
-                res = run_gsim(part, params, flows=flows, raise_on_failure=False, **opts)
-            results.append((sel, res))
+            results.append((sel, run(part, _pe_params(job, model, int(e)), **opts)))
+    else:
+        if entry.elasticities == "theta" and job.theta is not None:
+            opts["trade_elasticity"] = job.theta[e_rows]  # (B, S): one batched solve
+        results = [(np.arange(b), run(shocks, **opts))]
     country: dict[str, np.ndarray] = {}
     flow: dict[str, np.ndarray] = {}
     success = np.ones(b, dtype=bool)

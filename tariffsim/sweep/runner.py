@@ -233,7 +233,7 @@ def _new_manifest(job: SweepJob) -> dict[str, Any]:
         "failed_by_chunk": {},
         "notes": [],
         "complete": False,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -245,12 +245,16 @@ def _open_output(job: SweepJob, out: Path, resume: bool) -> tuple[dict[str, Any]
                             "or choose another output directory.")
         manifest = read_manifest(out)
         if manifest.get("spec_hash") != job.spec_hash:
-            raise DataError(f"{str(out)!r} holds a different sweep (spec hash {manifest.get('spec_hash', '?')[:12]}, "
-                            f"this one {job.spec_hash[:12]}): the grid, sample, elasticities, models, seed, scenario or "
-                            "world changed. Resume only an unchanged sweep, or choose another output directory.")
+            raise DataError(
+                f"{str(out)!r} holds a different sweep (spec hash {manifest.get('spec_hash', '?')[:12]}, "
+                f"this one {job.spec_hash[:12]}): the grid, sample, elasticities, models, seed, scenario or "
+                "world changed. Resume only an unchanged sweep, or choose another output directory."
+            )
         if manifest["chunk_size"] != spec.chunk_size:
-            raise DataError(f"{str(out)!r} was written with chunk_size {manifest['chunk_size']}, not {spec.chunk_size}; "
-                            f"resume with chunk_size={manifest['chunk_size']} (CLI --chunk-size).")
+            raise DataError(
+                f"{str(out)!r} was written with chunk_size {manifest['chunk_size']}, not {spec.chunk_size}; "
+                f"resume with chunk_size={manifest['chunk_size']} (CLI --chunk-size)."
+            )
         for tmp in list(out.glob("**/*.tmp")):  # half-written files of the interrupted run
             tmp.unlink()
         done = _chunks_on_disk(out)
@@ -279,8 +283,15 @@ class _Sink:
         self.job, self.out, self.manifest, self.done = job, out, manifest, set(done)
         spec = job.spec
         already = sum(min(spec.chunk_size, spec.n_scenarios - c * spec.chunk_size) for c in self.done)
-        self.bar = tqdm(total=spec.n_scenarios, initial=already, unit="scen", disable=not progress,
-                        desc=f"sweep {spec.name}", smoothing=0.1, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=spec.n_scenarios,
+            initial=already,
+            unit="scen",
+            disable=not progress,
+            desc=f"sweep {spec.name}",
+            smoothing=0.1,
+            dynamic_ncols=True,
+        )
         self._seen = {re.sub(r"[0-9]+", "#", n) for n in manifest.get("notes", [])}
 
     def write(self, res: ChunkOutput) -> None:
@@ -317,9 +328,20 @@ class _Sink:
 
 
 # ------------------------------------------------------------------ run
-def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | None = None,
-              scheduler: str | None = None, client=None, resume: bool = False, chunk_size: int | None = None,
-              progress: bool = True, world=None, max_chunks: int | None = None) -> SweepRun:
+def run_sweep(
+    spec,
+    out: str | Path,
+    *,
+    backend: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    world=None,
+    max_chunks: int | None = None,
+) -> SweepRun:
     """Run a sweep chunk by chunk and write it to ``out`` (Parquet + manifest).
 
     Parameters
@@ -368,12 +390,16 @@ def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | 
     if backend not in BACKENDS:
         from ..errors import did_you_mean
 
-        raise DataError(f"The 'backend' parameter of run_sweep must be a str among {list(BACKENDS)}. Got {backend!r} "
-                        f"instead. {did_you_mean(backend, BACKENDS)}".rstrip())
+        raise DataError(
+            f"The 'backend' parameter of run_sweep must be a str among {list(BACKENDS)}. Got {backend!r} "
+            f"instead. {did_you_mean(backend, BACKENDS)}".rstrip()
+        )
     if (scheduler is not None or client is not None) and backend != "dask":
         raise DataError(f"scheduler/client apply to backend='dask' only (got backend={backend!r}).")
     if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-        raise DataError(f"The 'workers' parameter of run_sweep must be an int in the range [1, inf). Got {workers!r} instead.")
+        raise DataError(
+            f"The 'workers' parameter of run_sweep must be an int in the range [1, inf). Got {workers!r} instead."
+        )
     t0 = time.perf_counter()
     out = Path(out)
     job = prepare_sweep(spec, world=world, chunk_size=chunk_size)
@@ -388,16 +414,22 @@ def run_sweep(spec, out: str | Path, *, backend: str = "serial", workers: int | 
     finally:
         sink.close()
     if sink.manifest["complete"] and not sink.manifest.get("finished"):
-        sink.manifest["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        sink.manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         sink.flush()
     failed = dict(sink.manifest["failed"])
     if any(failed.values()):
-        log.warning("sweep %s: failed scenarios by model %s (see the 'status' and 'reason' columns)", job.spec.name, failed)
-    return SweepRun(out, job.spec.n_scenarios, job.spec.n_chunks, len(pending), failed, time.perf_counter() - t0, backend)
+        log.warning(
+            "sweep %s: failed scenarios by model %s (see the 'status' and 'reason' columns)", job.spec.name, failed
+        )
+    return SweepRun(
+        out, job.spec.n_scenarios, job.spec.n_chunks, len(pending), failed, time.perf_counter() - t0, backend
+    )
 
 
 def describe(job_or_manifest) -> str:
     """One line: scenarios, chunks, parameters."""
     m = job_or_manifest
-    return (f"{m['n_scenarios']:,} scenarios in {m['n_chunks']} chunks of {m['chunk_size']}; models "
-            f"{', '.join(m['models'])}; varied {shorten_list(m['parameter_names'], 6)}")
+    return (
+        f"{m['n_scenarios']:,} scenarios in {m['n_chunks']} chunks of {m['chunk_size']}; models "
+        f"{', '.join(m['models'])}; varied {shorten_list(m['parameter_names'], 6)}"
+    )

@@ -282,7 +282,7 @@ class SweepSpec:
             h.update(chunk)
         return h.hexdigest()
 
-    def with_chunk_size(self, chunk_size: int) -> "SweepSpec":
+    def with_chunk_size(self, chunk_size: int) -> SweepSpec:
         """A copy with another chunk size."""
         from dataclasses import replace
 

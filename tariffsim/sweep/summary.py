@@ -5,7 +5,7 @@ importer and sector for per-flow rows) and :func:`sensitivity` (which parameter 
 output most: standardized regression coefficients and Spearman rank correlations over the
 sample). Both take a DataFrame or a sweep output directory (then only the needed columns
 are read). Failed scenarios (``status != "ok"``) are left out and counted. Plots of both:
-:mod:`tariffsim.sweep_plot`.
+:mod:`tariffsim.plot.sweep`.
 """
 
 from __future__ import annotations
@@ -129,7 +129,8 @@ def sensitivity(data, output: str = "welfare_pct", *, by: Sequence[str] = ("mode
 
         manifest = read_manifest(data)
         names = list(parameters) if parameters is not None else list(manifest["parameter_names"])
-        extra = names + (["elasticity_source", "elasticity_draw"] if manifest["elasticity_settings"][0][0] != "default" else [])
+        drawn = manifest["elasticity_settings"][0][0] != "default"
+        extra = names + (["elasticity_source", "elasticity_draw"] if drawn else [])
         frame = _load(data, output, by, extra=[n for n in extra if not n.startswith("theta.")], filters=filters)
         if elasticities and "elasticity_draw" in frame:
             theta = pd.read_parquet(Path(data) / "elasticities.parquet")
@@ -162,8 +163,9 @@ def sensitivity(data, output: str = "welfare_pct", *, by: Sequence[str] = ("mode
             coef, r2 = _src(x, y)
         else:
             coef, r2 = _spearman(x, y), np.nan
-        part = pd.DataFrame({**{col: [val] * len(names) for col, val in zip(by, key)},
-                             "parameter": names, "coefficient": coef})
+        part = pd.DataFrame(
+            {**{col: [val] * len(names) for col, val in zip(by, key)}, "parameter": names, "coefficient": coef}
+        )
         part["abs"] = part["coefficient"].abs()
         part["rank"] = part["abs"].rank(ascending=False, method="min").astype(int)
         if method == "src":

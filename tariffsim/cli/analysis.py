@@ -1,7 +1,7 @@
-"""CLI commands ``tariffsim timeline`` and ``tariffsim compare`` (registered by cli_extra).
+"""``tariffsim timeline`` and ``tariffsim compare``.
 
-Thin: parse arguments, call :func:`tariffsim.timeline.timeline` or
-:func:`tariffsim.compare.compare`, print a table or JSON records. Errors are turned into
+Thin: parse arguments, call :func:`tariffsim.analysis.timeline.timeline` or
+:func:`tariffsim.analysis.compare.compare`, print a table or JSON records. Errors are turned into
 exit codes by :func:`tariffsim.cli.main`.
 """
 
@@ -11,25 +11,49 @@ import json
 import math
 import sys
 
+from ..models.registry import model_names
+
 __all__ = ["register"]
 
 
-def register(sub) -> None:
+def register(sub, parents=()) -> None:
     """Add ``timeline`` and ``compare`` to the ``tariffsim`` sub-command parser."""
-    tl = sub.add_parser("timeline", help="statutory ETR and duties on US imports on each date of a scenario's timeline")
+    tl = sub.add_parser(
+        "timeline", parents=parents, help="statutory ETR and duties on US imports on each date of a scenario's timeline"
+    )
     tl.add_argument("file", metavar="FILE", help="scenario TOML file with dated measures")
-    tl.add_argument("--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)")
-    tl.add_argument("--partners", default="KOR", metavar="P1,P2", help="US partners besides WORLD (default KOR; 'all' for every partner)")
+    tl.add_argument(
+        "--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)"
+    )
+    tl.add_argument(
+        "--partners",
+        default="KOR",
+        metavar="P1,P2",
+        help="US partners besides WORLD (default KOR; 'all' for every partner)",
+    )
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     tl.set_defaults(handler=_cmd_timeline)
 
-    cp = sub.add_parser("compare", help="key outputs of scenario files under several models, in one table")
+    cp = sub.add_parser(
+        "compare", parents=parents, help="key outputs of scenario files under several models, in one table"
+    )
     cp.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
-    cp.add_argument("--models", default="accounting,smart,gsim,ge", metavar="M1,M2",
-                    help="comma-separated models (default: accounting,smart,gsim,ge)")
-    cp.add_argument("--smart-method", choices=("linear", "exact"), default="exact",
-                    help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
-                         "where the linear WITS formulas overshoot) or linear (WITS)")
+    every = ",".join(model_names())
+    cp.add_argument("--models", default=every, metavar="M1,M2", help=f"comma-separated models (default: {every})")
+    cp.add_argument(
+        "--smart-method",
+        choices=("linear", "exact"),
+        default="exact",
+        help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
+        "where the linear WITS formulas overshoot) or linear (WITS)",
+    )
+    cp.add_argument(
+        "--focus",
+        default="KOR,USA",
+        metavar="PARTNER,HOME",
+        help="the two countries the columns describe: the partner's exports to the home country and "
+        "the home country's tariffs (default: KOR,USA)",
+    )
     cp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     cp.set_defaults(handler=_cmd_compare)
 
@@ -49,10 +73,12 @@ def _records(frame) -> list[dict]:
 
 
 def _cmd_timeline(args) -> int:
-    from .timeline import timeline
+    from ..analysis.timeline import timeline
 
     dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
-    partners = None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
+    partners = (
+        None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
+    )
     frame = timeline(args.file, dates, partners=partners)
     if args.json:
         json.dump(_records(frame), sys.stdout, indent=1)
@@ -70,22 +96,30 @@ def _cmd_timeline(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .compare import COMPARE_COLUMNS, compare
+    from ..analysis.compare import compare
 
-    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}})
+    focus = tuple(c.strip().upper() for c in args.focus.split(",") if c.strip())
+    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}}, focus=focus)
+    columns = list(frame.attrs["columns"])
     if args.json:
-        doc = {"rows": _records(frame), "columns": COMPARE_COLUMNS,
-               "footnotes": frame.attrs["footnotes"], "notes": frame.attrs["notes"]}
+        doc = {
+            "rows": _records(frame),
+            "columns": frame.attrs["columns"],
+            "footnotes": frame.attrs["footnotes"],
+            "notes": frame.attrs["notes"],
+        }
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     show = frame.drop(columns=["file"]).copy()
-    for col in COMPARE_COLUMNS:
+    for col in columns:
         if "etr" in col:
             show[col] = show[col].map(lambda v: "" if v != v else f"{100 * v:.2f}%")
         else:
             show[col] = show[col].map(lambda v: "" if v != v else f"{v:,.3f}")
-    print("Scenarios x models (USD bn; percent; ETR = trade-weighted tariff on goods). Empty = not produced, see notes.")
+    print(
+        "Scenarios x models (USD bn; percent; ETR = trade-weighted tariff on goods). Empty = not produced, see notes."
+    )
     print(show.to_string(index=False))
     print()
     for k, note in enumerate(frame.attrs["footnotes"], 1):

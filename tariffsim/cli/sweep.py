@@ -26,13 +26,21 @@ def _positive(text: str) -> int:
     return value
 
 
-def register(sub) -> None:
+def register(sub, parents=()) -> None:
     """Add the ``sweep`` sub-command."""
-    p = sub.add_parser("sweep", help="run a sweep file (grids, samples, elasticity draws) into Parquet files",
-                       description="Run a sweep file chunk by chunk; each finished chunk is a Parquet file in --out.")
+    p = sub.add_parser(
+        "sweep",
+        parents=parents,
+        help="run a sweep file (grids, samples, elasticity draws) into Parquet files",
+        description="Run a sweep file chunk by chunk; each finished chunk is a Parquet file in --out.",
+    )
     p.add_argument("file", metavar="FILE", help="sweep TOML file (e.g. scenarios/sweeps/july_package.toml)")
-    p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial",
-                   help="where chunks run: this process (default), local processes, or a Dask cluster")
+    p.add_argument(
+        "--backend",
+        choices=("serial", "processes", "dask"),
+        default="serial",
+        help="where chunks run: this process (default), local processes, or a Dask cluster",
+    )
     p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a new LocalCluster)")
     p.add_argument("--workers", type=_positive, metavar="N", help="processes or LocalCluster workers")
     p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: ./<sweep name>_sweep)")
@@ -43,24 +51,36 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args) -> int:
-    from .errors import DataError
-    from .sweep import load_sweep, quantile_bands, run_sweep
+    from ..errors import DataError
+    from ..models.registry import get_model
+    from ..sweep import load_sweep, quantile_bands, run_sweep
 
     if args.scheduler and args.backend != "dask":
         raise DataError(f"--scheduler applies to --backend dask only (got --backend {args.backend}).")
     spec = load_sweep(args.file)
     out = args.out or Path(f"{spec.name}_sweep")
-    run = run_sweep(spec, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                    resume=args.resume, chunk_size=args.chunk_size, progress=not args.no_progress)
+    run = run_sweep(
+        spec,
+        out,
+        backend=args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        chunk_size=args.chunk_size,
+        progress=not args.no_progress,
+    )
     failed = ", ".join(f"{m} {n}" for m, n in run.failed.items() if n) or "none"
-    print(f"sweep {spec.name!r}: {run.n_scenarios:,} scenarios, {run.n_chunks} chunks "
-          f"({run.chunks_run} computed now) in {run.seconds:.1f} s on backend {run.backend}")
+    print(
+        f"sweep {spec.name!r}: {run.n_scenarios:,} scenarios, {run.n_chunks} chunks "
+        f"({run.chunks_run} computed now) in {run.seconds:.1f} s on backend {run.backend}"
+    )
     print(f"failed scenarios: {failed}")
     print(f"results: {out}/chunks/*.parquet (read with tariffsim.sweep.read_sweep({str(out)!r}))")
     if run.n_scenarios <= _TABLE_LIMIT:
-        models = [m for m in spec.models if m != "accounting"]
-        output = "welfare_pct" if "ge" in models else "welfare_change" if models else "etr"
-        bands = quantile_bands(out, output, quantiles=(0.05, 0.5, 0.95), models=models or ["accounting"])
+        welfare = {m: get_model(m).welfare for m in spec.models}
+        models = [m for m in spec.models if welfare[m]]  # models with a welfare measure
+        output = "welfare_pct" if "welfare_pct" in welfare.values() else "welfare_change" if models else "etr"
+        bands = quantile_bands(out, output, quantiles=(0.05, 0.5, 0.95), models=models or list(spec.models))
         bands = bands[bands["n"] > 0]
         if len(bands):
             print(f"\n{output}: median and 90% band over the sweep")

@@ -10,24 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
+from .axes import new_axes, sector_labels, short, unit_of
 
 __all__ = ["plot_etr_timeline", "plot_exports_by_sector", "plot_welfare", "plot_model_comparison"]
-
-
-def _axes(ax, size=(8.0, 4.5)):
-    """The given Axes, or one on a new figure."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("tariffsim.plot needs matplotlib (pip install matplotlib) to draw figures.") from err
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
-
-
-def _short(name: str, width: int = 22) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None):
@@ -36,7 +22,7 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
     Parameters
     ----------
     frame : pandas.DataFrame
-        Output of :func:`tariffsim.timeline.timeline` (columns ``date``, ``partner``, ``etr``).
+        Output of :func:`tariffsim.analysis.timeline.timeline` (columns ``date``, ``partner``, ``etr``).
     ax : matplotlib Axes, optional
     partners : sequence of str, optional
         Partners to draw (default: all in the frame; ``WORLD`` is "all partners").
@@ -50,8 +36,10 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
 
     missing = {"date", "partner", "etr"} - set(frame.columns)
     if missing:
-        raise DataError(f"plot_etr_timeline needs a timeline frame with columns date, partner, etr; missing {sorted(missing)}.")
-    ax = _axes(ax)
+        raise DataError(
+            f"plot_etr_timeline needs a timeline frame with columns date, partner, etr; missing {sorted(missing)}."
+        )
+    ax = new_axes(ax)
     partners = list(dict.fromkeys(frame["partner"])) if partners is None else list(partners)
     labels = {"WORLD": "All partners", "KOR": "Korea"}
     for p in partners:
@@ -60,8 +48,14 @@ def plot_etr_timeline(frame, ax=None, *, partners=None, title: str | None = None
             raise DataError(f"partner {p!r} is not in the timeline frame (it has {sorted(set(frame['partner']))}).")
         x = list(part["date"])
         y = 100.0 * part["etr"].to_numpy()
-        ax.step(x, y, where="post", lw=2.2 if p == "KOR" else 1.6, label=labels.get(p, p),
-                color="C3" if p == "KOR" else None)
+        ax.step(
+            x,
+            y,
+            where="post",
+            lw=2.2 if p == "KOR" else 1.6,
+            label=labels.get(p, p),
+            color="C3" if p == "KOR" else None,
+        )
         ax.plot(x, y, "o", ms=3.5, color=ax.lines[-1].get_color())
     ax.xaxis.set_major_locator(mdates.MonthLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
@@ -90,8 +84,9 @@ def _flows(result, exporter: str, importer: str):
     return base[:, i, j, :], new[:, i, j, :]
 
 
-def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA", ax=None, *, top: int = 10,
-                           title: str | None = None):
+def plot_exports_by_sector(
+    result, exporter: str = "KOR", importer: str = "USA", ax=None, *, top: int = 10, title: str | None = None
+):
     """Exports of one country to another by sector: baseline and each scenario of a Result.
 
     Parameters
@@ -111,10 +106,10 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
     matplotlib.axes.Axes
     """
     base, new = _flows(result, exporter, importer)
-    ax = _axes(ax, size=(9.0, 5.0))
+    ax = new_axes(ax, size=(9.0, 5.0))
     order = np.argsort(-base[0])
     keep, rest = order[:top], order[top:]
-    names = [result.sectors[k] for k in keep] + (["Other"] if len(rest) else [])
+    names = sector_labels([result.sectors[k] for k in keep]) + (["Other sectors"] if len(rest) else [])
 
     def pick(arr):
         out = arr[:, keep]
@@ -124,16 +119,17 @@ def plot_exports_by_sector(result, exporter: str = "KOR", importer: str = "USA",
 
     series = [("Baseline (2022 flows)", pick(base[:1])[0])]
     if "flow_new" in result.flow:
-        series += [(_short(s, 28), row) for s, row in zip(result.scenarios, pick(new))]
+        series += [(short(s, 28), row) for s, row in zip(result.scenarios, pick(new))]
     y = np.arange(len(names))
     h = 0.8 / len(series)
     for k, (label, vals) in enumerate(series):
-        ax.barh(y + (k - (len(series) - 1) / 2) * h, vals, height=h, label=label,
-                color="0.6" if k == 0 else f"C{k - 1}")
+        ax.barh(
+            y + (k - (len(series) - 1) / 2) * h, vals, height=h, label=label, color="0.6" if k == 0 else f"C{k - 1}"
+        )
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlabel(f"Exports {exporter} → {importer} (USD bn a year)")
-    ax.set_ylabel("Sector (OECD ICIO code)")
+    ax.set_ylabel("Sector (OECD ICIO)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(frameon=False, fontsize="small", loc="lower right")
     ax.set_title(title or f"{exporter} exports to {importer} by sector, model {result.model}")
@@ -163,14 +159,16 @@ def plot_welfare(result, ax=None, *, countries=None, title: str | None = None):
     elif "welfare_change" in result.country:
         values, unit = result.country["welfare_change"] / 1e3, "Welfare change (USD bn)"
     else:
-        raise DataError(f"model {result.model!r} reports no welfare (columns {sorted(result.country)}); use smart, gsim or ge.")
+        raise DataError(
+            f"model {result.model!r} reports no welfare (columns {sorted(result.country)}); use smart, gsim or ge."
+        )
     names = list(result.countries) if countries is None else list(countries)
     idx = [result.countries.index(c) for c in names]
-    ax = _axes(ax, size=(9.0, 4.5))
+    ax = new_axes(ax, size=(9.0, 4.5))
     x = np.arange(len(names))
     w = 0.8 / len(result.scenarios)
     for k, scen in enumerate(result.scenarios):
-        ax.bar(x + (k - (len(result.scenarios) - 1) / 2) * w, values[k, idx], width=w, label=_short(scen, 28))
+        ax.bar(x + (k - (len(result.scenarios) - 1) / 2) * w, values[k, idx], width=w, label=short(scen, 28))
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xticks(x, names)
     ax.set_xlabel("Country or region")
@@ -187,10 +185,10 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
     Parameters
     ----------
     frame : pandas.DataFrame
-        Output of :func:`tariffsim.compare.compare`.
+        Output of :func:`tariffsim.analysis.compare.compare`.
     ax : matplotlib Axes, optional
     column : str
-        A column of :data:`tariffsim.compare.COMPARE_COLUMNS`. Models with no value (NaN)
+        A column of :data:`tariffsim.analysis.compare.COMPARE_COLUMNS`. Models with no value (NaN)
         are left out of the legend.
     title : str, optional
 
@@ -198,10 +196,11 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
     -------
     matplotlib.axes.Axes
     """
-    from .compare import COMPARE_COLUMNS
+    from ..analysis.compare import COMPARE_COLUMNS
 
+    described = frame.attrs.get("columns") or COMPARE_COLUMNS
     if column not in frame.columns:
-        raise DataError(f"column {column!r} is not in the comparison table; columns: {list(COMPARE_COLUMNS)}.")
+        raise DataError(f"column {column!r} is not in the comparison table; columns: {list(described)}.")
     table = frame.pivot_table(index="scenario", columns="model", values=column, sort=False, dropna=False)
     table = table.reindex(list(dict.fromkeys(frame["scenario"])))
     table = table.loc[:, table.notna().any(axis=0)]
@@ -209,17 +208,17 @@ def plot_model_comparison(frame, ax=None, *, column: str = "kor_exports_to_usa_p
         raise DataError(f"no model produced {column!r} for these scenarios.")
     pct = column.endswith("etr") or "etr_" in column
     scale = 100.0 if pct else 1.0
-    ax = _axes(ax, size=(9.0, 4.5))
+    ax = new_axes(ax, size=(9.0, 4.5))
     x = np.arange(len(table.index))
     w = 0.8 / len(table.columns)
     for k, model in enumerate(table.columns):
         ax.bar(x + (k - (len(table.columns) - 1) / 2) * w, scale * table[model].to_numpy(), width=w, label=model)
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set_xticks(x, [_short(s, 24) for s in table.index], rotation=15, ha="right")
-    unit = "%" if (pct or column.endswith("_pct")) else ("USD bn" if column.endswith("usd_bn") else "")
+    ax.set_xticks(x, [short(s, 24) for s in table.index], rotation=15, ha="right")
+    unit = unit_of(column)
     ax.set_ylabel(f"{column} ({unit})" if unit else column)
     ax.set_xlabel("Scenario")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="model", frameon=False, fontsize="small")
-    ax.set_title(title or COMPARE_COLUMNS.get(column, column).split(",")[0])
+    ax.set_title(title or described.get(column, column).split(",")[0])
     return ax

@@ -1,0 +1,7 @@
+"""``python -m tariffsim.cli``."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

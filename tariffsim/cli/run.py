@@ -1,0 +1,104 @@
+"""``tariffsim run``, ``tariffsim validate``, ``tariffsim datasets``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from ..errors import DataError, ScenarioError
+from ..models.registry import get_model, model_names
+
+__all__ = ["register"]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2025-04-09") from None
+
+
+def register(sub, parents) -> None:
+    """Add ``run``, ``validate`` and ``datasets``."""
+    run = sub.add_parser("run", parents=parents, help="run scenario file(s) through a model and print the results")
+    run.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML file(s); several form a batch")
+    run.add_argument("--model", default="accounting", choices=model_names(), help="model to run (default: accounting)")
+    run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
+    run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
+    methods = {c: None for m in model_names() for o in get_model(m).options if o.name == "method" for c in o.choices}
+    run.add_argument("--method", choices=tuple(methods), default=None,
+                     help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
+    run.add_argument("--tol", type=float, default=None, metavar="X",
+                     help="solver tolerance (gsim, ge; default: the model's)")
+    run.add_argument("--max-iter", type=int, default=None, metavar="N",
+                     help="solver iteration limit (gsim, ge; default: the model's); exit code 1 if not converged")
+    run.add_argument("--no-flows", action="store_true", help="leave per-flow rows out of the JSON")
+    run.set_defaults(handler=_cmd_run)
+
+    val = sub.add_parser("validate", parents=parents, help="check scenario files and list every problem")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(handler=_cmd_validate)
+
+    ds = sub.add_parser("datasets", parents=parents, help="list the embedded datasets and their sources")
+    ds.set_defaults(handler=_cmd_datasets)
+
+
+def _cmd_run(args) -> int:
+    from ..analysis import report
+    from ..simulate import simulate
+
+    options = {}
+    for flag, name in (("--method", "method"), ("--tol", "tol"), ("--max-iter", "max_iter")):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in get_model(args.model).option_names:
+            takes = [m for m in model_names() if name in get_model(m).option_names]
+            raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")
+        options[name] = value
+    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
+    if args.out:
+        report.write_csv(result, args.out)
+    if args.json:
+        json.dump(result.to_dict(flows=not args.no_flows), sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.text_report(result))
+        if args.out:
+            sys.stdout.write(f"\nCSV files written to {args.out}\n")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from ..scenario import load_scenario
+
+    failed = 0
+    for f in args.files:
+        try:
+            s = load_scenario(f)
+        except ScenarioError as err:
+            failed += 1
+            print(str(err), file=sys.stderr)
+            continue
+        kinds: dict[str, int] = {}
+        for m in s.measures:
+            kinds[m.kind] = kinds.get(m.kind, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        print(f"ok: {f}: {s.name!r}, {len(s.measures)} measures ({summary})"
+              + (f", extends {s.parents[0]}" if s.parents else ""))
+    return 2 if failed else 0
+
+
+def _cmd_datasets(args) -> int:
+    from ..datasets import datasets_info
+
+    for d in datasets_info():
+        print(f"{d['name']}")
+        for key in ("description", "year", "source", "licence", "size"):
+            if d.get(key) not in (None, ""):
+                print(f"    {key:<12}{d[key]}")
+    return 0

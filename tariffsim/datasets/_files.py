@@ -1,0 +1,54 @@
+"""Reading the embedded package-data files: cached, handed out as copies or read-only views."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, did_you_mean, shorten_list
+
+
+def _open(name: str, mode: str = "rb"):
+    return resources.files(__package__).joinpath(name).open(mode)
+
+
+def _read_csv(name: str, **kwargs) -> pd.DataFrame:
+    with _open(name) as fh:
+        data = fh.read()
+    return pd.read_csv(io.BytesIO(data), compression="gzip" if name.endswith(".gz") else None,
+                       keep_default_na=False, na_values=[""], **kwargs)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@functools.cache
+def _npz(name: str) -> dict[str, np.ndarray]:
+    with _open(name) as fh:
+        with np.load(io.BytesIO(fh.read()), allow_pickle=False) as z:
+            return {k: _readonly(z[k]) for k in z.files}
+
+
+@functools.cache
+def _csv(name: str, dtypes: tuple = ()) -> pd.DataFrame:
+    return _read_csv(name, dtype=dict(dtypes) or None)
+
+
+def _copy(name: str, dtypes: tuple = ()) -> pd.DataFrame:
+    return _csv(name, dtypes).copy(deep=True)
+
+
+def _check_name(name: str, options: Sequence[str], what: str, fix: str) -> None:
+    if name not in options:
+        raise DataError(
+            f"unknown {what} {name!r}. "
+            + (did_you_mean(name, options) + " ").lstrip()
+            + f"Valid names: {shorten_list(options, 12)}; see {fix}."
+        )

@@ -1,0 +1,66 @@
+"""The law's named data: HTS product lists (Annex II, Section 232) and reciprocal rate tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ._files import _check_name, _copy, _csv
+
+__all__ = ["list_names", "load_list", "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
+           "rate_table_dict"]
+
+
+def _lists() -> pd.DataFrame:
+    return _csv("lists.csv.gz", (("hts_prefix", str), ("effective_date", str)))
+
+
+def list_names() -> tuple[str, ...]:
+    """Names of the embedded HTS lists, usable as ``list:<name>`` in scenarios."""
+    return tuple(_csv("lists_meta.csv")["list_name"])
+
+
+def load_list(name: str) -> tuple[str, ...]:
+    """HTS prefixes (digits only, 2-10 digits) of a named list, in source order.
+
+    Raises
+    ------
+    DataError
+        Unknown name, with the closest valid names.
+    """
+    _check_name(name, list_names(), "list", "tariffsim.datasets.list_names()")
+    lists = _lists()
+    return tuple(lists.loc[lists["list_name"] == name, "hts_prefix"])
+
+
+def load_list_entries(name: str) -> pd.DataFrame:
+    """Entries of a named list with their per-entry ``effective_date`` (may be empty)."""
+    _check_name(name, list_names(), "list", "tariffsim.datasets.list_names()")
+    lists = _lists()
+    return lists.loc[lists["list_name"] == name].reset_index(drop=True).copy()
+
+
+def list_info() -> pd.DataFrame:
+    """One row per list: ``list_name``, ``description``, ``legal_source``, ``effective``, ``n_entries``."""
+    return _copy("lists_meta.csv")
+
+
+# ------------------------------------------------------------------------ rate tables
+def rate_table_names() -> tuple[str, ...]:
+    """Names of the embedded country rate tables."""
+    return tuple(dict.fromkeys(_csv("rate_tables.csv")["table"]))
+
+
+def load_rate_table(name: str) -> pd.DataFrame:
+    """A country rate table: ``country_name``, ``iso3``, ``rate`` (decimal), ``structure``
+    (``"additive"`` on top of the base rate, or ``"floor"``: total duty = max(rate, base)),
+    ``heading``, ``legal_source``, ``note``. One row per ISO3 code.
+    """
+    _check_name(name, rate_table_names(), "rate table", "tariffsim.datasets.rate_table_names()")
+    t = _csv("rate_tables.csv")
+    return t.loc[t["table"] == name].drop(columns="table").reset_index(drop=True).copy()
+
+
+def rate_table_dict(name: str) -> dict[str, float]:
+    """``{iso3: rate}`` of a rate table (floors and additive rates alike; check ``structure``)."""
+    t = load_rate_table(name)
+    return dict(zip(t["iso3"], t["rate"].astype(float)))
