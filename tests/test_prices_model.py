@@ -137,3 +137,30 @@ def test_post_substitution_weights_only(deal):
     assert only["etr_post"] == pytest.approx(both["etr_post"])
     # imports of the tariffed goods fall: keeping 2024 import shares leaves prices higher
     assert both["price_level_post_pct"] < only["price_level_post_pct"] < only["price_level_pct"]
+
+
+def test_cli_run_model_prices():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    scenario = repo / "scenarios" / "korea_us_2025" / "deal_15pct.toml"
+    out = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices"],
+                         capture_output=True, text=True, cwd=repo, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "PCE price level: +" in out.stdout and "Decile  Income (USD)" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices", "--method", "exact"],
+                         capture_output=True, text=True, cwd=repo, timeout=600)
+    assert bad.returncode == 2 and "--method applies to --model" in bad.stderr
+
+
+def test_simulate_prices_with_options():
+    from pathlib import Path
+
+    from tariffsim import simulate
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "korea_us_2025" / "deal_15pct.toml"
+    res = simulate(None, scenario, "prices", pass_through=0.5)
+    assert res.model == "prices" and res.provenance["pass_through"] == 0.5
+    assert res.tables["prices_summary"]["price_level_pct"].iloc[0] > 0

@@ -82,7 +82,7 @@ def build_result(shocks: Shocks, data: PricesData, tau, pre, post, etr_base, etr
                   "income 2021; BEA distribution of PCE by decile 2023; US Census 2024 import lines",
                   "weights": "post-substitution: " + options["substitution"] if options["substitution"]
                   else "2024 import weights and shares (pre-substitution)",
-                  "warnings": list(shocks.warnings), **{k: v for k, v in options.items() if k != "top"}}
+                  "warnings": list(shocks.warnings), **options}
     return Result("prices", shocks.scenarios, world.countries, world.sectors, country, {},
                   provenance=provenance, tables=tables)
 
