@@ -25,7 +25,8 @@ def _axes(ax, size=(8.0, 4.5)):
 
 def _table(result, name: str, scenario):
     if name not in getattr(result, "tables", {}):
-        raise DataError(f"the result has no table {name!r}: run the 'prices' model (tariffsim.models.prices.run_prices).")
+        raise DataError(f"the result has no table {name!r}: run the 'prices' model "
+                        "(tariffsim.models.prices.run_prices).")
     table = result.tables[name]
     names = list(dict.fromkeys(table["scenario"]))
     pick = names[0] if scenario is None else (names[scenario] if isinstance(scenario, int) else scenario)

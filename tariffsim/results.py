@@ -44,9 +44,12 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "consumer_surplus": "change in consumer surplus, USD mn (PE)",
     "producer_surplus": "change in producer surplus, USD mn (PE)",
     "welfare_change": "net welfare change in USD mn (PE: CS + PS + revenue change)",
-    "price_level_pct": "change of the US PCE price level, percent (prices model: input-output cost push, 2024 import weights; USA only)",
-    "price_level_post_pct": "price_level_pct after substitution: line weights and import shares moved by the chosen trade model's import changes, percent (USA only)",
-    "cost_per_household_usd": "price_level_pct/100 x 2024 PCE / number of households: cost per US household per year, USD (USA only)",
+    "price_level_pct": "change of the US PCE price level, percent (prices model: input-output cost push, "
+                       "2024 import weights; USA only)",
+    "price_level_post_pct": "price_level_pct after substitution: line weights and import shares moved by the "
+                            "chosen trade model's import changes, percent (USA only)",
+    "cost_per_household_usd": "price_level_pct/100 x 2024 PCE / number of households: cost per US household "
+                              "per year, USD (USA only)",
     "cost_per_household_post_usd": "cost_per_household_usd after substitution, USD per household per year (USA only)",
     "welfare_wits": "WITS SMART welfare 0.5*sum_k (t_k - t'_k)(M'_k - M_k) by importer, USD mn, as WITS reports it "
                     "(>= 0 whenever imports move against the tariff change; not a net welfare measure)",

@@ -73,11 +73,15 @@ def test_ten_percent_on_every_import_equals_import_content_of_pce():
     Import content computed here from the raw extracts, by a power series of the domestic
     coefficients instead of a Leontief inverse.
     """
-    use, imp, tr = (_raw(n) for n in ("bea_use_summary_2024_long.csv", "bea_import_matrix_before_redef_summary_2024_long.csv",
+    use, imp, tr = (_raw(n) for n in ("bea_use_summary_2024_long.csv",
+                                      "bea_import_matrix_before_redef_summary_2024_long.csv",
                                       "bea_total_requirements_cxc_summary_2024_long.csv"))
     codes = list(tr["col_code"].unique())
-    piv = lambda f, cols: f.pivot_table(index="row_code", columns="col_code", values="value", aggfunc="sum").reindex(
-        index=codes, columns=cols).fillna(0.0).to_numpy()
+
+    def piv(frame, cols):
+        wide = frame.pivot_table(index="row_code", columns="col_code", values="value", aggfunc="sum")
+        return wide.reindex(index=codes, columns=cols).fillna(0.0).to_numpy()
+
     a = np.eye(len(codes)) - np.linalg.inv(piv(tr, codes))
     industries = [c for c in use["col_code"].unique() if c[0] not in "FT"]
     u_ind, m_ind = piv(use, industries), piv(imp, industries)

@@ -67,7 +67,8 @@ def test_pass_through_and_domestic_pricing_by_hand():
     np.testing.assert_allclose(half, 0.5 * full, rtol=1e-12)
     # delta = 1 on commodity 3 only changes push_3 by tau_3 = 0.1: dp_3 = 0.3 dp_2 + 0.1, the rest follows
     _, dom, _ = commodity_prices(TAU, a_m, l_d, W_M, domestic_pricing=1.0)
-    # push = (0.015 + 0.2, 0.02 + 0, 0 + 0.1); dp1 = (0.015+0.2 + 0.15 dp3)/0.95, dp2 = (0.1 dp1 + 0.02)/0.9, dp3 = 0.3 dp2 + 0.1
+    # push = (0.015 + 0.2, 0.02 + 0, 0 + 0.1);
+    # dp1 = (0.015+0.2 + 0.15 dp3)/0.95, dp2 = (0.1 dp1 + 0.02)/0.9, dp3 = 0.3 dp2 + 0.1
     # dp1 0.95 = 0.215 + 0.15 (0.3 (0.1 dp1 + 0.02)/0.9 + 0.1) = 0.215 + 0.005 dp1 + 0.001 + 0.015
     dp1 = 0.231 / 0.945
     dp2 = (0.1 * dp1 + 0.02) / 0.9

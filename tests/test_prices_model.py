@@ -150,8 +150,8 @@ def test_cli_run_model_prices():
                          capture_output=True, text=True, cwd=repo, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "PCE price level: +" in out.stdout and "Decile  Income (USD)" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices", "--method", "exact"],
-                         capture_output=True, text=True, cwd=repo, timeout=600)
+    bad = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices",
+                          "--method", "exact"], capture_output=True, text=True, cwd=repo, timeout=600)
     assert bad.returncode == 2 and "--method applies to --model" in bad.stderr
 
 

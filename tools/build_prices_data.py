@@ -132,7 +132,9 @@ def build(shared: Path, out: Path = OUT) -> None:
     cbo = shared / "us_distribution/cbo_household_income_2021"
     t1 = pd.read_csv(next(cbo.glob("*table_01*")))
     t3 = pd.read_csv(next(cbo.glob("*table_03*")))
-    sel = lambda t: t[(t["household_type"] == "all_households") & (t["year"] == 2021)].set_index("income_group")
+    def sel(t):
+        return t[(t["household_type"] == "all_households") & (t["year"] == 2021)].set_index("income_group")
+
     inc, hh = sel(t3)["inc_after_transfers_taxes"], sel(t1)["num_households"]
     q = ["lowest_quintile", "second_quintile", "middle_quintile", "fourth_quintile"]
     top = ["percentiles_91_95", "percentiles_96_99", "top_1_percent"]

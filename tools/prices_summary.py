@@ -22,7 +22,8 @@ configs = {"pre": {}, "smart": {"substitution": "smart"}, "ge": {"substitution":
            "ge_etr": {"substitution": "ge", "substitution_shares": False},
            "pct": {"margins": "constant_percentage"}, "dp0.5": {"domestic_pricing": 0.5}}
 pick = sys.argv[3].split(",") if len(sys.argv) > 3 else list(configs)
-print("scenario | date | config | ETR % | dETR pp | ETR post % | price level % | post % | USD/household | post USD | d1 burden % | d10 burden % | ratio")
+print("scenario | date | config | ETR % | dETR pp | ETR post % | price level % | post % | USD/household | post USD"
+      " | d1 burden % | d10 burden % | ratio")
 for f in files:
     s = load_scenario(f)
     for d in dates:

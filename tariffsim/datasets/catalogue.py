@@ -64,7 +64,8 @@ _CATALOGUE = (
     ),
     (
         "prices_bea_2024.npz",
-        "US input-output (summary), PCE bridge, PCE by income decile, household income, HS10 -> BEA commodity (prices model)",
+        "US input-output (summary), PCE bridge, PCE by income decile, household income, "
+        "HS10 -> BEA commodity (prices model)",
         "BEA Input-Output Accounts 2024 and distribution of PCE; CBO household income 2021; "
         "Budget Lab at Yale HS10 concordance",
         "public domain; MIT (HS10 concordance)",

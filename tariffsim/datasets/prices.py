@@ -106,7 +106,9 @@ def load_prices_data() -> PricesData:
         raw = dict(np.load(fh))
     with _open("prices_names.csv") as fh:
         names = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    pick = lambda kind: names[names["kind"] == kind]
+    def pick(kind):
+        return names[names["kind"] == kind]
+
     codes = tuple(pick("commodity")["code"])
     industries = tuple(pick("industry")["code"])
     k = len(codes)

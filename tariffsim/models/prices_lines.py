@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
 from ..datasets import load_us_product_lines
+from ..errors import DataError
 from ..lines import ProductLines
 
 __all__ = ["line_tariff_changes"]
@@ -113,7 +113,8 @@ def line_tariff_changes(schedule, theta=None):
         hit = frame.merge(c_frame, how="left", on=list(frame.columns))["cell"].to_numpy()
         miss = np.isnan(hit)
         if miss.any():  # base measure other than the HTS rates: match without the base rate
-            alt = frame[miss].drop(columns="base_key").merge(loose, how="left", on=[c for c in frame if c != "base_key"])
+            on = [c for c in frame if c != "base_key"]
+            alt = frame[miss].drop(columns="base_key").merge(loose, how="left", on=on)
             hit[miss] = alt["cell"].to_numpy()
         if np.isnan(hit).any():
             raise DataError(f"{int(np.isnan(hit).sum())} US lines have no cell in the compiled schedule; "

@@ -63,7 +63,8 @@ def build_result(shocks: Shocks, data: PricesData, tau, pre, post, etr_base, etr
         com = pd.DataFrame({"scenario": name, "commodity": data.commodities, "name": data.commodity_names,
                             "imports_usd_bn": data.imports / 1e3, "import_share_pce": data.import_share_pce,
                             "tariff_change_pp": 100 * tau[k], "import_price_pct": 100 * pre["imported"][k],
-                            "domestic_price_pct": 100 * pre["domestic"][k], "consumer_price_pct": 100 * pre["commodity"][k]})
+                            "domestic_price_pct": 100 * pre["domestic"][k],
+                            "consumer_price_pct": 100 * pre["commodity"][k]})
         if post is not None:
             com["tariff_change_post_pp"] = 100 * post["tau"][k]
             com["consumer_price_post_pct"] = 100 * post["commodity"][k]
@@ -101,7 +102,8 @@ def format_prices_report(result: Result, top: int = 20) -> str:
         name = row["scenario"]
         out.append(f"Consumer prices and households — {name}")
         out.append(f"  US tariff ETR on 2024 imports: {100 * row['etr_base']:.2f}% -> {100 * row['etr']:.2f}% "
-                   f"(+{row['etr_change_pp']:.2f} pp)" + (f"; post-substitution {100 * row['etr_post']:.2f}%" if post else ""))
+                   f"(+{row['etr_change_pp']:.2f} pp)"
+                   + (f"; post-substitution {100 * row['etr_post']:.2f}%" if post else ""))
         out.append(f"  PCE price level: +{row['price_level_pct']:.2f}%"
                    + (f" (post-substitution +{row['price_level_post_pct']:.2f}%)" if post else ""))
         out.append(f"  Cost per household per year: {_money(row['cost_per_household_usd'])}"
