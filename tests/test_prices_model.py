@@ -13,6 +13,27 @@ from tariffsim.models.prices import run_prices
 from tariffsim.models.prices_tables import format_prices_report
 from tariffsim.schedule import prepare_schedule
 
+_REGISTER = (
+    "from tariffsim.models.registry import model_names, register\n"
+    "from tariffsim.models.prices_entry import PRICES_ENTRY\n"
+    "if 'prices' not in model_names():\n"
+    "    register(PRICES_ENTRY)\n"
+)
+
+
+@pytest.fixture
+def registered():
+    """The prices entry in the registry (added at run time until it is built in)."""
+    from tariffsim.models.prices_entry import PRICES_ENTRY
+    from tariffsim.models.registry import model_names, register, unregister
+
+    added = "prices" not in model_names()
+    if added:
+        register(PRICES_ENTRY)
+    yield
+    if added:
+        unregister("prices")
+
 
 @pytest.fixture(scope="module")
 def deal(korea_scenarios):
@@ -87,6 +108,7 @@ def test_post_substitution_lowers_prices(deal):
 
 @pytest.mark.parametrize("kwargs, text", [
     ({"substitution": "magic"}, "substitution='magic'"),
+    ({"substitution": "accounting"}, "substitution='accounting'"),
     ({"pass_through": 1.5}, "pass_through=1.5"),
     ({"margins": "none"}, "margins='none'"),
 ])
@@ -140,27 +162,44 @@ def test_post_substitution_weights_only(deal):
 
 
 def test_cli_run_model_prices():
+    """``tariffsim run FILE --model prices`` prints the prices report (entry registered at run time)."""
     import subprocess
     import sys
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
     scenario = repo / "scenarios" / "korea_us_2025" / "deal_15pct.toml"
-    out = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices"],
+    run = _REGISTER + "import sys\nfrom tariffsim.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
+    out = subprocess.run([sys.executable, "-c", run, "run", str(scenario), "--model", "prices"],
                          capture_output=True, text=True, cwd=repo, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "PCE price level: +" in out.stdout and "Decile  Income (USD)" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "tariffsim", "run", str(scenario), "--model", "prices",
+    bad = subprocess.run([sys.executable, "-c", run, "run", str(scenario), "--model", "prices",
                           "--method", "exact"], capture_output=True, text=True, cwd=repo, timeout=600)
     assert bad.returncode == 2 and "--method applies to --model" in bad.stderr
 
 
-def test_simulate_prices_with_options():
+def test_simulate_prices_with_options(registered):
     from pathlib import Path
 
-    from tariffsim import simulate
+    from tariffsim.models.registry import check_options
+    from tariffsim.simulate import simulate
 
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "korea_us_2025" / "deal_15pct.toml"
     res = simulate(None, scenario, "prices", pass_through=0.5)
     assert res.model == "prices" and res.provenance["pass_through"] == 0.5
     assert res.tables["prices_summary"]["price_level_pct"].iloc[0] > 0
+    with pytest.raises(DataError):
+        check_options("prices", {"pass_through": 2})
+    with pytest.raises(DataError):
+        check_options("prices", {"substitution": "prices"})
+
+
+def test_entry_defaults_match_run_prices():
+    import inspect
+
+    from tariffsim.models.prices_entry import PRICES_ENTRY
+
+    params = inspect.signature(run_prices).parameters
+    assert {o.name: o.default for o in PRICES_ENTRY.options} == {
+        k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}

@@ -38,23 +38,33 @@ from ..shocks import Shocks
 from .prices_lines import line_tariff_changes
 from .prices_tables import build_result, format_prices_report
 
-__all__ = ["SUBSTITUTION_MODELS", "format_prices_report", "price_chain", "run_prices"]
+__all__ = ["format_prices_report", "price_chain", "run_prices", "substitution_model"]
 
-SUBSTITUTION_MODELS = (None, "smart", "gsim", "ge")
 US = "USA"
+
+
+def substitution_model(name: str | None) -> str | None:
+    """Check ``substitution=``: None or a registered trade model with elasticities (it reports new flows)."""
+    if name is None:
+        return None
+    from .registry import get_model, model_names
+
+    trade = [m for m in model_names() if get_model(m).elasticities is not None]
+    if name not in trade:
+        raise DataError(f"substitution={name!r}; choose None or one of {', '.join(map(repr, trade))} (a trade model "
+                        "whose import changes move the weights).")
+    return name
 
 
 def _flow_ratio(shocks: Shocks, substitution: str, options: dict) -> np.ndarray:
     """(B, n, S) change M'/M of US imports by exporter and sector in the chosen trade model."""
-    if substitution == "smart":
-        from .pe import run_smart as run
+    from .registry import get_model, run_model
 
+    entry = get_model(substitution)
+    method = next((o for o in entry.options if o.name == "method"), None)
+    if method is not None and "exact" in (method.choices or ()):
         options = {"method": "exact", **options}  # tariff changes of 10-50 pp: not first-order
-    elif substitution == "gsim":
-        from .pe import run_gsim as run
-    else:
-        from .ge import run_ge as run
-    res = run(shocks, **options)
+    res = run_model(substitution, shocks, **options)
     us = shocks.world.country_index(US)
     new, base = res.flow["flow_new"][:, :, us, :], res.flow["flow_base"][:, :, us, :]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -122,8 +132,9 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     domestic_pricing : float
         ``delta``: domestic producers raise their prices by ``delta`` times the import price
         change of their commodity, beyond their cost increase (default 0: cost push only).
-    substitution : {None, 'smart', 'gsim', 'ge'}
-        Also compute post-substitution effects with that trade model's import changes.
+    substitution : str or None
+        Also compute post-substitution effects with the import changes of this trade model of the
+        registry (one with trade elasticities: the PE models or 'ge').
     substitution_options : dict, optional
         Passed to the trade model (e.g. ``params``, ``method``, ``trade_elasticity``); SMART runs
         with ``method="exact"`` unless told otherwise.
@@ -148,8 +159,7 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
     if schedules is None:
         raise DataError("the prices model needs the compiled schedules (US import lines): run it with "
                         "simulate(world, scenario, 'prices') or pass schedules=[prepare_schedule(...)].")
-    if substitution not in SUBSTITUTION_MODELS:
-        raise DataError(f"substitution={substitution!r}; choose one of None, 'smart', 'gsim', 'ge'.")
+    substitution_model(substitution)
     if margins not in ("constant_dollar", "constant_percentage"):
         raise DataError(f"margins={margins!r}; choose 'constant_dollar' or 'constant_percentage'.")
     for name, value in (("pass_through", pass_through), ("domestic_pricing", domestic_pricing)):

@@ -104,27 +104,6 @@ _ENTRIES: list[ModelEntry] = [
                  tol_option(1e-10), max_iter_option(500), RAISE_ON_FAILURE),
         elasticities="theta", solver=True, welfare="welfare_pct",
     ),
-    ModelEntry(
-        "prices", "tariffsim.models.prices:run_prices",
-        "US consumer prices and household costs: input-output cost push of the tariffs (BEA 2024), PCE "
-        "categories, income deciles",
-        options=(Option("pass_through", 1.0, "share of the tariff passed on to import prices",
-                        check=lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, expect="a number in [0, 1]"),
-                 Option("domestic_pricing", 0.0, "domestic producers' price response to their import competitors' "
-                        "price change (0: cost push only, 1: match them)",
-                        check=lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, expect="a number in [0, 1]"),
-                 Option("substitution", None, "post-substitution with this trade model's import changes",
-                        choices=(None, "smart", "gsim", "ge")),
-                 Option("substitution_options", None, "options of the substitution model (dict)", sweep=False),
-                 Option("substitution_shares", True, "post-substitution also moves imported shares (False: "
-                        "tariff weights only)", check=lambda v: isinstance(v, bool), expect="True or False"),
-                 Option("households", None, "number of US households, millions (default: CBO 2021, 131.3)",
-                        sweep=False),
-                 Option("margins", "constant_dollar", "distribution margins fixed in USD or proportional to prices",
-                        choices=("constant_dollar", "constant_percentage")),
-                 Option("top", 20, "PCE categories listed in the report", sweep=False)),
-        schedules=True,
-    ),
 ]
 
 #: name -> entry (the registry)
