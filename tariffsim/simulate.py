@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from .arguments import as_date, bad_argument, check_world
 from .errors import DataError
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
 from .results import Result
@@ -24,6 +25,8 @@ def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
 
     items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+    if not items:
+        raise bad_argument("simulate", "scenario", "a scenario, a path, Shocks, or a non-empty list of them", scenario)
     out = []
     for item in items:
         if isinstance(item, (str, Path)):
@@ -31,12 +34,13 @@ def _as_scenarios(scenario) -> list:
         elif isinstance(item, Scenario):
             out.append(item)
         else:
-            raise DataError(f"expected a scenario file path or Scenario, got {type(item).__name__}.")
+            raise bad_argument("simulate", "scenario", "a scenario file path, a Scenario or Shocks "
+                               f"(got a {type(item).__name__})", item)
     return out
 
 
 def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, date: dt.date | None = None,
-             **options: Any) -> Result:
+             as_published: bool = False, **options: Any) -> Result:
     """Run one model on one scenario or a batch of scenarios.
 
     Parameters
@@ -50,6 +54,9 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
         ``'gsim'``, ``'ge'``, ...).
     date : date, optional
         Evaluate the measures in force on this date.
+    as_published : bool
+        Apply retroactive measures only from their ``published`` date (what was known on
+        ``date``); default False: the law as applied.
     **options
         The model's options (:func:`tariffsim.models.registry.get_model` lists them), e.g.
         ``params`` / ``method`` (smart, gsim), ``deficits``, ``tol`` (ge). Every model with
@@ -61,6 +68,8 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     Result
     """
     entry = get_model(model)
+    date = as_date(date, "simulate")
+    check_world(world, "simulate")
     allow = ("trade_elasticity",) if entry.elasticities else ()
     check_options(model, options, allow=allow)
     schedules = None
@@ -76,7 +85,7 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
         if world is None:
             spec = scenarios[0].world
             world = load_world(spec.regions, keep=spec.keep)
-        schedules = [prepare_schedule(s, world, date=date) for s in scenarios]
+        schedules = [prepare_schedule(s, world, date=date, as_published=as_published) for s in scenarios]
         shocks = concat_shocks([s.shocks() for s in schedules])
         options = {**scenario_options(scenarios[0], model, world), **options}
     if "trade_elasticity" in options and entry.elasticities == "pe":

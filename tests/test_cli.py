@@ -90,9 +90,13 @@ def test_out_writes_csv(tmp_path, capsys):
     out = tmp_path / "res"
     assert main(["run", LIB, "--out", str(out)]) == 0
     assert f"CSV files written to {out}" in capsys.readouterr().out
-    assert {p.name for p in out.iterdir()} == {"country.csv", "flow.csv", "us_partners.csv", "exposure.csv"}
+    assert {p.name for p in out.iterdir()} == {"country.csv", "flow.csv", "us_partners.csv", "exposure.csv",
+                                               "us_by_authority.csv"}
     partners = pd.read_csv(out / "us_partners.csv", keep_default_na=False)
     assert float(partners.loc[partners.partner == "KOR", "etr"].item()) == pytest.approx(0.2227, abs=1e-4)
+    by = pd.read_csv(out / "us_by_authority.csv", keep_default_na=False)
+    kor = by[by.partner == "KOR"]
+    assert kor["duties_usd_mn"].sum() / kor["imports_usd_mn"].iloc[0] == pytest.approx(0.2227, abs=1e-4)
     country = pd.read_csv(out / "country.csv")
     assert len(country) == 10 and "etr" in country
 

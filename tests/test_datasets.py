@@ -35,6 +35,10 @@ def rebuilt(tmp_path_factory) -> Path:
     spec.loader.exec_module(mod)
     out = tmp_path_factory.mktemp("datasets")
     mod.build(SHARED, out)
+    spec = importlib.util.spec_from_file_location("build_shares", REPO / "tools" / "build_shares.py")
+    shares = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shares)
+    shares.build(SHARED, out)
     return out
 
 

@@ -87,7 +87,7 @@ def _parse_dates(dates: Iterable) -> list[dt.date]:
 
 
 def timeline(scenario, dates: Sequence | None = None, *, world=None,
-             partners: Sequence[str] | None = ("KOR",)) -> pd.DataFrame:
+             partners: Sequence[str] | None = ("KOR",), as_published: bool = False) -> pd.DataFrame:
     """Statutory ETR and duties on US imports, by partner, on each date.
 
     The scenario is compiled once with every measure
@@ -106,6 +106,9 @@ def timeline(scenario, dates: Sequence | None = None, *, world=None,
         Default: the embedded world the scenario asks for.
     partners : sequence of str or None
         ISO3 partners to report besides ``WORLD`` (default Korea); None = every partner.
+    as_published : bool
+        Start retroactive measures on their ``published`` date (what was known each day);
+        default False: the law as applied (from ``effective``).
 
     Returns
     -------
@@ -132,13 +135,13 @@ def timeline(scenario, dates: Sequence | None = None, *, world=None,
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
     rows = []
     # one compile for every date: measures are switched on and off by their dates
-    sched = prepare_schedule(scenario, world, all_dates=True)
+    sched = prepare_schedule(scenario, world, all_dates=True, as_published=as_published)
     acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
     codes = np.asarray(acc["partner"]).astype(str)
     value, base = acc["value"], acc["duty_base"]
     for k, d in enumerate(dates):
         new = acc["duty_new"][k]
-        in_force = ",".join(m.id for m in scenario.in_force(d) if m.kind != "base")
+        in_force = ",".join(m.id for m in scenario.in_force(d, as_published=as_published) if m.kind != "base")
         wanted = list(codes) if partners is None else list(partners)
         missing = [p for p in wanted if p not in codes]
         if missing:

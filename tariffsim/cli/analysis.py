@@ -32,6 +32,8 @@ def register(sub, parents=()) -> None:
         help="US partners besides WORLD (default KOR; 'all' for every partner)",
     )
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    tl.add_argument("--as-published", action="store_true",
+                    help="apply retroactive measures only from their published date (what was known that day)")
     tl.set_defaults(handler=_cmd_timeline)
 
     cp = sub.add_parser(
@@ -79,7 +81,7 @@ def _cmd_timeline(args) -> int:
     partners = (
         None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
     )
-    frame = timeline(args.file, dates, partners=partners)
+    frame = timeline(args.file, dates, partners=partners, as_published=args.as_published)
     if args.json:
         json.dump(_records(frame), sys.stdout, indent=1)
         sys.stdout.write("\n")

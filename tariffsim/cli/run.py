@@ -29,6 +29,8 @@ def register(sub, parents) -> None:
     run.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     run.add_argument("--out", type=Path, metavar="DIR", help="also write CSV files into DIR")
     run.add_argument("--date", type=_date, help="evaluate the measures in force on this date (YYYY-MM-DD)")
+    run.add_argument("--as-published", action="store_true",
+                     help="apply retroactive measures only from their published date (what was known that day)")
     methods = {c: None for m in model_names() for o in get_model(m).options if o.name == "method" for c in o.choices}
     run.add_argument("--method", choices=tuple(methods), default=None,
                      help="SMART: linear (WITS) or exact CES; GSIM: linear (F&H) or exact (default)")
@@ -60,7 +62,8 @@ def _cmd_run(args) -> int:
             takes = [m for m in model_names() if name in get_model(m).option_names]
             raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")
         options[name] = value
-    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date, **options)
+    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date,
+                      as_published=args.as_published, **options)
     if args.out:
         report.write_csv(result, args.out)
     if args.json:

@@ -54,6 +54,13 @@ _CATALOGUE = (
         "public domain",
         "2025",
     ),
+    ("metal_content_hs10.csv.gz",
+     "Steel, aluminium, copper and all-metal content shares of each HTS10 line's value (BEA IO)",
+     "Budget Lab at Yale tariff-rate-tracker (BEA input-output tables)", "MIT (Yale)", "2017 IO"),
+    ("usmca_shares_2025.csv.gz", "Share of 2025 imports from Canada / Mexico entering under USMCA, by HTS10",
+     "Budget Lab at Yale tariff-rate-tracker (USITC DataWeb)", "MIT (Yale)", "2025"),
+    ("fta_utilization_hs2.csv.gz", "Share of imports entering under a preference programme, HS2 x partner",
+     "Budget Lab at Yale tariff-rate-tracker (Census calculated duties)", "MIT (Yale)", "2024"),
     (
         "elasticities_icio28.csv",
         "Trade elasticities by ICIO sector from five published papers",

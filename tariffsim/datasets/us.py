@@ -83,6 +83,9 @@ def load_us_lines() -> pd.DataFrame:
 def load_us_product_lines():
     """The same 2024 US import lines as a :class:`~tariffsim.lines.ProductLines` (the compiler's input).
 
+    Read straight from the packed arrays of ``us_lines_2024.npz`` (categorical codes), without
+    building a DataFrame.
+
     Returns
     -------
     ProductLines
@@ -91,6 +94,28 @@ def load_us_product_lines():
     """
     from ..lines import ProductLines
 
-    return ProductLines.from_frame(load_us_lines(), importer="USA", year=2024,
-                                   source="US Census Bureau, imports for consumption 2024; "
-                                          "USITC HTS 2024 Basic Edition")
+    names = ("hs10__cats", "hs10__codes", "iso3__cats", "iso3__codes", "sector__cats", "sector__codes",
+             "imports_usd", "base_rate_2024", "mfn_has_specific", "mfn_adval", "pref_adval")
+    with _open("us_lines_2024.npz") as fh, np.load(io.BytesIO(fh.read()), allow_pickle=False) as npz:
+        z = {k: npz[k] for k in names}
+
+    def cat(name):  # sorted labels and int64 codes
+        labels = z[f"{name}__cats"].astype(str)
+        order = np.argsort(labels, kind="stable")
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        return labels[order], remap[z[f"{name}__codes"].astype(np.int64)]
+
+    hs_labels, hs_codes = cat("hs10")
+    partner_labels, partner_codes = cat("iso3")
+    sector_labels, sector_codes = cat("sector")
+    out = ProductLines(
+        importer="USA", hs10=hs_labels.astype(np.int64)[hs_codes], partner_code=partner_codes,
+        partner_labels=partner_labels.astype("U8"), sector=sector_labels[sector_codes],
+        value=z["imports_usd"].astype(float), base_rate=z["base_rate_2024"].astype(float),
+        has_specific=z["mfn_has_specific"].astype(bool), mfn_rate=z["mfn_adval"].astype(float),
+        pref_rate=z["pref_adval"].astype(float), year=2024,
+        source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition",
+    )
+    out._prefix_cache["sector"] = (sector_labels, sector_codes)
+    return out

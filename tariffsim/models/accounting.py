@@ -20,7 +20,10 @@ from ..kernels.accounting import importer_etr, offdiagonal
 from ..results import Result
 from ..shocks import Shocks
 
-__all__ = ["run_accounting", "customs_tables"]
+__all__ = ["authority_frame", "customs_tables", "run_accounting"]
+
+#: Columns of ``result.tables["us_by_authority"]`` (after the label column, ``scenario`` or ``date``).
+AUTHORITY_COLUMNS = ("partner", "authority", "imports_usd_mn", "duties_usd_mn", "etr")
 
 _NON_TARIFF = {"ntb": "non-tariff barrier (ntb)", "productivity": "productivity", "deficit_change": "deficit transfer",
                "demand_shift": "purchase commitment", "currency": "currency"}
@@ -91,7 +94,7 @@ def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
     schedules = list(schedules)
     if len(schedules) == 1 and shocks.batch_size > 1:
         schedules = schedules * shocks.batch_size
-    partners, exposure = [], []
+    partners, exposure, authority = [], [], []
     k = 0
     for sched in schedules:
         acc = sched.line_accounting()
@@ -122,6 +125,7 @@ def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
         total["etr"] = total["duties_usd_bn"] / total["imports_usd_bn"]
         total["etr_change"] = total["etr"] - total["etr_base"]
         partners.append(pd.concat([total, frame], ignore_index=True))
+        authority.append(authority_frame(acc, [name]))
         for mid, covered in acc["applied"].items():
             with np.errstate(invalid="ignore", divide="ignore"):
                 exposure.append(pd.DataFrame({
@@ -132,7 +136,51 @@ def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
     out = {}
     if partners:
         out["us_partners"] = pd.concat(partners, ignore_index=True)
+    if authority:
+        out["us_by_authority"] = pd.concat(authority, ignore_index=True)
     if exposure:
         exp = pd.concat(exposure, ignore_index=True)
         out["exposure"] = exp[exp["covered_usd_bn"] > 0].reset_index(drop=True)
     return out
+
+
+def authority_frame(acc: dict, labels, *, label: str = "scenario", partners=None) -> pd.DataFrame:
+    """Duties and ETR by legal authority, per partner and for all partners (``WORLD``), tidy.
+
+    Parameters
+    ----------
+    acc : dict
+        :meth:`CompiledSchedule.line_accounting` output for a batch of B parameter vectors.
+    labels : sequence of length B
+        Scenario names or dates, one per batch entry (column ``label``).
+    partners : sequence of str, optional
+        ISO3 partners to keep besides ``WORLD`` (default: all).
+
+    Returns
+    -------
+    DataFrame with columns ``label``, partner, authority, imports_usd_mn, duties_usd_mn, etr
+        ``etr = duties / imports`` of that authority alone (customs value, 2024 weights);
+        over the authorities of one partner the duties add up to its total duty. The base
+        (MFN and preferential rates) is authority ``mfn``.
+    """
+    codes = np.asarray(acc["partner"]).astype(str)
+    value = np.asarray(acc["value"], dtype=float)
+    split = acc["by_authority"]  # (B, A, partners) USD
+    keep = np.ones(len(codes), dtype=bool) if partners is None else np.isin(codes, list(partners))
+    names = ["WORLD"] + list(codes[keep])
+    blocks = []
+    for k, lab in enumerate(labels):
+        duty = np.concatenate([split[k].sum(axis=1, keepdims=True), split[k][:, keep]], axis=1)  # (A, 1 + P)
+        imports = np.concatenate([[value.sum()], value[keep]])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            etr = duty / imports[None, :]
+        a, p = duty.shape
+        blocks.append(pd.DataFrame({
+            label: [lab] * (a * p),
+            "partner": np.tile(names, a),
+            "authority": np.repeat(list(acc["authorities"]), p),
+            "imports_usd_mn": np.tile(imports / 1e6, a),
+            "duties_usd_mn": duty.reshape(-1) / 1e6,
+            "etr": etr.reshape(-1),
+        }))
+    return pd.concat(blocks, ignore_index=True)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from ..errors import Problem, ScenarioError, did_you_mean, shorten_list
 from ..lines import normalise_hs
 
-__all__ = ["check_scenario", "vocabulary", "normalise_hs"]
+__all__ = ["check_scenario", "normalise_hs", "vocabulary"]
 
 _HS = re.compile(r"^\d{2,10}$")
 US = "USA"
@@ -87,7 +87,19 @@ def check_scenario(scenario) -> None:
         for key in ("products", "exempt"):
             for k, item in enumerate(getattr(m, key, ())):
                 _check_product(add, mid, f"{key}[{k}]", item, key == "exempt", voc, ids)
+        end_use = getattr(m, "end_use", None)
+        if end_use is not None:
+            for k, item in enumerate(end_use.products):
+                _check_product(add, mid, f"end_use.products[{k}]", item, False, voc, ids)
         importer = getattr(m, "importer", None)
+        line_rules = [key for key in ("content", "content_share", "utilization", "end_use")
+                      if getattr(m, key, None) is not None and m.kind != "base"]
+        if importer is not None and importer != US and line_rules:
+            add(mid, line_rules[0], None, f"content, utilisation and end-use shares need line-level import data, which "
+                f"tariffsim has only for importer USA (this measure's importer is {importer}).",
+                "Use coverage = share of the sector's trade affected.")
+        if m.kind == "base" and m.utilization != 1.0 and m.schedule is None:
+            add(mid, "utilization", m.utilization, "applies only to the line schedule (schedule = \"hts_2024\").")
         if importer is not None and importer != US and getattr(m, "products", ()):
             add(
                 mid,

@@ -16,20 +16,26 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ..models.registry import MODELS
+from .law import AUTHORITIES, CONTENT_KINDS, EndUse, _Shares, _Tariff, measure_authority
 
 __all__ = [
-    "MEASURE_MODELS",
+    "AUTHORITIES",
+    "CONTENT_KINDS",
     "MEASURE_KINDS",
-    "STACKING_RULES",
+    "MEASURE_MODELS",
     "MODEL_NAMES",
-    "ScenarioFile",
+    "STACKING_RULES",
+    "EndUse",
     "Measure",
+    "ScenarioFile",
+    "measure_authority",
 ]
 
 Rate = Annotated[float, Field(ge=0.0, le=5.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 STACKING_RULES = ("mutual_exclusion", "additive", "max")
+
 #: The registered models (:mod:`tariffsim.models.registry`, cheap to import).
 MODEL_NAMES = MODELS
 
@@ -60,6 +66,13 @@ class _MeasureBase(_Strict):
     source: str = Field("", description="Legal or published source (e.g. 'EO 14257 Annex I; 90 FR 15041').")
     effective: Date | None = Field(None, description="First day in force (inclusive); none = always.")
     until: Date | None = Field(None, description="First day no longer in force (exclusive); none = open-ended.")
+    published: Date | None = Field(
+        None,
+        description="Date the measure was published (signed, or announced by CBP), where it applies retroactively "
+        "from an earlier `effective` date. The default evaluation is the law as applied (from `effective`); "
+        "`--as-published` / `as_published=True` applies it only from max(effective, published): what a trader "
+        "knew on the day.",
+    )
 
 
 class _Where(_Strict):
@@ -86,76 +99,96 @@ class _Coverage(_Where):
     )
 
 
-class BaseMeasure(_MeasureBase):
+class BaseMeasure(_MeasureBase, _Tariff):
     """Baseline (MFN and preferential) rates."""
 
     kind: Literal["base"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     schedule: Literal["hts_2024"] | None = Field(
         None, description="'hts_2024': the US 2024 MFN and FTA rates by HS line (KORUS, USMCA with utilisation, ...)."
     )
     rate: Rate | None = Field(None, description="A uniform base rate, for importers without a line schedule.")
-    partners: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()
+    partners: tuple[str, ...] = Field((), description="Partners the base rate applies to; empty = all.")
+    sectors: tuple[str, ...] = Field((), description="Sectors the base rate applies to; empty = all.")
+    utilization: Literal["mfn_exemption_shares"] | Share = Field(
+        1.0,
+        description="With schedule 'hts_2024': share of trade with FTA / GSP partners other than Canada and Mexico "
+        "that enters at the preferential rate (KORUS etc.); base = u * preferential + (1 - u) * MFN. 1.0 "
+        "(default) = full use, the lower bound of the base rate; 'mfn_exemption_shares' = the Budget Lab "
+        "tracker's HS2 x country shares of imports entering duty-free under a programme (from Census calculated "
+        "duties). A flat value is sweepable as 'ID.utilization'. Canada / Mexico always use the 2024 USMCA "
+        "shares of the line data.",
+    )
 
 
-class ReciprocalMeasure(_MeasureBase):
+class ReciprocalMeasure(_MeasureBase, _Tariff):
     """Country-level ('reciprocal') additional ad valorem duty on an importer's imports."""
 
     kind: Literal["reciprocal"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     rates: dict[str, Rate] = Field(
         default_factory=dict, description="Partner -> additional rate; key 'default' for partners not named."
     )
     table: str | None = Field(None, description="A named rate table (e.g. 'reciprocal_2025_04') under `rates`.")
-    exempt: tuple[str, ...] = ()
-    exclude_partners: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = Field(
+        (),
+        description="Products taken out: HS prefixes, 'list:NAME', 'sector:CODE' or 'measure:ID' (lines another "
+        "measure covers).",
+    )
+    exclude_partners: tuple[str, ...] = Field((), description="Exporters not covered.")
 
 
-class ItemMeasure(_MeasureBase, _Coverage):
+class ItemMeasure(_MeasureBase, _Coverage, _Tariff, _Shares):
     """Product- or sector-specific additional duty (e.g. Section 232); `retaliation` is the same by another importer."""
 
     kind: Literal["item", "retaliation"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     rate: Rate = Field(description="Additional ad valorem rate.")
     rates: dict[str, Rate] = Field(default_factory=dict, description="Partner-specific rates overriding `rate`.")
     all_in: StrictBool = Field(
         False, description="Rate is all-in, inclusive of the base rate: duty = max(rate - base, 0)."
     )
     precedence: int = Field(0, description="Among item measures on the same line, the highest precedence applies.")
+    stacking: Literal["additive"] | None = Field(
+        None,
+        description="None (default): the measure is an item duty under the scenario's stacking rule (highest "
+        "precedence wins; under 'mutual_exclusion' it excludes the reciprocal duty). 'additive': the duty is "
+        "added on top of whatever else applies and excludes nothing (IEEPA fentanyl and Section 301 on China "
+        "stack on 232 and on the reciprocal duty). See tariffsim.schedule.stacking.",
+    )
 
 
-class FloorMeasure(_MeasureBase, _Coverage):
+class FloorMeasure(_MeasureBase, _Coverage, _Tariff):
     """All-in floor replacing the reciprocal duty: total = max(rate, base) on covered lines."""
 
     kind: Literal["floor"]
-    importer: str
-    rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    rate: Rate = Field(description="All-in floor rate, inclusive of the base rate.")
 
 
-class CapMeasure(_MeasureBase, _Coverage):
+class CapMeasure(_MeasureBase, _Coverage, _Tariff):
     """All-in cap: total = min(total, max(rate, base)) on covered lines (a cap never cuts the base rate)."""
 
     kind: Literal["cap"]
-    importer: str
-    rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    rate: Rate = Field(description="All-in cap rate, inclusive of the base rate.")
 
 
 class ExemptionMeasure(_MeasureBase, _Where):
     """Lifts other measures (default: all additional duties) on covered partners/products."""
 
     kind: Literal["exemption"]
-    importer: str
+    importer: str = Field(description="Importing country (ISO3).")
     measures: tuple[str, ...] = Field((), description="Measure ids lifted; empty = every additional duty.")
 
 
-class QuotaMeasure(_MeasureBase, _Where):
+class QuotaMeasure(_MeasureBase, _Where, _Tariff):
     """Tariff-rate quota: in-quota rate up to `quota` USD mn of imports, over-quota rate beyond."""
 
     kind: Literal["quota"]
-    importer: str
-    in_quota_rate: Rate
-    over_quota_rate: Rate
+    importer: str = Field(description="Importing country (ISO3).")
+    in_quota_rate: Rate = Field(description="Additional rate on imports within the quota.")
+    over_quota_rate: Rate = Field(description="Additional rate on imports above the quota.")
     quota: float = Field(ge=0.0, description="Quota volume, USD mn a year of covered imports.")
 
 
@@ -163,8 +196,8 @@ class NTBMeasure(_MeasureBase):
     """Non-tariff barrier change as an ad valorem equivalent; an iceberg cost, no revenue."""
 
     kind: Literal["ntb"]
-    importer: str
-    partners: tuple[str, ...] = ()
+    importer: str = Field(description="Importing country (ISO3).")
+    partners: tuple[str, ...] = Field((), description="Exporters affected; empty = all.")
     sectors: tuple[str, ...] = Field((), description="Sectors affected (e.g. ['SERV'] for digital-services rules).")
     rate: float = Field(ge=-0.9, le=5.0, description="Change of the AVE (decimal); negative removes a barrier.")
 
@@ -173,8 +206,8 @@ class ProductivityMeasure(_MeasureBase):
     """Productivity change in a country's sectors (e.g. shipbuilding cooperation)."""
 
     kind: Literal["productivity"]
-    country: str
-    sectors: tuple[str, ...] = ()
+    country: str = Field(description="Country (ISO3 or world label) whose productivity changes.")
+    sectors: tuple[str, ...] = Field((), description="Sectors affected; empty = all.")
     change: float = Field(ge=-0.9, le=5.0, description="Proportional change, 0.02 = +2%.")
 
 
@@ -191,9 +224,9 @@ class PurchaseMeasure(_MeasureBase):
     """A purchase commitment: `importer` buys `amount` more from `exporter` in `sectors`."""
 
     kind: Literal["purchase"]
-    importer: str
-    exporter: str
-    sectors: tuple[str, ...]
+    importer: str = Field(description="Buying country.")
+    exporter: str = Field(description="Selling country.")
+    sectors: tuple[str, ...] = Field(description="Sectors the purchases are spread over (by baseline flows).")
     amount: float = Field(ge=0.0, description="USD mn a year of additional purchases.")
 
 
@@ -201,7 +234,7 @@ class CurrencyMeasure(_MeasureBase):
     """Exchange-rate shock: appreciation of `country`'s currency, passed through in part."""
 
     kind: Literal["currency"]
-    country: str
+    country: str = Field(description="Country whose currency appreciates.")
     appreciation: float = Field(ge=-0.5, le=1.0, description="0.05 = 5% stronger against all others.")
     pass_through: Share = Field(1.0, description="Share passed through to trade prices.")
 
@@ -255,17 +288,25 @@ class ParameterSpec(_Strict):
         "sector -> value overrides on each model's default source. None: each model's default "
         "(GE cp2015, PE fgo2022).",
     )
-    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    deficits: Literal["fixed", "purge"] = "fixed"
+    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE (smart, gsim): sector -> import-demand elasticity η > 0, overriding the default."
+    )
+    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE: sector -> substitution elasticity σ > 0 between partners, overriding 1 + θ."
+    )
+    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE: sector -> export-supply elasticity ε_X > 0 (default infinite in SMART)."
+    )
+    deficits: Literal["fixed", "purge"] = Field(
+        "fixed", description="GE: trade deficits held fixed in USD ('fixed'), or purged to a balanced baseline first."
+    )
 
 
 class ScenarioFile(_Strict):
     """Top level of a scenario file (after `extends` is resolved)."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="Short name, used in tables, figures and sweep outputs.")
+    description: str = Field("", description="What the scenario represents, in words.")
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
     effective: Date | None = Field(
         None, description="The date the scenario describes: measures in force then apply."
@@ -281,6 +322,6 @@ class ScenarioFile(_Strict):
     overrides: dict[str, dict] = Field(
         default_factory=dict, description="measure id -> fields replaced in the inherited measure."
     )
-    world: WorldSpec = WorldSpec()
-    parameters: ParameterSpec = ParameterSpec()
+    world: WorldSpec = Field(WorldSpec(), description="The [world] table: which embedded world to run on.")
+    parameters: ParameterSpec = Field(ParameterSpec(), description="The [parameters] table: model parameters.")
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")

@@ -1,0 +1,90 @@
+"""What every compiler step reads: the scenario's measures, the world, codes, parameters, warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..lines import ProductLines
+from ..world import TradeWorld
+from .geography import Geography
+from .params import Parameters
+
+__all__ = ["OTHER_KINDS", "TARIFF_KINDS", "US", "Context", "authority_of", "in_force_on"]
+
+TARIFF_KINDS = ("reciprocal", "item", "retaliation", "floor", "cap", "exemption", "quota")
+OTHER_KINDS = ("ntb", "productivity", "deficit", "purchase", "currency")
+US = "USA"
+
+
+@dataclass
+class Context:
+    """The inputs of one compilation.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    world : TradeWorld
+    date : date or None
+    geo : Geography
+    params : Parameters
+    base_measures, tariff_measures, other_measures : list of measure models
+    rule : str
+        The scenario's stacking rule.
+    lines : ProductLines or None
+        US import lines (None: the embedded 2024 lines, loaded when needed).
+    warnings : list of str
+    """
+
+    scenario: object
+    world: TradeWorld
+    date: dt.date | None
+    measures: tuple
+    lines: ProductLines | None = None
+    geo: Geography = field(init=False)
+    params: Parameters = field(init=False)
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.geo = Geography(self.world)
+        self.params = Parameters(self.scenario.name)
+        self.base_measures = [m for m in self.measures if m.kind == "base"]
+        self.tariff_measures = [m for m in self.measures if m.kind in TARIFF_KINDS]
+        self.other_measures = [m for m in self.measures if m.kind in OTHER_KINDS]
+        self.rule = self.scenario.stacking
+
+    def warn(self, text: str) -> None:
+        """Record a warning once (carried into Shocks and results)."""
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def us_lines(self) -> ProductLines:
+        if self.lines is None:
+            from ..datasets import load_us_product_lines
+
+            self.lines = load_us_product_lines()
+        return self.lines
+
+
+def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
+    """Whether ``measure`` applies on ``date``: start <= date < until.
+
+    The start is ``effective`` (the law as applied), or with ``as_published`` max(effective,
+    published). The same rule as :meth:`tariffsim.scenario.Scenario.in_force` (the schedule
+    room does not import the scenario room; tests/test_law_rules.py checks both paths).
+    """
+    start = measure.effective
+    published = getattr(measure, "published", None)
+    if as_published and published is not None:
+        start = published if start is None else max(start, published)
+    return (start is None or start <= date) and (measure.until is None or date < measure.until)
+
+
+def authority_of(measure) -> str:
+    """A tariff measure's legal authority: its ``authority`` field, else the kind's default
+    (``base`` → ``mfn``, ``retaliation`` → ``retaliation``, otherwise ``other``), as documented
+    in the scenario schema (``tariffsim.scenario.schema.measure_authority``)."""
+    label = getattr(measure, "authority", None)
+    if label:
+        return label
+    return {"base": "mfn", "retaliation": "retaliation"}.get(measure.kind, "other")
