@@ -203,3 +203,18 @@ def test_entry_defaults_match_run_prices():
     params = inspect.signature(run_prices).parameters
     assert {o.name: o.default for o in PRICES_ENTRY.options} == {
         k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def test_line_groups_add_up_to_the_schedule(deal):
+    from tariffsim.datasets import load_us_product_lines
+    from tariffsim.datasets.prices import load_prices_data
+    from tariffsim.models.prices_lines import commodity_duties
+
+    sched, _ = deal
+    lines = load_us_product_lines()
+    gd = commodity_duties(sched, load_prices_data().commodity_of(lines.hs10), lines=lines)
+    acc = sched.line_accounting()
+    pos = np.searchsorted(gd.partner, acc["partner"])
+    np.testing.assert_allclose(gd.value.sum(0)[pos], acc["value"], rtol=1e-9)
+    np.testing.assert_allclose(gd.duty_new[0].sum(0)[pos], np.atleast_2d(acc["duty_new"])[0], rtol=1e-9)
+    np.testing.assert_allclose(gd.duty_base.sum(0)[pos], acc["duty_base"], rtol=1e-9)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..datasets import load_us_product_lines
 from ..datasets.prices import PricesData, load_prices_data
 from ..errors import DataError
 from ..kernels.prices import (
@@ -35,7 +36,7 @@ from ..kernels.prices import (
 )
 from ..results import Result
 from ..shocks import Shocks
-from .prices_lines import line_tariff_changes
+from .prices_lines import GroupDuties, commodity_duties
 from .prices_tables import build_result, format_prices_report
 
 __all__ = ["format_prices_report", "price_chain", "run_prices", "substitution_model"]
@@ -69,14 +70,6 @@ def _flow_ratio(shocks: Shocks, substitution: str, options: dict) -> np.ndarray:
     new, base = res.flow["flow_new"][:, :, us, :], res.flow["flow_base"][:, :, us, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(base > 0, new / np.where(base > 0, base, 1.0), 1.0)
-
-
-def _by_commodity(values: np.ndarray, commodity: np.ndarray, weight: np.ndarray, k: int):
-    """Weighted sums by commodity: (B, L) values, (B, L) weights -> (B, K) sum w x and sum w."""
-    ok = commodity >= 0
-    onehot = np.zeros((int(ok.sum()), k))
-    onehot[np.arange(int(ok.sum())), commodity[ok]] = 1.0
-    return (weight[:, ok] * values[:, ok]) @ onehot, weight[:, ok] @ onehot
 
 
 def _adjust(share: np.ndarray, growth: np.ndarray) -> np.ndarray:
@@ -172,49 +165,59 @@ def run_prices(shocks: Shocks, schedules=None, *, pass_through: float = 1.0, dom
         raise DataError(f"{len(schedules)} schedules for a batch of {shocks.batch_size} scenarios.")
     data = load_prices_data()
     k = len(data.commodities)
-    changes, weights, bases, commodity = [], [], [], None
     ratio = _flow_ratio(shocks, substitution, substitution_options or {}) if substitution else None
+    lines = load_us_product_lines()
+    com_line = data.commodity_of(lines.hs10)
+    pre_rows, post_rows = [], []
     for b, sched in enumerate(schedules):
-        lines, keep, base, change = line_tariff_changes(sched)
-        value = lines.value[keep]
-        commodity = data.commodity_of(lines.hs10[keep])
-        changes.append(change[0])
-        bases.append(base)
+        gd = commodity_duties(sched, com_line, by_sector=ratio is not None, lines=lines)
+        pre_rows.append(_aggregate(gd, np.ones_like(gd.value), k))
         if ratio is not None:
-            exp, sec = _line_index(sched, lines, keep)
-            weights.append(value * ratio[b, exp, sec])
-    change, base = np.stack(changes), np.stack(bases)
-    w0 = np.broadcast_to(value, change.shape)
-    num, den = _by_commodity(change, commodity, w0, k)
-    tau = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)  # tau_c = sum w dt / sum w
+            post_rows.append(_aggregate(gd, _group_ratio(sched, gd, ratio[b]), k))
+    tau, den, etr_base, etr, unmapped = (np.array(x) for x in zip(*pre_rows))
     opts = {"pass_through": pass_through, "domestic_pricing": domestic_pricing, "households": households,
             "margins": margins}
     pre = price_chain(tau, data, **opts)
     post = None
     if ratio is not None:
-        w1 = np.stack(weights)
-        num1, den1 = _by_commodity(change, commodity, w1, k)
-        tau1 = np.where(den1 > 0, num1 / np.where(den1 > 0, den1, 1.0), 0.0)
-        growth = np.where(den > 0, den1 / np.where(den > 0, den, 1.0), 1.0)
+        tau1, den1, _, etr1, _ = (np.array(x) for x in zip(*post_rows))
+        growth = np.where(den > 0, den1 / np.where(den > 0, den, 1.0), 1.0)  # g_c = M'_c / M_c
         post = price_chain(tau1, data, growth=growth if substitution_shares else None, **opts)
-        post["tau"], post["etr"] = tau1, (w1 * (base + change)).sum(1) / w1.sum(1)
-    etr_base = (w0 * base).sum(1) / w0.sum(1)
-    etr = (w0 * (base + change)).sum(1) / w0.sum(1)
-    unmapped = float(value[commodity < 0].sum() / value.sum())
+        post["tau"], post["etr"] = tau1, etr1
     return build_result(shocks, data, tau, pre, post, etr_base, etr, {
         "pass_through": pass_through, "domestic_pricing": domestic_pricing, "substitution": substitution,
         "households_mn": households or data.households_mn, "margins": margins,
         "substitution_shares": substitution_shares if substitution else None,
-        "unmapped_import_share": unmapped, "top": top})
+        "unmapped_import_share": float(unmapped[0]), "top": top})
 
 
-def _line_index(schedule, lines, keep):
-    """World exporter and sector index of each kept line."""
-    geo, world = schedule.geo, schedule.world
-    home = np.array([-1 if (k := geo.to_world(p)) is None else k for p in lines.partner_labels])
-    sector_index = {s: k for k, s in enumerate(world.sectors)}
-    sector = np.array([sector_index.get(s, 0) for s in lines.sector])
-    return home[lines.partner_code][keep], sector[keep]
+def _aggregate(gd: GroupDuties, r: np.ndarray, k: int):
+    """Commodity tariff changes and ETRs with group x partner weights moved by ``r`` (1: 2024 weights).
+
+    ``tau_c = sum_{g in c, p} r_gp (D'_gp - D_gp) / sum_{g in c, p} r_gp V_gp`` (D duties, V value).
+    """
+    change = gd.duty_new[0] - gd.duty_base
+    ok = gd.commodity >= 0
+    onehot = np.zeros((len(gd.commodity), k))
+    onehot[np.flatnonzero(ok), gd.commodity[ok]] = 1.0
+    num = (r * change).sum(1) @ onehot
+    den = (r * gd.value).sum(1) @ onehot
+    tau = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    total = max(float((r * gd.value).sum()), 1.0)
+    etr_base = float((r * gd.duty_base).sum()) / total
+    etr = float((r * gd.duty_new[0]).sum()) / total
+    unmapped = float(gd.value[~ok].sum() / max(gd.value.sum(), 1.0))
+    return tau, den, etr_base, etr, unmapped
+
+
+def _group_ratio(schedule, gd: GroupDuties, ratio: np.ndarray) -> np.ndarray:
+    """(G, P) flow change M'/M of each group's sector and partner (1 where the world has no match)."""
+    world, geo = schedule.world, schedule.geo
+    exp = np.array([-1 if (x := geo.to_world(p)) is None else x for p in gd.partner])
+    index = {s: j for j, s in enumerate(world.sectors)}
+    sec = np.array([index.get(s, -1) for s in gd.sector])
+    out = ratio[np.clip(exp, 0, None)[None, :], np.clip(sec, 0, None)[:, None]]
+    return np.where((exp[None, :] >= 0) & (sec[:, None] >= 0), out, 1.0)
 
 
 def commodity_frame(data: PricesData) -> pd.DataFrame:
