@@ -3,7 +3,7 @@
 The compiled schedule merges US import lines into coverage cells, so a line's HS10 code (and
 its BEA commodity) is not kept. This module recompiles the same scenario, on the same world and
 date, once per group of lines (one BEA commodity, or one commodity x ICIO sector when the
-weights will move with a trade model's flows) with ``prepare_schedule(..., lines=subset)``, and
+weights will move with a trade model's flows) with ``type(schedule)(..., lines=subset)``, and
 reads each group's duties by partner from ``CompiledSchedule.line_accounting()``:
 
     change_g,p = duty_new_g,p - duty_base_g,p     value_g,p = customs value (USD)
@@ -84,8 +84,6 @@ def commodity_duties(schedule, commodity_of_line: np.ndarray, *, by_sector: bool
     lines : ProductLines, optional
         The lines the schedule was compiled on (default: the embedded ones).
     """
-    from ..schedule import prepare_schedule
-
     lines = lines or load_us_product_lines()
     if len(commodity_of_line) != len(lines):
         raise DataError(f"{len(commodity_of_line)} commodity codes for {len(lines)} lines.")
@@ -100,8 +98,9 @@ def commodity_duties(schedule, commodity_of_line: np.ndarray, *, by_sector: bool
     as_published = getattr(schedule, "as_published", False)
     for k, (com, sec) in enumerate(pairs):
         mask = (keys == com) & (sectors == sec)
-        sub = prepare_schedule(scenario, world, date=schedule.date, lines=subset_lines(lines, mask),
-                               as_published=as_published)
+        # the schedule's own class (models do not import tariffsim.schedule: the flow goes one way)
+        sub = type(schedule)(scenario, world, date=schedule.date, lines=subset_lines(lines, mask),
+                             as_published=as_published)
         acc = sub.line_accounting()
         if len(acc["partner"]) == 0:
             continue
