@@ -13,7 +13,10 @@ import numpy as np
 
 from .world import TradeWorld
 
-__all__ = ["Shocks"]
+__all__ = ["Shocks", "SHOCK_FIELDS", "take_shocks"]
+
+#: The array fields of :class:`Shocks`, in order.
+SHOCK_FIELDS = ("tariff_base", "tariff_new", "ntb", "productivity", "deficit_change", "demand_shift", "currency")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +96,8 @@ class Shocks:
         arr = getattr(self, name)
         if arr.size and not any(arr.strides):  # a broadcast scalar
             return bool(arr.flat[0] != neutral[name])
+        if arr.size and arr.strides[0] == 0:  # the same for every scenario: look at one
+            arr = arr[0]
         return bool(np.any(arr != neutral[name]))
 
     @classmethod
@@ -109,3 +114,40 @@ class Shocks:
         if scenarios is None:
             scenarios = tuple(f"scenario_{k}" for k in range(tb.shape[0]))
         return cls(world, tuple(scenarios), tb, tn, **kw)  # broadcast views where broadcast: no copies
+
+
+def _take(arr: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of a batch array: a view when the rows are shared or contiguous."""
+    k = len(index)
+    if arr.shape[0] and arr.strides[0] == 0:  # broadcast over the batch (baselines, neutral shocks)
+        return np.broadcast_to(arr[0], (k,) + arr.shape[1:])
+    if k and index[-1] - index[0] == k - 1 and (k == 1 or bool(np.all(np.diff(index) == 1))):
+        return arr[index[0]:index[0] + k]  # contiguous rows: a view
+    return arr[index]
+
+
+def take_shocks(shocks: Shocks, index, names=None) -> Shocks:
+    """Rows ``index`` of a batch of shocks (renamed ``names``), without copying what can be viewed.
+
+    Fields broadcast over the batch (the baseline tariffs, neutral non-tariff shocks) stay
+    broadcast views, and a contiguous run of rows is a slice view; only a scattered
+    selection of per-scenario arrays is copied.
+
+    Parameters
+    ----------
+    shocks : Shocks
+    index : array of int, shape (k,)
+        Batch rows to take (repeats allowed).
+    names : sequence of str, optional
+        Scenario names of the result; default: the taken rows' names.
+
+    Returns
+    -------
+    Shocks
+        Batch of k scenarios.
+    """
+    index = np.asarray(index, dtype=np.intp).reshape(-1)
+    if names is None:
+        names = [shocks.scenarios[k] for k in index]
+    return Shocks(shocks.world, tuple(names), **{f: _take(getattr(shocks, f), index) for f in SHOCK_FIELDS},
+                  warnings=shocks.warnings)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .arguments import as_date, bad_argument, check_world
 from .errors import DataError
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
-from .results import Result
-from .shocks import Shocks
-from .world import TradeWorld
+
+if TYPE_CHECKING:  # imported where used: tariffsim/__init__ imports this module eagerly (see there)
+    from .results import Result
+    from .world import TradeWorld
 
 __all__ = ["simulate", "scenario_options", "MODELS"]
 
@@ -72,6 +73,8 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     check_world(world, "simulate")
     allow = ("trade_elasticity",) if entry.elasticities else ()
     check_options(model, options, allow=allow)
+    from .shocks import Shocks
+
     schedules = None
     scenarios = []
     if isinstance(scenario, Shocks):

@@ -117,7 +117,7 @@ def test_model_names_are_written_in_the_registry_only():
     import re
 
     listing = re.compile(r"""["']accounting["']\s*,\s*["']smart["']|["']smart["']\s*,\s*["']gsim["']""")
-    exempt = {"tariffsim.models.registry", "tariffsim.sweep.spec"}  # sweep.spec: being rebuilt (issue 11 item 3)
+    exempt = {"tariffsim.models.registry"}
     for path in _all_files():
         if _module(path) in exempt:
             continue

@@ -45,3 +45,35 @@ def test_dask_backend_matches_serial(serial, tmp_path):
             again = run_sweep(toy_spec(tmp), out, backend="dask", client=client, resume=True, progress=False)
             assert again.chunks_run == 6
             pd.testing.assert_frame_equal(read_sweep(out), expected)
+
+
+def test_threads_evaluate_chunks_at_the_same_time(serial):
+    """Threaded Dask workers: two chunks are inside evaluate_chunk at once (no process-wide lock),
+    and each still gives the serial rows and records the warnings raised while it ran."""
+    import threading
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    import tariffsim.sweep.evaluate as evaluate
+    from tariffsim.sweep import prepare_sweep
+
+    tmp, expected = serial
+    job = prepare_sweep(toy_spec(tmp))
+    both_inside = threading.Barrier(2, timeout=60)  # with a lock around chunks this times out
+    real = evaluate._evaluate
+
+    def meeting(job, chunk):
+        both_inside.wait()
+        warnings.warn(f"note from chunk {chunk}", UserWarning, stacklevel=1)
+        return real(job, chunk)
+
+    evaluate._evaluate = meeting
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outs = list(pool.map(lambda c: evaluate.evaluate_chunk(job, c), [3, 7]))
+    finally:
+        evaluate._evaluate = real
+    for out in outs:
+        assert f"UserWarning: note from chunk {out.chunk}" in out.notes
+        want = expected[expected.scenario.between(out.chunk * 10, out.chunk * 10 + 9)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(out.rows, want)

@@ -89,3 +89,61 @@ def test_bad_backend_and_workers(tmp_path):
         run_sweep(toy_spec(tmp_path), tmp_path / "o", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(DataError, match="'workers' parameter"):
         run_sweep(toy_spec(tmp_path), tmp_path / "o", backend="processes", workers=0)
+
+
+def test_sweep_file_errors_name_file_key_path_value_and_fix(tmp_path):
+    """A sweep file is reported like a scenario file: file → key path → value → did-you-mean → fix,
+    every problem at once."""
+    from tariffsim.sweep import load_sweep
+    from test_sweep_support import write_toy
+
+    write_toy(tmp_path)
+    path = tmp_path / "bad.toml"
+    path.write_text('\ufeffname = "bad"\nscenario = "toy.toml"\nmodels = ["smart"]\nseed = "7"\nflows = "yes"\n'
+                    '[grid]\n"kor_ret.rate" = [0.1, 0.1]\n'
+                    '[elasticities]\nsources = ["cp2015"]\nlowr = 0.5\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    msg = str(info.value)
+    assert f"{path}: 4 problems found" in msg
+    for text in (f"{path} → seed: must be an integer >= 0; got '7'.",
+                 f"{path} → flows: must be true or false; got 'yes'.",
+                 f"{path} → grid.'kor_ret.rate': repeats a value: [0.1, 0.1].",
+                 f"{path} → elasticities.lowr: is not a key of [elasticities]. Did you mean 'lower'?"):
+        assert text in msg, text
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"name = \"x\xff\"\n", "is not UTF-8 text"),
+    (b"name = [[[\n", "not valid TOML"),
+    (None, "cannot be read"),
+])
+def test_unreadable_sweep_files(tmp_path, content, expected):
+    from tariffsim.sweep import load_sweep
+
+    path = tmp_path / "s.toml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ScenarioError, match=expected):
+        load_sweep(path)
+
+
+def test_spec_is_frozen_strict_and_documented(tmp_path):
+    from pydantic import ValidationError
+
+    from tariffsim.sweep import ElasticitySpec, SampleSpec, SweepSpec, Uniform
+    from tariffsim.sweep.spec import Choice
+
+    spec = sweep_from_dict(toy_spec(tmp_path))
+    with pytest.raises(ValidationError, match="frozen"):
+        spec.seed = 4
+    for model in (SweepSpec, SampleSpec, ElasticitySpec, Uniform, Choice):
+        assert model.model_config["extra"] == "forbid" and model.model_config["frozen"]
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name} has no description"
+    assert Uniform(0.1, 0.2) == Uniform(low=0.1, high=0.2) and Choice((0, 1)).values == (0.0, 1.0)
+    assert spec.with_chunk_size(7).chunk_size == 7 and spec.chunk_size == 10
+    with pytest.raises(ScenarioError, match="chunk_size: must be an integer >= 1; got 0"):
+        spec.with_chunk_size(0)

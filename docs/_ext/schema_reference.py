@@ -33,8 +33,8 @@ def _default(field) -> str:
 
 def _table(model, title: str) -> list[str]:
     doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
-    lines = [title, "^" * len(title), "", doc, "", ".. list-table::", "   :header-rows: 1", "   :widths: 18 22 14 46", "",
-             "   * - field", "     - type", "     - default", "     - meaning"]
+    lines = [title, "^" * len(title), "", doc, "", ".. list-table::", "   :header-rows: 1",
+             "   :widths: 18 22 14 46", "", "   * - field", "     - type", "     - default", "     - meaning"]
     for name, field in model.model_fields.items():
         description = field.description or ""
         if not description and name not in ("kind",):
@@ -58,7 +58,7 @@ class ScenarioSchema(Directive):
         lines += _table(schema.ParameterSpec, "[parameters]")
         lines += ["Measure kinds", "-------------", ""]
         seen = set()
-        for kind, model in schema.MEASURE_MODELS.items():
+        for model in schema.MEASURE_MODELS.values():
             if model in seen:
                 continue
             seen.add(model)

@@ -289,10 +289,12 @@ class ParameterSpec(_Strict):
         "(GE cp2015, PE fgo2022).",
     )
     import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(
-        default_factory=dict, description="PE (smart, gsim): sector -> import-demand elasticity η > 0, overriding the default."
+        default_factory=dict,
+        description="PE (smart, gsim): sector -> import-demand elasticity η > 0, overriding the default.",
     )
     substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(
-        default_factory=dict, description="PE: sector -> substitution elasticity σ > 0 between partners, overriding 1 + θ."
+        default_factory=dict,
+        description="PE: sector -> substitution elasticity σ > 0 between partners, overriding 1 + θ.",
     )
     export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict, description="PE: sector -> export-supply elasticity ε_X > 0 (default infinite in SMART)."

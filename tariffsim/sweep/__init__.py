@@ -7,9 +7,12 @@ scenario, grids and samples over its compiled parameters (measure rates, partner
 model - and streams the rows to Parquet; :func:`read_sweep` reads them back;
 :func:`quantile_bands` and :func:`sensitivity` summarise them.
 
-Modules: ``spec`` (the format and its validation), ``design`` (index -> parameter values,
-on the fly), ``evaluate`` (one chunk), ``runner`` (files, manifest, resume), ``backends``
-(serial, processes, dask), ``summary``. Plots: :mod:`tariffsim.plot.sweep`.
+Modules: ``spec`` (the format: strict, frozen pydantic models), ``spec_check`` (reading
+files and dicts; errors as file → key path → value → fix), ``design`` (index -> parameter
+values, on the fly), ``evaluate`` (one chunk), ``runner`` (prepare, run, resume),
+``manifest`` (what is recorded; same-sweep check), ``store`` (the output folder: journal
+with checksums, lock, reading back), ``backends`` (serial, processes, dask), ``summary``.
+Plots: :mod:`tariffsim.plot.sweep`.
 """
 
 from .design import Design, elasticity_draws

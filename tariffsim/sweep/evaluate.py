@@ -15,6 +15,7 @@ whose outputs are NaN), and ``iterations``/``max_residual`` for solver models.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -23,16 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..shocks import Shocks
+from ..shocks import Shocks, take_shocks
 from .design import Design, elasticity_draws
 from .spec import SweepSpec
 
-__all__ = ["SweepJob", "ChunkOutput", "evaluate_chunk", "prepare_job"]
-
-#: ``warnings.catch_warnings`` is process-global: chunks evaluated by threads of one
-#: process (Dask threads) take turns so that each records its own warnings.
-_LOCK = threading.Lock()
-_SHOCK_FIELDS = ("tariff_base", "tariff_new", "ntb", "productivity", "deficit_change", "demand_shift", "currency")
+__all__ = ["SweepJob", "ChunkOutput", "evaluate_chunk", "prepare_job", "take_shocks"]
 
 
 @dataclass
@@ -53,7 +49,8 @@ class SweepJob:
         Keyword arguments for each model adapter (without elasticities).
     pe_base : dict of model -> PEParameters
         σ and ε_X (and the scenario's overrides) for SMART/GSIM.
-    spec_hash : str
+    spec_hash, scenario_hash : str
+        What determines the rows, and the compiled base scenario (see ``manifest``).
     """
 
     spec: SweepSpec
@@ -65,17 +62,24 @@ class SweepJob:
     options: dict[str, dict[str, Any]]
     pe_base: dict[str, Any] = field(default_factory=dict)
     spec_hash: str = ""
+    scenario_hash: str = ""
 
 
 @dataclass
 class ChunkOutput:
-    """Rows of one chunk and what the models warned about."""
+    """Rows of one chunk and what the models warned about.
+
+    Once written (by a worker process, see ``runner.write_chunk``), ``rows`` and ``flows``
+    are dropped and ``files`` maps each file written (relative path) to its SHA-256.
+    """
 
     chunk: int
-    rows: pd.DataFrame
+    rows: pd.DataFrame | None
     flows: pd.DataFrame | None
     notes: list[str]
     failed: dict[str, int]
+    files: dict[str, str] | None = None
+    columns: list[str] | None = None
 
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
@@ -102,12 +106,6 @@ def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
                 opts.setdefault(name, value)
         options[model] = opts
     return SweepJob(spec, schedule, Design(spec), columns, theta, labels, options, pe_base)
-
-
-def take_shocks(shocks: Shocks, index, names) -> Shocks:
-    """Rows ``index`` of a batch of shocks, renamed."""
-    return Shocks(shocks.world, tuple(names), **{f: getattr(shocks, f)[index] for f in _SHOCK_FIELDS},
-                  warnings=shocks.warnings)
 
 
 def _pe_params(job: SweepJob, model: str, e: int):
@@ -177,6 +175,44 @@ def _run_model(job: SweepJob, model: str, shocks: Shocks, e_rows: np.ndarray, fl
     return country, flow, success, reasons, extra
 
 
+class _Quiet:
+    """Model warnings are silenced while chunks run, and recorded.
+
+    ``warnings.catch_warnings`` swaps process-wide state, so chunks evaluated at the same
+    time by threads of one process (threaded Dask workers) share one capture: the first to
+    enter starts it, the last to leave ends it; nobody waits for another chunk to finish.
+    What the models warn about also reaches the rows through their results
+    (``provenance["warnings"]``), so a note is never lost to the sharing.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()  # held only to count entries, never while a chunk runs
+        self._depth = 0
+        self._cm: warnings.catch_warnings | None = None
+        self._log: list = []
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._guard:
+            if self._depth == 0:
+                self._cm = warnings.catch_warnings(record=True)
+                self._log = self._cm.__enter__()
+                warnings.simplefilter("always")
+            self._depth += 1
+            start, log = len(self._log), self._log
+        try:
+            yield log, start
+        finally:
+            with self._guard:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._cm.__exit__(None, None, None)
+                    self._cm = None
+
+
+_quiet = _Quiet()
+
+
 def evaluate_chunk(job: SweepJob, chunk: int) -> ChunkOutput:
     """Evaluate chunk ``chunk`` of the sweep: one batched call per model.
 
@@ -190,9 +226,9 @@ def evaluate_chunk(job: SweepJob, chunk: int) -> ChunkOutput:
     ChunkOutput
         Rows sorted by model (in ``spec.models`` order), scenario, country.
     """
-    with _LOCK, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _quiet() as (log, start):
         out = _evaluate(job, chunk)
+        caught = list(log[start:])
     notes = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     out.notes = list(dict.fromkeys(out.notes + notes))
     return out
@@ -203,13 +239,8 @@ def _evaluate(job: SweepJob, chunk: int) -> ChunkOutput:
     start, stop = job.design.chunk_bounds(chunk, spec.chunk_size)
     values, e_rows = job.design.values(start, stop)
     b = stop - start
-    theta = np.tile(sched.defaults, (b, 1))
-    if job.columns:
-        theta[:, job.columns] = values
-    # distinct tariff vectors are compiled once (grids crossed with elasticity draws repeat them)
-    uniq, inv = np.unique(theta, axis=0, return_inverse=True)
     names = [f"{spec.name}#{k}" for k in range(start, stop)]
-    shocks = take_shocks(sched.shocks(uniq), inv.reshape(-1), names)
+    shocks = _chunk_shocks(job, values, names)
     world = sched.world
     n = world.n_countries
     base = {"scenario": np.repeat(np.arange(start, stop, dtype=np.int64), n),
@@ -240,6 +271,31 @@ def _evaluate(job: SweepJob, chunk: int) -> ChunkOutput:
     rows = rows[lead + [c for c in rows.columns if c not in lead]]
     flows = pd.concat(flow_frames, ignore_index=True) if flow_frames else None
     return ChunkOutput(chunk, rows, flows, list(shocks.warnings), failed)
+
+
+def _chunk_shocks(job: SweepJob, values: np.ndarray, names: list[str]) -> Shocks:
+    """Compiled shocks of a chunk's parameter rows ``values`` (B, k).
+
+    Distinct rows are compiled once (grids crossed with elasticity draws or discrete
+    choices repeat them; de-duplicated on the k varied columns, not the full vector), and
+    repeated rows are taken from them; a chunk without repeats is compiled as is, in order.
+    """
+    sched = job.schedule
+    b = len(values)
+    spec = job.spec
+    can_repeat = bool(spec.grid) or spec.n_elasticity > 1 or (
+        spec.sample is not None and any(not hasattr(d, "low") for d in spec.sample.parameters.values()))
+    if job.columns and can_repeat:
+        uniq, inv = np.unique(values, axis=0, return_inverse=True)
+        if len(uniq) < b:
+            theta = np.tile(sched.defaults, (len(uniq), 1))
+            theta[:, job.columns] = uniq
+            return take_shocks(sched.shocks(theta), inv.reshape(-1), names)
+    elif not job.columns:  # nothing varies: one compile, broadcast
+        return take_shocks(sched.shocks(sched.defaults[None]), np.zeros(b, dtype=np.intp), names)
+    theta = np.tile(sched.defaults, (b, 1))
+    theta[:, job.columns] = values
+    return sched.shocks(theta, scenarios=names)
 
 
 def _flow_rows(world, model: str, start: int, stop: int, flow: dict, success: np.ndarray) -> pd.DataFrame:
