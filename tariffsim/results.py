@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "SolverInfo", "COUNTRY_COLUMNS", "FLOW_COLUMNS"]
+__all__ = ["Result", "SolverInfo", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "PRICES_TABLE_COLUMNS"]
 
 #: Per-country columns: name -> definition (units). One place, used by every model.
 COUNTRY_COLUMNS: dict[str, str] = {
@@ -47,6 +47,13 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "consumer_surplus": "change in consumer surplus, USD mn (PE)",
     "producer_surplus": "change in producer surplus, USD mn (PE)",
     "welfare_change": "net welfare change in USD mn (PE: CS + PS + revenue change)",
+    "price_level_pct": "change of the US PCE price level, percent (prices model: input-output cost push, "
+                       "2024 import weights; USA only)",
+    "price_level_post_pct": "price_level_pct after substitution: line weights and import shares moved by the "
+                            "chosen trade model's import changes, percent (USA only)",
+    "cost_per_household_usd": "price_level_pct/100 x 2024 PCE / number of households: cost per US household "
+                              "per year, USD (USA only)",
+    "cost_per_household_post_usd": "cost_per_household_usd after substitution, USD per household per year (USA only)",
     "welfare_wits": "WITS SMART welfare 0.5*sum_k (t_k - t'_k)(M'_k - M_k) by importer, USD mn, as WITS reports it "
                     "(>= 0 whenever imports move against the tariff change; not a net welfare measure)",
 }
@@ -63,6 +70,27 @@ FLOW_COLUMNS: dict[str, str] = {
     "price_pct": "change of the exporter's price for this flow, percent (PE with finite supply)",
     "price_effect": "change in the flow's customs value due to the exporter's price change, USD mn "
                     "(PE: flow_new = flow_base + trade_creation + trade_diversion + price_effect)",
+}
+
+
+#: Columns of the prices model's tables (``prices_summary``, ``prices_by_category``,
+#: ``prices_by_commodity``, ``households_by_decile``); ``*_post_*`` = after substitution.
+PRICES_TABLE_COLUMNS: dict[str, str] = {
+    "etr_change_pp": "change of the trade-weighted tariff on 2024 US goods imports, percentage points",
+    "pce_usd_bn": "personal consumption expenditures 2024 at purchasers' value, USD bn",
+    "price_change_pct": "purchasers' price change of a PCE category (NIPA Table 2.4.5 line), percent",
+    "burden_lowest_pct": "cost of the lowest income decile as a share of its after-tax income, percent",
+    "burden_top_pct": "cost of the top income decile as a share of its after-tax income, percent",
+    "burden_ratio_lowest_top": "burden_lowest_pct / burden_top_pct",
+    "tariff_change_pp": "trade-weighted tariff change of a BEA commodity over its HS10 lines, percentage points",
+    "import_price_pct": "import price change of a BEA commodity (pass-through x tariff change), percent",
+    "domestic_price_pct": "domestic producer price change of a BEA commodity (imported-input cost push), percent",
+    "consumer_price_pct": "price change of a BEA commodity in consumption (import and domestic shares of PCE), percent",
+    "import_share_pce": "imported share of the commodity's PCE, BEA 2024 import matrix / use table (decimal)",
+    "imports_usd_bn": "imports 2024 (BEA), USD bn",
+    "income_usd": "household income after transfers and federal taxes (CBO), USD per household per year",
+    "cost_usd": "cost of the price increase per household of the decile, USD per year",
+    "cost_share_of_income_pct": "cost_usd / income_usd, percent",
 }
 
 

@@ -912,6 +912,16 @@ def list_coverage(lists: pd.DataFrame, shared: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["list_name", "n_entries", "n_no_import_line", "imports_bn", "examples"])
 
 
+def _build_prices_data(shared: Path, out: Path) -> None:
+    """The price model's BEA data, by ``tools/build_prices_data.py`` (loaded by path: tools is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_prices_data", Path(__file__).with_name("build_prices_data.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.build(shared, out)
+
+
 def build(shared: Path, out: Path, report: bool = False) -> dict:
     """Build every dataset file from ``shared`` into ``out``; return measured statistics."""
     shared, out = Path(shared), Path(out)
@@ -926,6 +936,7 @@ def build(shared: Path, out: Path, report: bool = False) -> dict:
     build_rate_tables(shared, out, world)
     sectors = pd.read_csv(shared / "icio2022" / "sectors_icio28.csv")["sector"].tolist()
     build_elasticities(shared, out, sectors)
+    _build_prices_data(shared, out)
     if report:
         stats["lists"] = list_coverage(lists, shared)
     return stats

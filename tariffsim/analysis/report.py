@@ -53,6 +53,10 @@ def _fmt_table(frame: pd.DataFrame, pct_cols=(), pp_cols=()) -> str:
 def text_report(result: Result, *, partners: int = 10) -> str:
     """A plain-text report: US customs table (if any), per-country outputs, solver status."""
     lines = [f"tariffsim · model {result.model} · {result.provenance.get('world', '')}".rstrip(" ·")]
+    if "prices_summary" in result.tables:  # the prices model has its own report
+        from ..models.prices import format_prices_report
+
+        return "\n".join(lines) + "\n\n" + format_prices_report(result, top=result.provenance.get("top", 20)) + "\n"
     dates = result.provenance.get("dates") or [None] * len(result.scenarios)
     for k, name in enumerate(result.scenarios):
         when = f" (in force on {dates[k]})" if k < len(dates) and dates[k] else ""

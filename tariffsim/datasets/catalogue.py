@@ -69,6 +69,22 @@ _CATALOGUE = (
         "facts from published papers (cite them)",
         "",
     ),
+    (
+        "prices_bea_2024.npz",
+        "US input-output (summary), PCE bridge, PCE by income decile, household income, "
+        "HS10 -> BEA commodity (prices model)",
+        "BEA Input-Output Accounts 2024 and distribution of PCE; CBO household income 2021; "
+        "Budget Lab at Yale HS10 concordance",
+        "public domain; MIT (HS10 concordance)",
+        "2024",
+    ),
+    (
+        "prices_names.csv",
+        "Names of the prices model's commodities, industries, PCE lines and groups",
+        "BEA Input-Output Accounts 2024",
+        "public domain",
+        "2024",
+    ),
 )
 
 
