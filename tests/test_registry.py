@@ -52,7 +52,7 @@ def test_models_are_the_registry():
     import tariffsim
     from tariffsim.scenario.schema import MODEL_NAMES
 
-    assert tariffsim.MODELS == registry.MODELS == MODEL_NAMES == ("accounting", "smart", "gsim", "ge", "ld")
+    assert tariffsim.MODELS == registry.MODELS == MODEL_NAMES == ("accounting", "smart", "gsim", "ge", "ld", "prices")
 
 
 def test_option_defaults_equal_the_run_function_defaults():
@@ -68,7 +68,7 @@ def test_option_defaults_equal_the_run_function_defaults():
 
 def test_unknown_model_lists_valid_ones_with_did_you_mean():
     with pytest.raises(
-        DataError, match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge, ld\. Did you mean 'gsim'"
+        DataError, match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge, ld, prices\. Did you mean 'gsim'"
     ):
         simulate(None, _shocks(), "gsm")
 

@@ -62,7 +62,7 @@ def test_impossible_parameter_is_a_scenario_error(tmp_path):
 
 
 def test_unknown_model_lists_the_valid_ones(world):
-    with pytest.raises(DataError, match="choose one of accounting, smart, gsim, ge, ld. Did you mean 'smart'"):
+    with pytest.raises(DataError, match="choose one of accounting, smart, gsim, ge, ld, prices. Did you mean 'smart'"):
         simulate(world, KOREA / "liberation_day.toml", "smrt")
 
 

@@ -1,7 +1,6 @@
 """The registry entry of the prices model (standard library only, like the registry).
 
-To register it built in, append ``PRICES_ENTRY`` to ``_ENTRIES`` in :mod:`tariffsim.models.registry`;
-until then ``register(PRICES_ENTRY)`` adds it at run time.
+Kept apart only because its options are many; :mod:`tariffsim.models.registry` lists it in ``_ENTRIES``.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from typing import Any
 
 from ..errors import DataError, did_you_mean
 from .entry import FLOWS, PARAMS, RAISE_ON_FAILURE, ModelEntry, Option, flag, max_iter_option, positive, tol_option
+from .prices_entry import PRICES_ENTRY
 
 __all__ = [
     "ModelEntry",
@@ -131,6 +132,7 @@ _ENTRIES: list[ModelEntry] = [
                  tol_option(1e-11), max_iter_option(5000), RAISE_ON_FAILURE),
         solver=True, welfare="welfare_pct",
     ),
+    PRICES_ENTRY,  # its options are long: models/prices_entry.py
 ]
 
 #: name -> entry (the registry)
