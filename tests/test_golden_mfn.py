@@ -7,9 +7,10 @@ files are joined with pandas and compared with what ``tariffsim run`` reports.
   Korea, US-Japan / Australia / Singapore / Chile program rates where printed; USMCA for
   Canada and Mexico in proportion to the 2024 USMCA share of the HTS10 line; column 2 for
   Cuba, North Korea, Russia and Belarus (first percentage of the column 2 text).
-* Korea on 9 April 2025 (liberation_day.toml): KORUS base + 25% on every line, except lines
-  on the 2 April Annex II list that are neither 232 vehicles (note 33(b)) nor in chapters
-  72/73/76, which pay the base only. (232 and reciprocal are mutually exclusive, both 25%.)
+* Korea on 9 April 2025 (liberation_day.toml, the law as applied): KORUS base + 25% on every
+  line, except Annex II (2 April) and April 11 electronics lines, which pay the base only; 232
+  vehicles and the note 16/19 metal lists 25%; aluminium derivatives 25% on their aluminium
+  content. (232 and reciprocal are mutually exclusive, both 25%.)
 """
 
 from __future__ import annotations
@@ -109,23 +110,51 @@ def test_baseline_2024_base_rate_world_and_korea(raw, capsys):
 
 
 def test_korea_liberation_day_statutory_rate(raw, capsys):
+    """Korea on 9 April 2025 under the law as applied (scenarios/us_law via liberation_day.toml).
+
+    232 autos (note 33(b)) and the note 16/19 steel and aluminium product lists pay 25%; aluminium
+    derivatives outside chapter 76 pay 25% on their aluminium content (BEA share; lines without
+    data all metal) and the reciprocal duty on the rest; every other line pays +25% unless it is on
+    the 2 April Annex II list or among the April 11 electronics (exempt from 5 April, retroactively).
+    """
     law = SHARED / "us_tariff_law_2025"
-    annex = set(pd.read_csv(law / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str)["hts8"])
+    tracker = SHARED / "us_tariff_law_2026" / "yale_tracker_73abc0a_2026-06-15" / "resources"
+    annex = tuple(pd.read_csv(law / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str)["hts8"])
+    electronics = tuple(pd.read_csv(law / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv",
+                                    dtype=str)["hts_prefix"].str.replace(".", "", regex=False))
     note33 = pd.read_csv(law / "s232_autos_parts_hts_note33.csv", dtype=str)
     vehicles = tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"])
     assert len(vehicles) == 17
-    k = raw[raw["cty"] == KOR]
+    metals = tuple(pd.read_csv(tracker / "s232_metal_chapter_products.csv", dtype=str)["hts_prefix"])
+    der = pd.read_csv(tracker / "s232_derivative_products.csv", dtype=str).fillna("")
+    alu_early = tuple(der.loc[(der.derivative_type == "aluminum") & (der.effective_date == ""), "hts_prefix"])
+    extra = SHARED / "us_tariff_law_2026" / "yale_tracker_8315fffd_extra"
+    bea = (pd.read_csv(extra / "metal_content_shares_bea_hs10.csv.gz", dtype={"hs10": str})
+           .drop_duplicates("hs10").set_index("hs10"))
+    k = raw[raw["cty"] == KOR].reset_index(drop=True)
     hs = k["hs10"]
-    s232 = hs.str.startswith(vehicles) | hs.str[:2].isin(["72", "73", "76"])
-    exempt = hs.str[:8].isin(annex) & ~s232
-    additional = np.where(exempt, 0.0, 0.25)
+    shares = bea.reindex(hs)
+    total = shares[["steel_share", "aluminum_share", "copper_share"]].sum(axis=1).to_numpy()
+    alu = np.where(shares["aluminum_share"].notna(), shares["aluminum_share"].fillna(0) / np.maximum(total, 1.0), 1.0)
+    full = (hs.str.startswith(vehicles) | hs.str.startswith(metals)).to_numpy()
+    c = np.where(hs.str.startswith(alu_early).to_numpy() & ~full, alu, 0.0)  # aluminium content under 232
+    exempt = (hs.str.startswith(annex) | hs.str.startswith(electronics)).to_numpy()
+    recip = np.where(exempt, 0.0, 0.25)
+    additional = np.where(full, 0.25, c * 0.25 + (1 - c) * recip)
     expected = ((k["base"] + additional) * k["value"]).sum() / k["value"].sum()
 
     doc = run_json(capsys, KOREA / "liberation_day.toml")
     row = partner_row(doc, "KOR")
-    assert row["etr"] == pytest.approx(expected, abs=1e-9)
-    assert 0.22 < expected < 0.23
-    # exposure table: the reciprocal duty applies to what is neither exempt nor 232
+    assert row["etr"] == pytest.approx(expected, abs=1e-7)  # content shares are embedded to 6 decimals
+    assert 0.19 < expected < 0.20  # 22.27% before the electronics exemption was applied from 5 April
+    # exposure table: the reciprocal duty applies to what is neither exempt nor 232 (non-metal content included)
     exposure = {r["measure"]: r["covered_usd_bn"] for r in doc["exposure"] if r["partner"] == "KOR"}
-    assert exposure["us_reciprocal"] == pytest.approx(k["value"][~exempt & ~s232].sum() / 1e9, rel=1e-12)
-    assert exposure["s232_autos"] + exposure["s232_metals"] == pytest.approx(k["value"][s232].sum() / 1e9, rel=1e-12)
+    v = k["value"].to_numpy()
+    assert exposure["recip_annex_i"] == pytest.approx(np.sum(v * np.where(full | exempt, 0.0, 1 - c)) / 1e9, rel=1e-6)
+    s232 = exposure["s232_autos"] + exposure.get("s232_steel_25", 0.0) + exposure.get("s232_aluminum_25", 0.0)
+    assert s232 == pytest.approx(v[full].sum() / 1e9, rel=1e-9)
+    # the aluminium-derivative duty is levied on the aluminium content of its lines (also where a
+    # metal-list duty of the same rate and precedence applies: both count as applied), not under autos
+    deriv = hs.str.startswith(alu_early).to_numpy() & ~hs.str.startswith(vehicles).to_numpy()
+    expected_deriv = np.sum(v * alu * deriv) / 1e9
+    assert exposure.get("s232_aluminum_deriv_25", 0.0) == pytest.approx(expected_deriv, rel=1e-5)  # shares to 6 digits

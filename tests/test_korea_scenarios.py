@@ -1,6 +1,6 @@
-"""Shipped scenario files (korea_us_2025, world_2025): validate, run under every declared model,
-and each non-tariff measure kind does something in the models that use it and warns in the
-models that ignore it."""
+"""Shipped scenario files (korea_us_2025, korea_us_2026, world_2025, us_law): validate, run under
+every declared model, and each non-tariff measure kind does something in the models that use it
+and warns in the models that ignore it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = sorted((REPO / "scenarios" / "korea_us_2025").glob("*.toml")) + sorted(
-    (REPO / "scenarios" / "world_2025").glob("*.toml")
-)
+FILES = [f for d in ("korea_us_2025", "korea_us_2026", "world_2025", "us_law")
+         for f in sorted((REPO / "scenarios" / d).glob("*.toml"))]
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +32,10 @@ def _cases():
 
 def test_every_file_is_found():
     names = {f.stem for f in FILES}
-    assert {
-        "timeline_2025",
-        "july_a_full_exemption",
-        "july_b_partial",
-        "july_c_no_deal",
-        "july_d_deal_signed",
-        "korea_retaliation_hypothetical",
-        "april_2025_reciprocal",
-        "august_2025_rates",
-        "china_retaliation",
-    } <= names
+    assert {"timeline_2025", "july_a_full_exemption", "july_b_partial", "july_c_no_deal", "july_d_deal_signed",
+            "korea_retaliation_hypothetical", "april_2025_reciprocal", "august_2025_rates", "china_retaliation",
+            "us_tariffs_2025_2026", "korea_2026_12_01", "korea_floor_15_s301", "korea_s122_renewed",
+            "korea_semis_pharma_default"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -59,13 +51,27 @@ def test_file_validates_and_says_where_facts_come_from(path):
             assert m.source or m.description, f"{path.name}: measure {m.id} has no source"
 
 
+_COMPILED: dict = {}
+
+
+def _shocks(path, world):
+    """Each file compiled once (the law file has ~100 measures on 335,000 lines), shared by the models."""
+    from tariffsim.scenario import load_scenario
+    from tariffsim.schedule import prepare_schedule
+
+    if path not in _COMPILED:
+        sched = prepare_schedule(load_scenario(path), world)
+        _COMPILED[path] = sched.shocks(sched.vector()[None, :], scenarios=[path.stem])
+    return _COMPILED[path]
+
+
 @pytest.mark.parametrize(("path", "model"), list(_cases()))
 def test_file_runs_under_each_declared_model(path, model, world):
     from tariffsim.simulate import simulate
 
     with warnings.catch_warnings(record=True):  # PE/GE warnings about ignored shocks are tested below
         warnings.simplefilter("always")
-        result = simulate(world, str(path), model)
+        result = simulate(world, _shocks(path, world), model)
     assert result.scenarios and np.all(np.isfinite(result.country["etr"]))
     if result.solver is not None:
         assert result.solver.all_converged
@@ -93,6 +99,28 @@ def test_variants_set_korea_rates_as_described():
     # Korea exempt from everything: only the KORUS/MFN base rates remain (nearly zero)
     assert etr["july_a_full_exemption"] < 0.001
     assert etr["july_b_partial"] < etr["timeline_2025"] < etr["july_c_no_deal"]
+
+
+def test_korea_2026_variants_move_korea_as_described():
+    from tariffsim.analysis.timeline import timeline
+
+    folder = REPO / "scenarios" / "korea_us_2026"
+    names = ("korea_2026_12_01", "korea_floor_15_s301", "korea_s122_renewed", "korea_semis_pharma_default")
+    frames = {name: timeline(folder / f"{name}.toml", ["2026-12-01"], partners=["KOR"]) for name in names}
+    etr = {k: f.query("partner == 'KOR'")["etr"].iloc[0] for k, f in frames.items()}
+    today = etr["korea_2026_12_01"]
+    # a 15% all-in floor replacing the 12.5% all-in cap on the same lines raises the rate by at most 2.5 pp
+    assert today < etr["korea_floor_15_s301"] <= today + 0.025
+    # Section 122 (10%) on top of everything not exempt and not under Section 232: up to 10 pp more
+    assert today < etr["korea_s122_renewed"] <= today + 0.10
+    assert etr["korea_semis_pharma_default"] > today
+    # the other partners are untouched by the Korea variants
+    def others(f):
+        duties = f.set_index("partner")["duties_usd_bn"]
+        return duties["WORLD"] - duties["KOR"]
+
+    world = {k: others(f) for k, f in frames.items() if k != "korea_s122_renewed"}
+    assert max(world.values()) - min(world.values()) < 1e-9
 
 
 # ----------------------------------------------------------- non-tariff kinds x models

@@ -13,9 +13,17 @@ TIMELINE = REPO / "scenarios" / "korea_us_2025" / "timeline_2025.toml"
 
 
 def _expected_korea_etr(date: str) -> float:
-    """Korea's statutory ETR computed directly from the line data and the law (independent of the compiler)."""
+    """Korea's statutory ETR computed directly from the line data and the law (independent of the compiler).
+
+    The law as applied (scenarios/us_law/us_tariffs_2025_2026.toml): Section 232 autos (and parts
+    from 3 May, general-purpose 8471 excluded: note 33(h)(ii)) and the note 16/19 metal lists at
+    25%; aluminium derivatives 25% on their aluminium content (BEA share; no data = all metal),
+    the rest of such a line pays the reciprocal duty; Annex II and the April 11 electronics exempt
+    from the reciprocal duty from 5 April.
+    """
     from tariffsim import datasets
     from tariffsim.datasets import load_us_product_lines as load_us_lines
+    from tariffsim.datasets.shares import load_metal_content
 
     lines = load_us_lines()
     kor = lines.partner_mask({"KOR"})
@@ -25,16 +33,23 @@ def _expected_korea_etr(date: str) -> float:
         return lines.match(list(prefixes))[kor]
 
     autos = on(datasets.load_list("s232_autos_note33b"))
-    parts = on(datasets.load_list("s232_parts_note33g")) & ~on(["8471"])
-    metals = on(["72", "73", "76"])
-    annex = on(datasets.load_list("annex_ii_2025_04_02"))
-    electronics = on(datasets.load_list("annex_ii_2025_04_11_electronics"))
-    if date == "2025-04-09":  # autos 25%, metals 25%, reciprocal 25% (Annex II exempt), mutual exclusion
-        add = np.where(autos, 0.25, np.where(metals, 0.25, np.where(annex, 0.0, 0.25)))
-    elif date == "2025-05-03":  # + parts 25%; pause: 10%, Annex II and electronics exempt
-        add = np.where(autos | parts, 0.25, np.where(metals, 0.25, np.where(annex | electronics, 0.0, 0.10)))
+    parts = on(datasets.load_list("s232_parts_note33g_no8471"))
+    metals = on(datasets.load_list("s232_steel_products")) | on(datasets.load_list("s232_aluminum_products"))
+    table = load_metal_content()
+    hs = np.asarray(table["hs10"])
+    pos = np.clip(np.searchsorted(hs, lines.hs10[kor]), 0, len(hs) - 1)
+    found = hs[pos] == lines.hs10[kor]
+    total = sum(np.asarray(table[k])[pos] for k in ("steel", "aluminum", "copper"))
+    alu = np.where(found, np.asarray(table["aluminum"])[pos] / np.maximum(total, 1.0), 1.0)
+    exempt = on(datasets.load_list("annex_ii_2025_04_02")) | on(datasets.load_list("annex_ii_2025_04_11_electronics"))
+    if date == "2025-04-09":  # autos 25%, metals 25%, reciprocal 25%, mutual exclusion
+        full, recip = autos | metals, 0.25
+    elif date == "2025-05-03":  # + parts 25%; pause: 10%
+        full, recip = autos | parts | metals, 0.10
     else:
         raise ValueError(date)
+    c = np.where(on(datasets.load_list("s232_aluminum_deriv_early")) & ~full, alu, 0.0)
+    add = np.where(full, 0.25, c * 0.25 + (1 - c) * np.where(exempt, 0.0, recip))
     return float(np.sum((base + add) * value) / np.sum(value))
 
 
@@ -42,7 +57,7 @@ def _expected_korea_etr(date: str) -> float:
 def frame():
     from tariffsim.analysis.timeline import timeline
 
-    return timeline(TIMELINE, ["2025-04-09", "2025-05-03", "2025-03-11"])
+    return timeline(TIMELINE, ["2025-04-09", "2025-05-03", "2025-03-11"])  # sorted: 03-11 first
 
 
 @pytest.mark.parametrize("date", ["2025-04-09", "2025-05-03"])
@@ -51,6 +66,7 @@ def test_korea_etr_matches_line_data(frame, date):
 
     got = frame[(frame["date"] == dt.date.fromisoformat(date)) & (frame["partner"] == "KOR")]["etr"].iloc[0]
     assert got == pytest.approx(_expected_korea_etr(date), abs=1e-9)
+    assert 0.12 < got < 0.22  # 19.5% on 9 April, 14.4% on 3 May (pause)
 
 
 def test_timeline_frame_shape_and_baseline(frame):
@@ -59,8 +75,9 @@ def test_timeline_frame_shape_and_baseline(frame):
     assert list(frame.columns) == list(TIMELINE_COLUMNS)
     assert len(frame) == 6 and list(frame["partner"][:2]) == ["WORLD", "KOR"]
     assert frame["date"].is_monotonic_increasing
-    first = frame.iloc[:2]  # 2025-03-11: nothing in force yet
-    assert np.allclose(first["etr"], first["etr_base"])
+    first = frame.iloc[:2]  # 2025-03-11: nothing in force for Korea yet; China's 301 and fentanyl duties are
+    assert first["etr"].iloc[1] == pytest.approx(first["etr_base"].iloc[1], abs=1e-12)
+    assert first["etr"].iloc[0] > first["etr_base"].iloc[0] + 0.01
     np.testing.assert_allclose(frame["duties_usd_bn"], frame["etr"] * frame["imports_usd_bn"], rtol=1e-12)
 
 
@@ -70,7 +87,7 @@ def test_default_dates_are_the_measure_dates():
     from tariffsim.analysis.timeline import timeline_dates
 
     dates = timeline_dates(TIMELINE)
-    assert dates[0] == dt.date(2025, 3, 11)  # the day before the first measure
+    assert dates[0] == dt.date(2024, 12, 31)  # the day before the first measure (Section 301 increases of 2025-01-01)
     for d in ("2025-03-12", "2025-04-03", "2025-04-05", "2025-04-09", "2025-04-10", "2025-05-03",
               "2025-06-04", "2025-08-07", "2025-11-01", "2025-11-14"):
         assert dt.date.fromisoformat(d) in dates

@@ -694,6 +694,16 @@ def build_us_lines(shared: Path, out: Path, census: pd.DataFrame) -> dict:
     return stats
 
 
+def _law_lists(shared: Path):
+    """The 2025-2026 law lists of ``tools/build_law_lists.py`` (loaded by path: tools is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_law_lists", Path(__file__).with_name("build_law_lists.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.law_lists(shared)
+
+
 def build_lists(shared: Path, out: Path) -> pd.DataFrame:
     law = shared / "us_tariff_law_2025"
     rows: list[tuple[str, str, str]] = []
@@ -713,6 +723,8 @@ def build_lists(shared: Path, out: Path) -> pd.DataFrame:
     for dtype in sorted(der["derivative_type"].unique()):
         sub = der[der["derivative_type"] == dtype]
         rows += [(f"s232_{dtype}_derivatives", c, d) for c, d in zip(sub["hts_prefix"], sub["effective_date"])]
+    law_rows, law_meta = _law_lists(shared)
+    rows += law_rows
     lists = pd.DataFrame(rows, columns=["list_name", "hts_prefix", "effective_date"])
     lists["hts_prefix"] = lists["hts_prefix"].str.replace(".", "", regex=False).str.strip()
     if not lists["hts_prefix"].str.fullmatch(r"\d{2,10}").all():
@@ -753,6 +765,7 @@ def build_lists(shared: Path, out: Path) -> pd.DataFrame:
             f"Chapter 99 heading(s) {der_ch99[t]}; list curated by The Budget Lab at Yale "
             "(tariff-rate-tracker@8315fffd, resources/s232_derivative_products.csv, MIT)",
             "per entry (2025-08-18 for the August 2025 inclusions; blank = earlier derivative lists)")
+    meta.update(law_meta)
     info = pd.DataFrame(
         [(k, d, s, e, int((lists.list_name == k).sum())) for k, (d, s, e) in meta.items()],
         columns=["list_name", "description", "legal_source", "effective", "n_entries"],
