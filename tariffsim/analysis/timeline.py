@@ -18,6 +18,7 @@ with ``M_l`` the 2024 customs value; the partner ``WORLD`` sums over all partner
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -26,7 +27,11 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["timeline", "timeline_dates", "TIMELINE_COLUMNS"]
+__all__ = ["timeline", "timeline_by_authority", "daily_timeline", "change_dates", "unverified", "timeline_dates",
+           "TIMELINE_COLUMNS"]
+
+#: the word that marks a measure backed only by a secondary source
+_VERIFY = re.compile(r"\bverify\b", re.IGNORECASE)
 
 #: Columns of the frame :func:`timeline` returns.
 TIMELINE_COLUMNS: dict[str, str] = {
@@ -86,6 +91,62 @@ def _parse_dates(dates: Iterable) -> list[dt.date]:
     return sorted(set(out))
 
 
+def _check_partners(codes, partners) -> list[str]:
+    wanted = list(codes) if partners is None else list(partners)
+    missing = [p for p in wanted if p not in codes]
+    if missing:
+        raise DataError(
+            f"no US imports from {missing} in the 2024 line data; partners are ISO3 codes such as KOR, JPN, CHN."
+        )
+    return wanted
+
+
+def _evaluate(scenario, dates, world, as_published):
+    """(scenario, dates, line accounting) of one compile evaluated on a batch of dates."""
+    from ..schedule import prepare_schedule
+
+    scenario = _as_scenario(scenario)
+    dates = timeline_dates(scenario) if dates is None else _parse_dates(dates)
+    if not dates:
+        raise DataError(
+            f"scenario {scenario.name!r} has no dated measures; pass dates=[...] (YYYY-MM-DD) to evaluate it on."
+        )
+    if world is None:
+        from ..datasets import load_world
+
+        world = load_world(scenario.world.regions, keep=scenario.world.keep)
+    # one compile for every date: measures are switched on and off by their dates
+    sched = prepare_schedule(scenario, world, all_dates=True, as_published=as_published)
+    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
+    return scenario, dates, acc
+
+
+def _totals(scenario, dates, acc, partners, as_published) -> pd.DataFrame:
+    codes = np.asarray(acc["partner"]).astype(str)
+    value, base = acc["value"], acc["duty_base"]
+    wanted = _check_partners(codes, partners)
+    picks = [("WORLD", slice(None))] + [(p, codes == p) for p in wanted]
+    rows = []
+    for k, d in enumerate(dates):
+        new = acc["duty_new"][k]
+        in_force = ",".join(m.id for m in scenario.in_force(d, as_published=as_published) if m.kind != "base")
+        for name, sel in picks:
+            v = float(np.sum(value[sel]))
+            rows.append({
+                "date": d, "partner": name, "imports_usd_bn": v / 1e9,
+                # etr = sum t M / sum M
+                "etr": float(np.sum(new[sel])) / v if v > 0 else np.nan,
+                "duties_usd_bn": float(np.sum(new[sel])) / 1e9,
+                "etr_base": float(np.sum(base[sel])) / v if v > 0 else np.nan,
+                "measures": in_force,
+            })
+    frame = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
+    frame.attrs["scenario"] = scenario.name
+    frame.attrs["file"] = scenario.file
+    frame.attrs["verify"] = unverified(scenario, dates, as_published=as_published)
+    return frame
+
+
 def timeline(scenario, dates: Sequence | None = None, *, world=None,
              partners: Sequence[str] | None = ("KOR",), as_published: bool = False) -> pd.DataFrame:
     """Statutory ETR and duties on US imports, by partner, on each date.
@@ -114,52 +175,127 @@ def timeline(scenario, dates: Sequence | None = None, *, world=None,
     -------
     pandas.DataFrame
         One row per (date, partner), columns as in :data:`TIMELINE_COLUMNS`, ``WORLD`` first
-        within each date.
+        within each date. ``attrs["verify"]``: ids of measures in force on some date whose
+        source is secondary only (:func:`unverified`).
 
     Raises
     ------
     DataError
         Bad dates, or a partner with no US imports in the line data.
     """
-    from ..schedule import prepare_schedule
+    scenario, dates, acc = _evaluate(scenario, dates, world, as_published)
+    return _totals(scenario, dates, acc, partners, as_published)
 
-    scenario = _as_scenario(scenario)
-    dates = timeline_dates(scenario) if dates is None else _parse_dates(dates)
-    if not dates:
-        raise DataError(
-            f"scenario {scenario.name!r} has no dated measures; pass dates=[...] (YYYY-MM-DD) to evaluate it on."
-        )
-    if world is None:
-        from ..datasets import load_world
 
-        world = load_world(scenario.world.regions, keep=scenario.world.keep)
-    rows = []
-    # one compile for every date: measures are switched on and off by their dates
-    sched = prepare_schedule(scenario, world, all_dates=True, as_published=as_published)
-    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
+def timeline_by_authority(scenario, dates: Sequence | None = None, *, world=None,
+                          partners: Sequence[str] | None = ("KOR",), as_published: bool = False,
+                          with_totals: bool = False):
+    """Duties and statutory ETR on US imports by legal authority, by partner, on each date.
+
+    Same evaluation as :func:`timeline` (one compile, a batch of dates).
+
+    Parameters
+    ----------
+    scenario, dates, world, partners, as_published
+        As in :func:`timeline`.
+    with_totals : bool
+        Also return the :func:`timeline` frame of the same evaluation (no second compile).
+
+    Returns
+    -------
+    pandas.DataFrame, or (it, timeline frame) with ``with_totals``
+        Tidy: one row per (date, partner, authority) with columns ``date``, ``partner``
+        (ISO3 or ``WORLD``), ``authority`` (:data:`tariffsim.scenario.law.AUTHORITIES`;
+        ``mfn`` = the base rates), ``imports_usd_mn`` (2024 customs value), ``duties_usd_mn``
+        (duty levied under that authority at 2024 values) and ``etr`` (duties / imports,
+        decimal). Over the authorities of a (date, partner) the duties and ETRs add up to
+        the :func:`timeline` totals.
+    """
+    from ..models.accounting import authority_frame
+
+    scenario, dates, acc = _evaluate(scenario, dates, world, as_published)
     codes = np.asarray(acc["partner"]).astype(str)
-    value, base = acc["value"], acc["duty_base"]
-    for k, d in enumerate(dates):
-        new = acc["duty_new"][k]
-        in_force = ",".join(m.id for m in scenario.in_force(d, as_published=as_published) if m.kind != "base")
-        wanted = list(codes) if partners is None else list(partners)
-        missing = [p for p in wanted if p not in codes]
-        if missing:
-            raise DataError(
-                f"no US imports from {missing} in the 2024 line data; partners are ISO3 codes such as KOR, JPN, CHN."
-            )
-        picks = [("WORLD", slice(None))] + [(p, codes == p) for p in wanted]
-        for name, sel in picks:
-            v = float(np.sum(value[sel]))
-            rows.append({
-                "date": d, "partner": name, "imports_usd_bn": v / 1e9,
-                # etr = sum t M / sum M
-                "etr": float(np.sum(new[sel])) / v if v > 0 else np.nan,
-                "duties_usd_bn": float(np.sum(new[sel])) / 1e9,
-                "etr_base": float(np.sum(base[sel])) / v if v > 0 else np.nan,
-                "measures": in_force,
-            })
-    frame = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
-    frame.attrs["scenario"] = scenario.name
-    frame.attrs["file"] = scenario.file
-    return frame
+    wanted = _check_partners(codes, partners)
+    split = authority_frame(acc, dates, label="date", partners=wanted)
+    order = {p: k for k, p in enumerate(["WORLD"] + wanted)}
+    split = split.sort_values(["date", "partner"], key=lambda c: c.map(order) if c.name == "partner" else c,
+                              kind="stable").reset_index(drop=True)
+    split.attrs["scenario"] = scenario.name
+    split.attrs["file"] = scenario.file
+    if with_totals:
+        return split, _totals(scenario, dates, acc, partners, as_published)
+    return split
+
+
+def change_dates(scenario, start: dt.date, end: dt.date, *, as_published: bool = False) -> list[dt.date]:
+    """``start`` and every day in (start, end] on which a measure starts or stops applying.
+
+    Between two consecutive change dates the law (and so every rate) is constant: a measure is
+    in force on ``d`` iff start <= d < until, with start = ``effective`` (or, with
+    ``as_published``, max(effective, published)).
+    """
+    scenario = _as_scenario(scenario)
+    cuts = {start}
+    for m in scenario.measures:
+        for d in (m.effective, m.until, getattr(m, "published", None) if as_published else None):
+            if d is not None and start < d <= end:
+                cuts.add(d)
+    return sorted(cuts)
+
+
+def daily_timeline(scenario, start, end, *, world=None, partners: Sequence[str] | None = (),
+                   as_published: bool = False) -> pd.DataFrame:
+    """Daily duties and statutory ETR by legal authority from ``start`` to ``end`` (inclusive).
+
+    Computed efficiently: the schedule is compiled once and evaluated only on
+    :func:`change_dates` (the days a measure starts or stops); every other day carries the
+    rates of the last change date before it (forward fill). The result equals evaluating
+    each day directly (tests/test_timeline_daily.py checks a sample).
+
+    Parameters
+    ----------
+    scenario : Scenario or str or Path
+    start, end : date or 'YYYY-MM-DD'
+    world : TradeWorld, optional
+    partners : sequence of str or None
+        ISO3 partners besides ``WORLD`` (default: none, the all-partner series only); None = all.
+    as_published : bool
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: one row per (date, partner, authority), columns ``date``, ``partner``,
+        ``authority``, ``duties_usd_mn`` (USD mn a year at 2024 values) and ``etr`` (decimal);
+        ``(end - start).days + 1`` dates. ``attrs["changes"]``: the change dates evaluated.
+    """
+    (start, end) = _parse_dates([start])[0], _parse_dates([end])[0]
+    if end < start:
+        raise DataError(f"the series ends ({end}) before it starts ({start}); pass --from <= --to.")
+    scenario = _as_scenario(scenario)
+    changes = change_dates(scenario, start, end, as_published=as_published)
+    split = timeline_by_authority(scenario, changes, world=world, partners=partners, as_published=as_published)
+    days = pd.date_range(start, end, freq="D").date
+    # forward fill: day k takes the rates of the last change date <= day k
+    pos = np.searchsorted(np.asarray(changes, dtype="datetime64[D]"), np.asarray(days, dtype="datetime64[D]"),
+                          side="right") - 1
+    block = len(split) // len(changes)  # rows per date (partners x authorities), same order for each date
+    take = (pos[:, None] * block + np.arange(block)[None, :]).reshape(-1)
+    out = split.iloc[take][["partner", "authority", "duties_usd_mn", "etr"]].reset_index(drop=True)
+    out.insert(0, "date", np.repeat(days, block))
+    out.attrs.update(split.attrs)
+    out.attrs["changes"] = changes
+    return out
+
+
+def unverified(scenario, dates: Iterable, *, as_published: bool = False) -> list[str]:
+    """Ids of measures in force on any of ``dates`` whose ``source`` contains the word "verify".
+
+    Such measures are backed only by a secondary source (see the law file's header).
+    """
+    scenario = _as_scenario(scenario)
+    out = {}
+    for d in dates:
+        for m in scenario.in_force(d, as_published=as_published):
+            if _VERIFY.search(getattr(m, "source", "") or ""):
+                out[m.id] = None
+    return list(out)
