@@ -18,7 +18,6 @@ with ``M_l`` the 2024 customs value; the partner ``WORLD`` sums over all partner
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,10 +27,8 @@ import pandas as pd
 from ..errors import DataError
 
 __all__ = ["timeline", "timeline_by_authority", "daily_timeline", "change_dates", "unverified", "timeline_dates",
+           "authority_label", "AUTHORITY_NAMES",
            "TIMELINE_COLUMNS"]
-
-#: the word that marks a measure backed only by a secondary source
-_VERIFY = re.compile(r"\bverify\b", re.IGNORECASE)
 
 #: Columns of the frame :func:`timeline` returns.
 TIMELINE_COLUMNS: dict[str, str] = {
@@ -292,10 +289,38 @@ def unverified(scenario, dates: Iterable, *, as_published: bool = False) -> list
 
     Such measures are backed only by a secondary source (see the law file's header).
     """
+    from ..simulate import unverified_ids
+
     scenario = _as_scenario(scenario)
-    out = {}
-    for d in dates:
-        for m in scenario.in_force(d, as_published=as_published):
-            if _VERIFY.search(getattr(m, "source", "") or ""):
-                out[m.id] = None
-    return list(out)
+    return unverified_ids(m for d in dates for m in scenario.in_force(d, as_published=as_published))
+
+
+#: Names of the legal authorities for tables and figures: (long, short).
+AUTHORITY_NAMES: dict[str, tuple[str, str]] = {
+    "mfn": ("MFN and preferential rates", "MFN"),
+    "ieepa_reciprocal": ("IEEPA reciprocal (incl. deal floors)", "IEEPA recip."),
+    "ieepa_fentanyl": ("IEEPA fentanyl (CHN, CAN, MEX)", "IEEPA fentanyl"),
+    "ieepa_brazil": ("IEEPA Brazil", "IEEPA BRA"),
+    "ieepa_india": ("IEEPA India (Russian oil)", "IEEPA IND"),
+    "s232_steel_aluminum": ("Section 232 steel and aluminium", "232 metals"),
+    "s232_autos": ("Section 232 autos and parts", "232 autos"),
+    "s232_copper": ("Section 232 copper", "232 copper"),
+    "s232_lumber": ("Section 232 lumber and furniture", "232 lumber"),
+    "s232_trucks": ("Section 232 trucks and buses", "232 trucks"),
+    "s232_semiconductors": ("Section 232 semiconductors", "232 semis"),
+    "s232_pharma": ("Section 232 pharmaceuticals", "232 pharma"),
+    "s232_polysilicon": ("Section 232 polysilicon", "232 polysil."),
+    "s301_china": ("Section 301 China", "301 China"),
+    "s301_brazil": ("Section 301 Brazil", "301 Brazil"),
+    "s301_forced_labor": ("Section 301 forced labor", "301 forced lab."),
+    "s122": ("Section 122 surcharge", "Sec. 122"),
+    "s338": ("Section 338 (Canada)", "Sec. 338"),
+    "retaliation": ("Retaliation", "retaliation"),
+    "other": ("Other measures", "other"),
+}
+
+
+def authority_label(authority: str, *, short: bool = False) -> str:
+    """A policy reader's name for a legal-authority code (``s232_autos`` -> "Section 232 autos and parts")."""
+    names = AUTHORITY_NAMES.get(authority)
+    return authority if names is None else names[1 if short else 0]
