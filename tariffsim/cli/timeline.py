@@ -198,7 +198,8 @@ def _cmd_refunds(args) -> int:
     partners = _partners(args.partners)
     order = list(dict.fromkeys(frame["partner"]))
     if partners is None and args.partners is None:
-        partners = [p for p in order if p != "WORLD"][: args.top]
+        owed = frame[frame["authority"] == "all_ieepa"].set_index("partner")["duties_usd_bn"]
+        partners = [p for p in order if p != "WORLD" and owed.get(p, 0.0) > 0][: args.top]
     if partners is not None:
         missing = [p for p in partners if p not in order]
         if missing:
