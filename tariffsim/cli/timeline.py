@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def _cmd_timeline(args) -> int:
         for rec, (d, p) in zip(records, zip(frame["date"], frame["partner"])):
             g = groups.get((d, p))
             rec["by_authority"] = {} if g is None else {
-                a: {"duties_usd_bn": v / 1e3, "etr": e}
+                a: {"duties_usd_bn": v / 1e3, "etr": e if math.isfinite(e) else None}
                 for a, v, e in zip(g["authority"], g["duties_usd_mn"], g["etr"])
             }
         json.dump(records, sys.stdout, indent=1)
