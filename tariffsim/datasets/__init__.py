@@ -29,7 +29,16 @@ from ._files import _npz  # noqa: F401  (tests check the cache is read-only)
 from .catalogue import datasets_info
 from .elasticities import elasticity_sources, load_elasticities, load_elasticity_table
 from .icio import ICIO_SOURCE, REGION10, goods_sectors, load_regions, load_sectors, load_world
-from .law import LAW_DATA_CHECKED, list_info, list_names, load_list, load_list_entries, load_rate_table, rate_table_dict, rate_table_names
+from .law import (
+    LAW_DATA_CHECKED,
+    list_info,
+    list_names,
+    load_list,
+    load_list_entries,
+    load_rate_table,
+    rate_table_dict,
+    rate_table_names,
+)
 from .readers import read_caliendo_parro, read_gravity_long
 from .us import load_census_countries, load_concordance, load_us_lines, load_us_product_lines
 

@@ -8,7 +8,8 @@ import pandas as pd
 
 from ._files import _check_name, _copy, _csv
 
-__all__ = ["LAW_DATA_CHECKED", "list_names", "load_list", "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
+__all__ = ["LAW_DATA_CHECKED", "list_names", "load_list",
+           "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
            "rate_table_dict"]
 
 

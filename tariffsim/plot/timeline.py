@@ -109,7 +109,7 @@ def plot_authority_timeline(series, *, partner: str = "WORLD", ax=None, events: 
     ax.set_ylabel("statutory ETR, % of 2024 customs value")
     ax.set_xlabel("date the rates are in force (law as applied)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, ncol=1, frameon=False, title="legal authority")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, title="legal authority")
     who = "all partners" if partner == "WORLD" else partner
     ax.set_title(title or f"US statutory tariff rate by legal authority, {who} ({first} to {last}; 2024 import "
                  "weights, no behaviour)", fontsize=10)
