@@ -8,6 +8,7 @@ in words, and :func:`save`. The data are computed in :mod:`tariffsim.analysis.ti
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import numpy as np
 
@@ -95,9 +96,9 @@ def plot_authority_timeline(series, *, partner: str = "WORLD", ax=None, events: 
     for n, (d, text, color) in enumerate(sorted(found, key=lambda e: e[0]), 1):
         at = np.datetime64(d, "D")
         ax.axvline(at, color=color, lw=1.1 if color == "C3" else 0.6, ls="--" if color == "C3" else ":")
-        ax.text(at, top * 1.04 + 0.25 * (n % 2), str(n), ha="center", va="bottom", fontsize=7.5, color=color,
+        ax.text(at, top * (1.02 + 0.03 * (n % 3)), str(n), ha="center", va="bottom", fontsize=7.5, color=color,
                 fontweight="bold")
-        notes.append(f"{n}  {d:%d %b %Y}: {text}")
+        notes.append(textwrap.fill(f"{n}  {d:%d %b %Y}: {text}", 64, subsequent_indent="      "))
     if notes:
         ax.text(1.01, 0.0, "Events (largest changes, pp of ETR)\n" + "\n".join(notes), transform=ax.transAxes,
                 va="bottom", ha="left", fontsize=7.5, family="sans-serif")
@@ -110,7 +111,7 @@ def plot_authority_timeline(series, *, partner: str = "WORLD", ax=None, events: 
     ax.set_xlabel("date the rates are in force (law as applied)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, title="legal authority")
-    who = "all partners" if partner == "WORLD" else partner
+    who = "all partners" if partner == "WORLD" else f"imports from {partner}"
     ax.set_title(title or f"US statutory tariff rate by legal authority, {who} ({first} to {last}; 2024 import "
                  "weights, no behaviour)", fontsize=10)
     return ax
