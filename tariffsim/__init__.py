@@ -36,10 +36,14 @@ _LAZY = {
     "scenario_from_dict": "scenario",
     "prepare_schedule": "schedule",
     "compile_schedule": "schedule",
-    "simulate": "simulate",
 }
 
-__all__ = [*_LAZY, "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
+# Imported eagerly (it is light: pandas loads on first call) because the function shares its name
+# with its module: a lazy name would be replaced by the module object as soon as anything imported
+# ``tariffsim.simulate`` (Python binds a submodule to its parent's attribute when first loaded).
+from .simulate import simulate  # noqa: E402
+
+__all__ = [*_LAZY, "simulate", "TariffsimError", "ScenarioError", "DataError", "ConvergenceError"]
 
 #: subpackages reachable as attributes (``tariffsim.parameters.pe_defaults``) without an import
 #: (``parameters``, ``sweep_plot``, ``timeline``, ``compare``, ``report``, ``readers`` are deprecated shims)

@@ -17,7 +17,10 @@ __all__ = ["Result", "SolverInfo", "COUNTRY_COLUMNS", "FLOW_COLUMNS"]
 
 #: Per-country columns: name -> definition (units). One place, used by every model.
 COUNTRY_COLUMNS: dict[str, str] = {
-    "welfare_pct": "exact change in real income, 100*(W'/W - 1); > 0 is a gain",
+    "welfare_pct": "welfare change, percent; > 0 is a gain. GE: exact change in real income, 100*(W'/W - 1). "
+                   "PE (smart, gsim): 100*welfare_change / GDP, GDP = the country's baseline value added "
+                   "sum_s gamma_s Y_s (world.value_added_share; gross output Y where the world has none, "
+                   "as in GE's income)",
     "welfare_tot_pct": "terms-of-trade part of the first-order welfare change (Caliendo-Parro 2015 eq. 16), percent",
     "welfare_vot_pct": "volume-of-trade part of the first-order welfare change (Caliendo-Parro 2015 eq. 16), percent",
     "welfare_first_order_pct": "welfare_tot_pct + welfare_vot_pct (what CP 2015 Table 2 reports), percent",

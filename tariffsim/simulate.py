@@ -12,13 +12,15 @@ import datetime as dt
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .arguments import as_date, bad_argument, check_world
 from .errors import DataError, UnverifiedLawWarning
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
-from .results import Result
-from .shocks import Shocks
-from .world import TradeWorld
+
+if TYPE_CHECKING:  # imported where used: tariffsim/__init__ imports this module eagerly (see there)
+    from .results import Result
+    from .world import TradeWorld
 
 __all__ = ["simulate", "scenario_options", "unverified_ids", "MODELS"]
 
@@ -42,6 +44,8 @@ def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
 
     items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+    if not items:
+        raise bad_argument("simulate", "scenario", "a scenario, a path, Shocks, or a non-empty list of them", scenario)
     out = []
     for item in items:
         if isinstance(item, (str, Path)):
@@ -49,7 +53,8 @@ def _as_scenarios(scenario) -> list:
         elif isinstance(item, Scenario):
             out.append(item)
         else:
-            raise DataError(f"expected a scenario file path or Scenario, got {type(item).__name__}.")
+            raise bad_argument("simulate", "scenario", "a scenario file path, a Scenario or Shocks "
+                               f"(got a {type(item).__name__})", item)
     return out
 
 
@@ -82,8 +87,12 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     Result
     """
     entry = get_model(model)
+    date = as_date(date, "simulate")
+    check_world(world, "simulate")
     allow = ("trade_elasticity",) if entry.elasticities else ()
     check_options(model, options, allow=allow)
+    from .shocks import Shocks
+
     schedules = None
     scenarios = []
     if isinstance(scenario, Shocks):

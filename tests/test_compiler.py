@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tariffsim.errors import DataError
 from tariffsim.lines import ProductLines
 from tariffsim.scenario import scenario_from_dict
 from tariffsim.schedule import compile_schedule, prepare_schedule
@@ -395,11 +396,12 @@ def test_unmapped_partners_warn_instead_of_vanishing():
     assert rate(s, "KOR", "C29", w=w) == pytest.approx(0.1)
 
 
-def test_unknown_importer_warns():
+def test_unknown_importer_is_an_error():
+    # issue 12: a measure whose importer the world lacks used to vanish with a warning (all-zero results)
     w = world(("USA", "KOR", "JPN"))
     ret = {"id": "chn", "kind": "retaliation", "importer": "CHN", "rate": 0.1}
-    s = schedule([ret], STACK_ROWS, w=w)
-    assert any("['CHN'] are not countries of this world" in m for m in s.warnings)
+    with pytest.raises(DataError, match=r"importer\(s\) \['CHN'\] of measure\(s\) \[chn\].*keep"):
+        schedule([ret], STACK_ROWS, w=w)
 
 
 def test_quota_blends_in_and_over_quota_rates():

@@ -448,3 +448,83 @@ def test_simulate_and_cli_pass_the_gsim_method(capsys):
     assert lin.provenance["method"] == "linear" and lin.solver.all_converged
     assert main(["run", str(lib), "--model", "gsim", "--method", "linear", "--json", "--no-flows"]) == 0
     assert '"linear solve"' in capsys.readouterr().out
+
+
+# ------------------------------------------------- linear fast path (flows=False, closed-form totals)
+def _one_importer_batch(rng, w, b=6, top=0.6, importer=2):
+    """One baseline broadcast over the batch, tariffs change on one importer's column only:
+    the shape that takes the closed-form totals (kernels.gsim_closed) with flows=False."""
+    n, s = w.n_countries, w.n_sectors
+    t0 = np.broadcast_to(rng.uniform(0, 0.1, (n, n, s)), (b, n, n, s))
+    t1 = np.array(t0)
+    t1[:, :, importer, :] = rng.uniform(0, top, (b, n, s))
+    t1[0] = t0[0]  # one scenario without change
+    return Shocks.from_rates(w, t0, t1)
+
+
+@pytest.mark.parametrize("top", [0.05, 0.6, 3.0])  # 300%: flows into the changing column clip at 0
+def test_linear_fast_path_equals_per_flow_path(top, monkeypatch):
+    """flows=False (closed-form totals, no (B, n, n, S) array) gives the per-country columns of
+    flows=True (totals from the per-flow arrays), also where flows clip at zero on the changing column."""
+    from tariffsim.kernels import gsim_linear
+    from tariffsim.kernels.gsim import gsim_markets
+
+    calls = []
+    real = gsim_linear.finish_closed
+    monkeypatch.setattr(gsim_linear, "finish_closed", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(40)
+    w = random_world(rng, n=6, s=4)
+    sh = _one_importer_batch(rng, w, top=top)
+    p = PEParameters(rng.uniform(0.5, 4, 4), rng.uniform(1.5, 6, 4), [0.7, 3.0, np.inf, 99.0])
+    full = run_gsim(sh, p, method="linear")
+    assert not calls  # flows=True never takes the closed form
+    lean = run_gsim(sh, p, method="linear", flows=False)
+    assert lean.flow == {} and full.flow
+    assert calls  # ... and flows=False did
+    into = full.flow["flow_new"][:, :, 2][full.flow["flow_base"][:, :, 2] > 0]
+    assert np.all(into > 0) if top == 0.05 else np.any(into == 0)  # clipped at zero for large changes
+    for name, arr in full.country.items():
+        np.testing.assert_allclose(lean.country[name], arr, rtol=1e-12, atol=1e-9, err_msg=name)
+    for name in ("tariff_revenue_change", "welfare_change", "imports_pct", "exports_pct"):
+        assert np.all(lean.country[name][0] == 0.0), name  # the unchanged scenario is exactly the baseline
+    # the fast path really was taken where nothing clips: no per-flow arrays were built
+    pf = p.for_world(w)
+    eff = gsim_markets(w.flows, sh.tariff_base, sh.tariff_new, pf.import_demand, pf.substitution,
+                       pf.export_supply, method="linear", flows=False)
+    assert eff.flow_new is None and eff.world_price_pct is None
+
+
+def test_linear_fast_path_matches_hand_built_francois_hall():
+    """One sector, tariffs change on one importer: the per-country totals of the flows=False path are
+    the sums of Francois & Hall's M'_rv = M_rv (1 + M̂_rv)(1 + P̂*_r) built by hand (fh_linear_reference)."""
+    rng = np.random.default_rng(41)
+    n = 5
+    flows = rng.lognormal(3, 1, (n, n, 1))
+    w = TradeWorld(tuple(f"C{i}" for i in range(n)), ("S",), flows)
+    t0 = rng.uniform(0, 0.2, (n, n, 1))
+    t1 = np.array(t0)
+    t1[:, 3, 0] += 0.04 * rng.uniform(0, 1, n)  # importer C3 only: small, nothing clips
+    eta, sigma, eps = 1.7, 3.2, 2.5
+    r = run_gsim(Shocks.from_rates(w, t0, t1), PEParameters([eta], [sigma], [eps]), method="linear", flows=False)
+    off, m, p_star, m_hat = fh_linear_reference(flows, t0, t1, eta, sigma, eps)
+    new = m * (1 + m_hat) * (1 + p_star[:, None])  # customs value of every flow
+    np.testing.assert_allclose(r.country["imports"][0], new.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(r.country["exports"][0], new.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(r.country["tariff_revenue"][0], (t1[:, :, 0] * new).sum(axis=0), rtol=1e-12)
+    # ΔPS_r = X_r P̂*_r (1 + ½ E_x P̂*_r)
+    np.testing.assert_allclose(r.country["producer_surplus"][0], m.sum(axis=1) * p_star * (1 + 0.5 * eps * p_star),
+                               rtol=1e-12, atol=1e-12)
+    assert r.solver.all_converged
+
+
+def test_linear_fast_path_without_any_change_gives_the_baseline():
+    """flows=False with no tariff change at all (no sector computed) used to fail (None.sum()); now
+    every change is exactly 0."""
+    rng = np.random.default_rng(42)
+    w = random_world(rng)
+    n, s = w.n_countries, w.n_sectors
+    t = rng.uniform(0, 0.2, (n, n, s))
+    r = run_gsim(Shocks.from_rates(w, t, t), PEParameters([2.0] * s, [3.0] * s, [1.0] * s), method="linear",
+                 flows=False)
+    for name in ("tariff_revenue_change", "welfare_change", "trade_creation", "imports_pct", "welfare_pct"):
+        assert np.all(r.country[name] == 0.0), name

@@ -204,3 +204,100 @@ def test_override_errors_suggest_names():
         DataError, match=r"'substitution' elasticity of sector 'C29' must be a finite number > 0; got -1.0"
     ):
         p.with_overrides({"C29": {"substitution": -1}})
+
+
+# ----------------------------------------------------------------- kernels._util helpers
+from tariffsim.kernels import _util  # noqa: E402
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+num_den = arrays(float, (4, 3), elements=finite)
+
+
+@SETTINGS
+@given(num=num_den, den=arrays(float, (1, 3), elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e3),
+                                                                 st.floats(-1e3, -1e-3))))
+def test_safe_div_and_exact_div(num, den):
+    """0 (NaN for div_or_nan) where the denominator is 0; elsewhere exact_div and div_or_nan are num/den
+    exactly and safe_div within 2 ulp."""
+    safe, exact = _util.safe_div(num, den), _util.exact_div(num, den)
+    zero = np.broadcast_to(den == 0, num.shape)
+    assert np.all(safe[zero] == 0) and np.all(exact[zero] == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = num / den
+    np.testing.assert_array_equal(exact[~zero], direct[~zero])
+    np.testing.assert_allclose(safe[~zero], direct[~zero], rtol=4e-16, atol=0)
+    assert np.all(np.isfinite(safe)) and np.all(np.isfinite(exact))
+    ratio = _util.div_or_nan(num, den)  # NaN (no ratio) instead of 0 where den == 0
+    assert np.all(np.isnan(ratio[zero]))
+    np.testing.assert_array_equal(ratio[~zero], direct[~zero])
+
+
+@SETTINGS
+@given(z=arrays(float, 8, elements=st.floats(-700, 700)))
+def test_exprel_is_expm1_over_z_with_limit_one(z):
+    out = _util.exprel(z)
+    assert np.all(np.isfinite(out)) and np.all(out > 0)  # (e^z - 1)/z > 0 for every real z
+    big = np.abs(z) > 1e-4
+    np.testing.assert_allclose(out[big], np.expm1(z[big]) / z[big], rtol=1e-14)
+    small = ~big  # series 1 + z/2 + z²/6: no cancellation near 0
+    np.testing.assert_allclose(out[small], 1 + z[small] / 2 + z[small] ** 2 / 6, rtol=1e-12)
+    assert _util.exprel(np.array([0.0]))[0] == 1.0
+
+
+@SETTINGS
+@given(a=arrays(float, (2, 3, 3, 2), elements=st.one_of(finite, st.just(np.nan), st.just(np.inf))))
+def test_offdiagonal_zeroes_the_diagonal_only(a):
+    before = a.copy()
+    out = _util.offdiagonal(a)
+    np.testing.assert_array_equal(a, before)  # the input is not modified
+    eye = np.eye(3, dtype=bool)
+    assert np.all(out[:, eye, :] == 0.0)  # also where the diagonal was NaN or inf
+    np.testing.assert_array_equal(out[:, ~eye, :], a[:, ~eye, :])
+    finite_a = np.nan_to_num(a, nan=0.0, posinf=0.0)
+    np.testing.assert_array_equal(_util.offdiagonal(finite_a), finite_a * _util.offdiag_mask(3))
+
+
+@SETTINGS
+@given(c=arrays(float, (2, 4), elements=st.floats(-0.9, 5.0)))
+def test_currency_wedge_and_factor_are_one_definition(c):
+    """w_ij - 1 = (1 + c_i)/(1 + c_j) - 1, 0 on the diagonal; the GE factor is 1 + that, 1 on the diagonal."""
+    wedge, factor = _util.currency_wedge(c, 4), _util.currency_factor(c)
+    assert factor.shape == (2, 4, 4, 1)
+    idx = np.arange(4)
+    assert np.all(factor[:, idx, idx, 0] == 1.0)
+    direct = (1 + c)[:, :, None] / (1 + c)[:, None, :]
+    np.testing.assert_allclose(factor[..., 0], direct, rtol=1e-15)
+    if not np.any(c):
+        assert wedge is None
+        return
+    assert np.all(wedge[:, idx, idx] == 0.0)
+    np.testing.assert_allclose(1.0 + wedge, factor[..., 0], rtol=1e-14)
+    same = c[:, :, None] == c[:, None, :]
+    assert np.all(wedge[same] == 0.0)  # equal appreciations: exactly no wedge
+
+
+@SETTINGS
+@given(w=arrays(float, (3, 2), elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e3))),
+       x=arrays(float, (3, 2), elements=st.floats(-3, 3)), rho=st.floats(-10, 0.99))
+def test_log_ces_mean_is_the_log_ces_index(w, x, rho):
+    """ln(Σ w e^{ρx} / Σ w)/ρ along axis 0, Σ w x / Σ w as ρ -> 0, 0 for an empty market."""
+    out = _util.log_ces_mean(w, x, np.full(2, rho), axis=0)[0]
+    total = w.sum(axis=0)
+    for k in range(2):
+        if total[k] == 0:
+            assert out[k] == 0.0
+        elif abs(rho) < 1e-6:  # the direct form cancels here: second-order expansion mean + ρ var / 2
+            p = w[:, k] / total[k]
+            mean = (p * x[:, k]).sum()
+            var = (p * (x[:, k] - mean) ** 2).sum()
+            assert out[k] == pytest.approx(mean + 0.5 * rho * var, rel=1e-9, abs=1e-9)
+        else:
+            direct = np.log((w[:, k] * np.exp(rho * x[:, k])).sum() / total[k]) / rho
+            assert out[k] == pytest.approx(direct, rel=1e-9, abs=1e-9)
+
+
+@SETTINGS
+@given(t0=arrays(float, (3, 2, 4, 3), elements=st.sampled_from([0.0, 0.1, 0.25])),
+       t1=arrays(float, (3, 2, 4, 3), elements=st.sampled_from([0.0, 0.1, 0.25])))
+def test_changed_cells_is_any_over_scenarios_and_exporters(t0, t1):
+    np.testing.assert_array_equal(_util.changed_cells(t0, t1), np.any(t1 != t0, axis=(0, 1)))

@@ -62,7 +62,7 @@ def test_linear_creation_diversion_revenue_welfare_infinite_supply():
     WITS welfare ½ Σ (t - t')ΔM = ½ (-0.1)(-25) = 1.25.
     CS (trapezoid) = -0.1 (100 + 75)/2 = -8.75; net welfare = -8.75 + 7.5 = -1.25.
     """
-    r = run_smart(shocks(t1_a=0.10), params())
+    r = run_smart(shocks(t1_a=0.10), params(), method="linear")
     assert flow(r, "trade_creation", A) == pytest.approx(-20.0)
     assert flow(r, "trade_creation", B) == pytest.approx(0.0)
     assert flow(r, "trade_diversion", A) == pytest.approx(-5.0)
@@ -90,7 +90,7 @@ def test_linear_finite_supply_price_effect():
     PS_A = p̂ (q + q')/2 = -0.05 * 92.5 = -4.625.
     CS = -[1.1 * 0.95 - 1] * 92.5 = -0.045 * 92.5 = -4.1625.
     """
-    r = run_smart(shocks(t1_a=0.10), params(eps=2.0))
+    r = run_smart(shocks(t1_a=0.10), params(eps=2.0), method="linear")
     assert flow(r, "trade_creation", A) == pytest.approx(-10.0)
     assert flow(r, "price_pct", A) == pytest.approx(-5.0)
     assert flow(r, "price_effect", A) == pytest.approx(-4.25)
@@ -110,7 +110,7 @@ def test_linear_diversion_ceiling():
     TC_A = -2 * 100 * (-0.2) = +40. M'_A = 100 + 40 + 50 = 190, M'_B = 0.
     Revenue: baseline 0.25 * 150 = 37.5, new 0 * 190 + 0.25 * 0 = 0, change -37.5.
     """
-    r = run_smart(shocks(0.25, 0.25, 0.0, 0.25), params(sigma=20.0))
+    r = run_smart(shocks(0.25, 0.25, 0.0, 0.25), params(sigma=20.0), method="linear")
     assert flow(r, "trade_diversion", B) == pytest.approx(-50.0)
     assert flow(r, "trade_diversion", A) == pytest.approx(50.0)
     assert flow(r, "trade_creation", A) == pytest.approx(40.0)
@@ -127,7 +127,7 @@ def test_linear_clips_negative_flows_and_warns():
     Raw M'_A = 100 - 250 - 25 = -175 -> clipped to 0; reported TC_A = 0 - 100 + 25 = -75.
     """
     with pytest.warns(UserWarning, match="clipped at zero"):
-        r = run_smart(shocks(t1_a=0.5), params(eta=5.0))
+        r = run_smart(shocks(t1_a=0.5), params(eta=5.0), method="linear")
     assert flow(r, "flow_new", A) == 0.0
     assert flow(r, "trade_creation", A) == pytest.approx(-75.0)
     assert flow(r, "trade_diversion", A) == pytest.approx(-25.0)
@@ -257,7 +257,7 @@ def test_ignored_shock_warns_and_is_recorded():
     ntb = np.full((1, 3, 3, 1), 0.05)
     sh = Shocks.from_rates(w, np.zeros((3, 3, 1)), np.zeros((3, 3, 1)), ntb=ntb)
     with pytest.warns(UserWarning, match=r"non-tariff barriers \(ntb\) shock is ignored"):
-        r = run_smart(sh, params())
+        r = run_smart(sh, params(), method="linear")
     assert any("ntb" in msg for msg in r.provenance["warnings"])
     assert r.provenance["method"] == "linear"
     assert r.provenance["parameters"]["substitution"] == [1.5]

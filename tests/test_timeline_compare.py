@@ -122,7 +122,8 @@ def test_compare_shape_and_columns(table):
     assert acc["usa_etr_on_kor_customs"].notna().all()
     assert any("accounting" in f and "welfare" in f for f in table.attrs["footnotes"])
     smart = table[table["model"] == "smart"]
-    assert smart["kor_welfare_usd_bn"].notna().all() and smart["kor_welfare_pct"].isna().all()
+    # PE reports welfare_pct too (100 welfare_change / GDP, issue 12): one column across models
+    assert smart["kor_welfare_usd_bn"].notna().all() and smart["kor_welfare_pct"].notna().all()
     # no deal (25%) taxes Korea more than the partial deal (10%)
     assert acc["usa_etr_on_kor_customs"].iloc[1] > acc["usa_etr_on_kor_customs"].iloc[0]
 

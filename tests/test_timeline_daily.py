@@ -219,8 +219,8 @@ def test_run_keeps_the_files_effective(tmp_path, capsys):
 
 
 def test_simulate_warns_once_for_unverified(tiny):
+    from tariffsim import simulate
     from tariffsim.errors import UnverifiedLawWarning
-    from tariffsim.simulate import simulate  # (tariffsim.simulate is the module once a CLI test imported it)
 
     with pytest.warns(UnverifiedLawWarning, match="recip") as record:
         res = simulate(None, tiny, "accounting", date=dt.date(2025, 4, 9))

@@ -27,8 +27,8 @@ def register(sub, parents=()) -> None:
     cp.add_argument(
         "--smart-method",
         choices=("linear", "exact"),
-        default="exact",
-        help="SMART formulas: exact CES (default; tariff changes in these comparisons are large, "
+        default=None,
+        help="SMART formulas: exact CES (the model's default; tariff changes in these comparisons are large, "
         "where the linear WITS formulas overshoot) or linear (WITS)",
     )
     cp.add_argument(
@@ -60,7 +60,8 @@ def _cmd_compare(args) -> int:
     from ..analysis.compare import compare
 
     focus = tuple(c.strip().upper() for c in args.focus.split(",") if c.strip())
-    frame = compare(args.files, args.models, options={"smart": {"method": args.smart_method}}, focus=focus)
+    options = {"smart": {"method": args.smart_method}} if args.smart_method else {}  # else the model's default
+    frame = compare(args.files, args.models, options=options, focus=focus)
     columns = list(frame.attrs["columns"])
     if args.json:
         doc = {

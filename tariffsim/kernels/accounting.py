@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["duties", "trade_weighted_rate", "offdiagonal"]
+from ._util import offdiagonal  # re-exported: models.accounting imports it from here
 
-
-def offdiagonal(flows: np.ndarray) -> np.ndarray:
-    """Flows with the domestic diagonal (exporter == importer) set to zero."""
-    n = flows.shape[-2]
-    mask = 1.0 - np.eye(n)[:, :, None]
-    # M_ijs = X_ijs * 1[i != j]
-    return flows * mask
+__all__ = ["duties", "trade_weighted_rate", "offdiagonal", "importer_etr", "value_added"]
 
 
 def duties(rates: np.ndarray, imports: np.ndarray) -> np.ndarray:
@@ -50,3 +44,24 @@ def importer_etr(rates: np.ndarray, flows: np.ndarray, goods: np.ndarray) -> np.
     m = offdiagonal(flows) * np.asarray(goods, dtype=float)
     rate, _ = trade_weighted_rate(rates, m, axis=(-3, -1))
     return rate
+
+
+def value_added(flows: np.ndarray, value_added_share: np.ndarray | None = None) -> np.ndarray:
+    """Value added (GDP at basic prices) of each country at baseline, shape (n,), USD mn.
+
+    ``VA_n = sum_s gamma_ns Y_ns`` with gross output ``Y_ns = sum_j flows[n, j, s]`` (sales
+    to every destination, home included) and gamma the share of value added in gross
+    output (Caliendo–Parro's γ_n^j, as ``kernels.cp.calibrate`` computes ``value_added``).
+    Without ``value_added_share`` gamma = 1: value added equals gross output, the
+    convention of a world without input-output links.
+
+    Parameters
+    ----------
+    flows : ndarray of shape (n, n, S)
+        Exporter x importer x sector, domestic sales on the diagonal, USD mn.
+    value_added_share : ndarray of shape (n, S), optional
+    """
+    output = np.asarray(flows, dtype=float).sum(axis=1)  # Y_ns = Σ_j X_njs
+    if value_added_share is None:
+        return output.sum(axis=-1)
+    return np.einsum("ns,ns->n", np.asarray(value_added_share, dtype=float), output)

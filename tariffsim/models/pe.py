@@ -10,8 +10,15 @@ Shocks in PE: tariffs are simulated; ``demand_shift`` (purchase commitments) shi
 importer's demand for that exporter's sector outward by the committed amount at baseline
 prices (see the kernels); ``currency`` (appreciation x pass-through c_i) is a price wedge
 (1 + c_i)/(1 + c_j) on the importer's price of flow i -> j, like a tariff without revenue.
+An appreciating country's goods cost more abroad and its imports cost less at home; in
+GSIM its exports fall and its world price falls with them (finite ε_X).
 ``ntb``, ``productivity`` and ``deficit_change`` have no place in these single-sector PE
 models: they are ignored with a ``UserWarning`` and a line in ``provenance["warnings"]``.
+
+Columns shared with the other models: ``etr`` / ``etr_base`` over the world's goods sectors
+(``world.goods``, as accounting and GE); ``welfare_pct`` = 100 ``welfare_change`` / GDP (baseline
+value added, :func:`tariffsim.kernels.accounting.value_added`). Inputs the kernels cannot
+compute raise :class:`~tariffsim.errors.DataError` first (:mod:`tariffsim.models.pe_checks`).
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ import warnings
 import numpy as np
 
 from ..errors import ConvergenceError, DataError
+from ..kernels._util import div_or_nan, offdiagonal
+from ..kernels.accounting import value_added
 from ..kernels.gsim import GSIM_METHODS, LINEAR_TOL, gsim_markets
 from ..kernels.smart import SMART_METHODS, changed_cells, smart_markets
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 from .parameters import PEParameters, pe_defaults
+from .pe_checks import check_inputs
 
 __all__ = ["run_smart", "run_gsim"]
 
@@ -40,7 +50,7 @@ def run_smart(
     shocks: Shocks,
     params: PEParameters | None = None,
     *,
-    method: str = "linear",
+    method: str = "exact",
     flows: bool = True,
 ) -> Result:
     """WITS SMART single-market PE for every importer and sector of a batch of scenarios.
@@ -50,23 +60,17 @@ def run_smart(
     shocks : Shocks
         B compiled scenarios; baseline flows come from ``shocks.world``.
     params : PEParameters, optional
-        Elasticities per sector; default :func:`tariffsim.parameters.pe_defaults`
+        Elasticities per sector; default :func:`tariffsim.models.parameters.pe_defaults`
         (σ = 1 + θ, η derived from the world's import shares).
-    method : {"linear", "exact"}
-        ``"linear"``: the SMART formulas (flows clipped at zero, with a warning, where a
-        large tariff change would make them negative). ``"exact"``: nonlinear CES,
-        closed form. See :mod:`tariffsim.kernels.smart`.
+    method : {"exact", "linear"}
+        ``"exact"`` (default, as the model registry's option; also for ``run --model smart`` and
+        ``compare``): nonlinear CES, closed form, flows bounded in (0, ∞) for any tariff change
+        (the changes simulated here, 10-145%, are far outside the first-order range). ``"linear"``: the WITS SMART formulas
+        (first order; flows clipped at zero, with a warning, where a large tariff change
+        would make them negative). See :mod:`tariffsim.kernels.smart`. (0.1.0 defaulted to
+        ``"linear"`` here while ``compare`` used ``"exact"``; now there is one default.)
     flows : bool
         Also return the per-flow columns (B x n x n x S arrays; turn off in large sweeps).
-
-    Notes
-    -----
-    Currency: with c_i = appreciation x pass-through of country i (``shocks.currency``),
-    the importer's price of flow i -> j is multiplied by (1 + c_i)/(1 + c_j): an
-    appreciating country's goods cost more abroad and its imports cost less at home. The
-    wedge enters like a tariff change on the importer's price (t̂ in the linear formulas,
-    T̂ in the exact ones) but raises no revenue and does not change customs values (flows
-    stay valued at world prices); consumer surplus uses the full domestic price.
 
     Returns
     -------
@@ -89,25 +93,9 @@ def run_smart(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        changed=changed, flows=flows,
+        changed=changed, flows=flows, goods=world.goods,
     )
-    if eff.clipped.any():
-        n_flows = int(eff.clipped.sum())
-        n_scen = int(eff.clipped.any(axis=(1, 2, 3)).sum())
-        _warn(notes, (
-            f"smart (linear): {n_flows} flow(s) in {n_scen} scenario(s) would turn negative under the linear "
-            "SMART formulas (tariff change too large for a first-order approximation); they were clipped at "
-            "zero. Use method='exact' for large tariff changes."
-        ))
-    solver = None
-    if method == "exact":
-        ok = eff.max_residual < 1e-9
-        solver = SolverInfo(
-            success=ok, iterations=np.zeros(shocks.batch_size, dtype=int), max_residual=eff.max_residual,
-            method="closed form", tolerance=1e-9,
-            message="closed-form equilibrium (no iteration); residuals evaluated",
-            residual_units="log units (supply and price-index equations)",
-        )
+    solver = _smart_diagnostics(eff, method, notes, shocks.batch_size)
     country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
     country["welfare_wits"] = eff.welfare_wits
     full = eff.expand() if flows else None
@@ -132,7 +120,7 @@ def run_gsim(
     ----------
     shocks : Shocks
     params : PEParameters, optional
-        Default :func:`tariffsim.parameters.pe_defaults`.
+        Default :func:`tariffsim.models.parameters.pe_defaults`.
     method : {"exact", "linear"}
         ``"exact"``: the nonlinear levels model (constant-elasticity demand and supply),
         solved by Newton. ``"linear"``: F&H's proportional-change system (MODELS.md §3), one
@@ -149,13 +137,6 @@ def run_gsim(
         Raise :class:`~tariffsim.errors.ConvergenceError` (carrying the ``SolverInfo``) if
         any scenario fails; ``False`` returns the result with ``solver.success`` per scenario.
 
-    Notes
-    -----
-    Currency: the importer's price of flow r -> v is T1_rv p̂_r (1 + c_r)/(1 + c_v), with
-    c = appreciation x pass-through (``shocks.currency``): a wedge like an iceberg cost,
-    no revenue, customs values at world prices. The appreciating country's exports fall
-    and its world price falls with them (finite ε_X); its imports rise.
-
     Returns
     -------
     Result
@@ -171,40 +152,68 @@ def run_gsim(
         world.flows, shocks.tariff_base, shocks.tariff_new,
         params.import_demand, params.substitution, params.export_supply,
         method=method, demand_shift=_used(shocks, "demand_shift"), currency=_used(shocks, "currency"),
-        tol=tol, max_iter=max_iter, changed=changed, flows=flows,
+        tol=tol, max_iter=max_iter, changed=changed, flows=flows, goods=world.goods,
     )
-    if method == "linear":
+    solver = _gsim_solver(eff, method, tol)
+    if raise_on_failure and not solver.all_converged:
+        _raise_not_converged(shocks, eff, solver)
+    country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
+    full = eff.expand() if flows else None
+    # the exporter's world price applies to every export flow (not to the domestic diagonal)
+    flow = _flow_columns(shocks, full, offdiagonal(np.broadcast_to(full.world_price_pct[:, :, None, :],
+                                                                     full.flow_new.shape))) if flows else {}
+    provenance = _provenance(shocks, params, notes, method=method)
+    return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+
+
+def _smart_diagnostics(eff, method: str, notes: list[str], batch_size: int) -> SolverInfo | None:
+    """Warn about clipped linear flows; SolverInfo of the exact method's closed form (None for linear)."""
+    if eff.clipped.any():
+        n_flows = int(eff.clipped.sum())
+        n_scen = int(eff.clipped.any(axis=(1, 2, 3)).sum())
+        _warn(notes, (
+            f"smart (linear): {n_flows} flow(s) in {n_scen} scenario(s) would turn negative under the linear "
+            "SMART formulas (tariff change too large for a first-order approximation); they were clipped at "
+            "zero. Use method='exact' for large tariff changes."
+        ), 4)
+    solver = None
+    if method == "exact":
+        ok = eff.max_residual < 1e-9
         solver = SolverInfo(
+            success=ok, iterations=np.zeros(batch_size, dtype=int), max_residual=eff.max_residual,
+            method="closed form", tolerance=1e-9,
+            message="closed-form equilibrium (no iteration); residuals evaluated",
+            residual_units="log units (supply and price-index equations)",
+        )
+    return solver
+
+
+def _raise_not_converged(shocks: Shocks, eff, solver: SolverInfo) -> None:
+    """ConvergenceError naming the first scenario GSIM did not solve, carrying the SolverInfo."""
+    bad = np.flatnonzero(~eff.success)
+    first = int(bad[0])
+    raise ConvergenceError(
+        f"GSIM did not converge for {bad.size} of {shocks.batch_size} scenario(s), first "
+        f"{shocks.scenarios[first]!r} (max residual {eff.max_residual[first]:.3g} after "
+        f"{eff.iterations[first]} iterations; {eff.message}). Check the elasticities, raise max_iter, or "
+        "pass raise_on_failure=False to keep the converged scenarios.",
+        solver,
+    )
+
+
+def _gsim_solver(eff, method: str, tol: float) -> SolverInfo:
+    """SolverInfo for GSIM's diagnostics: the linear system's residual or Newton's."""
+    if method == "linear":
+        return SolverInfo(
             success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
             method="linear solve", tolerance=LINEAR_TOL, message=eff.message,
             residual_units="max |A P* - rhs| of the linear market-clearing system (first-order relative excess demand)",
         )
-    else:
-        solver = SolverInfo(
-            success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
-            method="newton", tolerance=tol, message=eff.message,
-            residual_units="log relative excess demand per exporter and sector",
-        )
-    if raise_on_failure and not solver.all_converged:
-        bad = np.flatnonzero(~eff.success)
-        first = int(bad[0])
-        raise ConvergenceError(
-            f"GSIM did not converge for {bad.size} of {shocks.batch_size} scenario(s), first "
-            f"{shocks.scenarios[first]!r} (max residual {eff.max_residual[first]:.3g} after "
-            f"{eff.iterations[first]} iterations; {eff.message}). Check the elasticities, raise max_iter, or "
-            "pass raise_on_failure=False to keep the converged scenarios.",
-            solver,
-        )
-    country = _country_columns(shocks, eff, eff.consumer_surplus, eff.producer_surplus)
-    n = world.n_countries
-    # the exporter's world price applies to every export flow (not to the domestic diagonal)
-    flow = {}
-    if flows:
-        full = eff.expand()
-        price = full.world_price_pct[:, :, None, :] * (1.0 - np.eye(n))[None, :, :, None]
-        flow = _flow_columns(shocks, full, price)
-    provenance = _provenance(shocks, params, notes, method=method)
-    return Result("gsim", shocks.scenarios, world.countries, world.sectors, country, flow, solver, provenance)
+    return SolverInfo(
+        success=eff.success, iterations=eff.iterations, max_residual=eff.max_residual,
+        method="newton", tolerance=tol, message=eff.message,
+        residual_units="log relative excess demand per exporter and sector",
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -222,22 +231,7 @@ def _prepare(shocks: Shocks, params: PEParameters | None, model: str):
     params = params.for_world(world)  # checks labels; derives η from the world's import shares if unset
     # t0 in full; t1 only on importer columns where it differs from t0 (elsewhere t1 == t0)
     changed = changed_cells(shocks.tariff_base, shocks.tariff_new)  # (importer, sector), one pass
-    cols = np.flatnonzero(changed.any(axis=1))
-    base = shocks.tariff_base
-    if base.ndim and base.strides[0] == 0:  # one baseline broadcast over the batch: check it once
-        base = base[:1]
-    for name, rates in (("tariff_base", base), ("tariff_new", shocks.tariff_new[:, :, cols, :])):
-        if rates.size == 0 or (rates.min() > -1.0 and np.isfinite(rates.max())):  # cheap check first
-            continue
-        bad = ~np.isfinite(rates) | (rates <= -1.0)
-        if bad.any():
-            b, i, jj, s = np.argwhere(bad)[0]
-            j = jj if name == "tariff_base" else cols[jj]  # index into the world's countries
-            raise DataError(
-                f"{name} of scenario {shocks.scenarios[b]!r} is {float(rates[b, i, jj, s])!r} for exporter="
-                f"{world.countries[i]}, importer={world.countries[j]}, sector={world.sectors[s]}; "
-                "rates must be finite and > -1 (decimal fractions, 0.25 = 25%)."
-            )
+    check_inputs(shocks, params, model, changed)
     notes = list(shocks.warnings)
     for name, label in _IGNORED.items():
         if _used(shocks, name) is not None:
@@ -256,28 +250,24 @@ def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
     warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where den == 0 (explicit mask, no silenced warnings)."""
-    ok = den != 0
-    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
-
-
 def _ratio_pct(new: np.ndarray, base: np.ndarray) -> np.ndarray:
     """100 (new/base - 1), NaN where base == 0."""
-    return 100.0 * (_ratio(new, base) - 1.0)
+    return 100.0 * (div_or_nan(new, base) - 1.0)
 
 
 def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) -> dict[str, np.ndarray]:
     """Standard per-country columns from the kernels' per-country totals (baseline + changes)."""
     world = shocks.world
-    n = world.n_countries
-    m = world.flows * (1.0 - np.eye(n))[:, :, None]  # imports only
-    b = shocks.batch_size
+    m = offdiagonal(world.flows)  # imports only
+    b, n = shocks.batch_size, world.n_countries
     imports_base = np.broadcast_to(m.sum(axis=(0, 2)), (b, n))  # Σ_i,s M_ij
     exports_base = np.broadcast_to(m.sum(axis=(1, 2)), (b, n))  # Σ_j,s M_ij
+    goods_base = np.broadcast_to(np.einsum("ijs,s->j", m, world.goods.astype(float)), (b, n))  # Σ_i,s∈goods M_ij
     imports = imports_base + eff.imports_change
     exports = exports_base + eff.exports_change
     revenue_change = eff.revenue_new - eff.revenue_base
+    welfare = consumer_surplus + producer_surplus + revenue_change  # ΔW = ΔCS + ΔPS + ΔTR
+    gdp = value_added(world.flows, world.value_added_share)  # baseline value added, (n,)
     return {
         "exports_pct": _ratio_pct(exports, exports_base),
         "imports_pct": _ratio_pct(imports, imports_base),
@@ -285,22 +275,22 @@ def _country_columns(shocks: Shocks, eff, consumer_surplus, producer_surplus) ->
         "imports": imports,
         "tariff_revenue": eff.revenue_new,
         "tariff_revenue_change": revenue_change,
-        # etr = Σ t'M' / Σ M' (post-substitution); etr_base = Σ t M / Σ M (= revenue_base / imports_base)
-        "etr": _ratio(eff.revenue_new, imports),
-        "etr_base": _ratio(eff.revenue_base, imports_base),
+        # over goods sectors (world.goods), as accounting and GE: etr = Σ t'M' / Σ M' (post-substitution),
+        # etr_base = Σ t M / Σ M
+        "etr": div_or_nan(eff.goods_revenue_new, goods_base + eff.goods_imports_change),
+        "etr_base": div_or_nan(eff.goods_revenue_base, goods_base),
         "trade_balance_change": eff.exports_change - eff.imports_change,
         "trade_creation": eff.creation_by_importer,
         "trade_diversion": eff.diversion_by_importer,
         "consumer_surplus": consumer_surplus,
         "producer_surplus": producer_surplus,
-        "welfare_change": consumer_surplus + producer_surplus + revenue_change,  # ΔW = ΔCS + ΔPS + ΔTR
+        "welfare_change": welfare,
+        "welfare_pct": 100.0 * div_or_nan(welfare, np.broadcast_to(gdp, (b, n))),  # 100 ΔW / GDP
     }
 
 
 def _flow_columns(shocks: Shocks, eff, price_pct: np.ndarray) -> dict[str, np.ndarray]:
-    world = shocks.world
-    n = world.n_countries
-    m = np.broadcast_to(world.flows * (1.0 - np.eye(n))[:, :, None], shocks.tariff_new.shape)
+    m = np.broadcast_to(offdiagonal(shocks.world.flows), shocks.tariff_new.shape)
     return {
         "flow_base": np.array(m),
         "flow_new": eff.flow_new,

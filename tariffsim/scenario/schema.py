@@ -288,17 +288,27 @@ class ParameterSpec(_Strict):
         "sector -> value overrides on each model's default source. None: each model's default "
         "(GE cp2015, PE fgo2022).",
     )
-    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    deficits: Literal["fixed", "purge"] = "fixed"
+    import_demand: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="PE (smart, gsim): sector -> import-demand elasticity η > 0, overriding the default.",
+    )
+    substitution: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="PE: sector -> substitution elasticity σ > 0 between partners, overriding 1 + θ.",
+    )
+    export_supply: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="PE: sector -> export-supply elasticity ε_X > 0 (default infinite in SMART)."
+    )
+    deficits: Literal["fixed", "purge"] = Field(
+        "fixed", description="GE: trade deficits held fixed in USD ('fixed'), or purged to a balanced baseline first."
+    )
 
 
 class ScenarioFile(_Strict):
     """Top level of a scenario file (after `extends` is resolved)."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="Short name, used in tables, figures and sweep outputs.")
+    description: str = Field("", description="What the scenario represents, in words.")
     extends: str | None = Field(None, description="Path of a parent scenario, relative to this file.")
     effective: Date | None = Field(
         None, description="The date the scenario describes: measures in force then apply."
@@ -314,6 +324,6 @@ class ScenarioFile(_Strict):
     overrides: dict[str, dict] = Field(
         default_factory=dict, description="measure id -> fields replaced in the inherited measure."
     )
-    world: WorldSpec = WorldSpec()
-    parameters: ParameterSpec = ParameterSpec()
+    world: WorldSpec = Field(WorldSpec(), description="The [world] table: which embedded world to run on.")
+    parameters: ParameterSpec = Field(ParameterSpec(), description="The [parameters] table: model parameters.")
     measure: tuple[dict, ...] = Field((), description="The measures; each validated by its kind's model.")

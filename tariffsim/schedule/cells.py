@@ -192,10 +192,12 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
     """
     importers = {m.importer for m in ctx.tariff_measures + ctx.base_measures}
     unknown = sorted(i for i in importers if i not in ctx.world.countries)
-    if unknown:
-        ctx.warn(
-            f"importer(s) {unknown} are not countries of this world ({shorten_list(ctx.world.countries)}); "
-            "their measures are ignored. Keep them apart with load_world(keep=[...])."
+    if unknown:  # their measures would vanish and the results read as "no effect": refuse
+        ids = [m.id for m in ctx.tariff_measures + ctx.base_measures if m.importer in unknown]
+        raise DataError(
+            f"scenario {ctx.scenario.name!r}: importer(s) {unknown} of measure(s) {shorten_list(ids)} are not "
+            f"countries of this world ({shorten_list(ctx.world.countries)}). Keep them apart with "
+            f"load_world(keep={unknown}) or [world] keep = {unknown} in the scenario file."
         )
     parts, rules = [], {}
     labels = np.zeros(0, dtype="U8")

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from ..arguments import as_date, bad_argument, check_world
 from ..errors import DataError
 from ..lines import ProductLines
 from ..shocks import Shocks
@@ -194,6 +196,16 @@ class CompiledSchedule(AccountsMixin):
         )
 
 
+def _as_scenario(scenario):
+    """``scenario`` if it is a Scenario; a DataError with the fix otherwise (schedule never reads files)."""
+    if isinstance(scenario, (str, Path)):
+        raise bad_argument("prepare_schedule", "scenario", "a Scenario: load the file first with "
+                           f"tariffsim.load_scenario({str(scenario)!r})", scenario)
+    if not hasattr(scenario, "measures") or not hasattr(scenario, "in_force"):
+        raise bad_argument("prepare_schedule", "scenario", "a Scenario or a scenario file path", scenario)
+    return scenario
+
+
 def prepare_schedule(scenario, world: TradeWorld | None = None, *, date: dt.date | None = None,
                      lines: ProductLines | None = None, all_dates: bool = False,
                      as_published: bool = False) -> CompiledSchedule:
@@ -215,6 +227,9 @@ def prepare_schedule(scenario, world: TradeWorld | None = None, *, date: dt.date
         False (default): the law as applied — a retroactive measure applies from its
         ``effective`` date. True: from max(effective, published), what was known that day.
     """
+    scenario = _as_scenario(scenario)
+    date = as_date(date, "prepare_schedule")
+    check_world(world, "prepare_schedule")
     if world is None:
         from ..datasets import load_world
 

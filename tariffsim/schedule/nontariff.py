@@ -62,12 +62,16 @@ def _pattern(ctx: Context, m) -> tuple[str, str, float, np.ndarray]:
     return "currency", "appreciation", m.appreciation, pattern
 
 
+#: valid range of each non-tariff size parameter (as in the scenario schema)
+_SIZE_BOUNDS = {"rate": (-0.9, 5.0), "change": (-0.9, 5.0), "amount": (0.0, np.inf), "appreciation": (-0.5, 1.0)}
+
+
 def build_nontariff(ctx: Context) -> list[tuple[str, int, int, np.ndarray]]:
     """(field, size parameter, switch parameter, pattern) per non-tariff measure."""
     out = []
     for m in ctx.other_measures:
         name, suffix, value, pattern = _pattern(ctx, m)
-        size = ctx.params.add(f"{m.id}.{suffix}", value)
+        size = ctx.params.add(f"{m.id}.{suffix}", value, _SIZE_BOUNDS[suffix])
         out.append((name, size, ctx.params.add(f"{m.id}.enabled", 1.0), pattern))
     return out
 
