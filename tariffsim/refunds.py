@@ -148,7 +148,7 @@ def ieepa_refund_exposure(
         ``duties_usd_bn``, sorted by partner total (``WORLD`` first). A statutory estimate at
         2024 flows, not collections (see the module docstring).
     """
-    from .scenario.schema import measure_authority
+    from .scenario.law import measure_authority
 
     scenario = _as_scenario(scenario)
     starts = [

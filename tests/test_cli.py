@@ -165,7 +165,7 @@ def test_import_tariffsim_is_light():
     """`import tariffsim` loads no heavy dependency; its names load on first use."""
     code = (
         "import sys, tariffsim; heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'dask', 'scipy') "
-        "if m in sys.modules]; tariffsim.simulate; print(heavy, 'pandas' in sys.modules)"
+        "if m in sys.modules]; tariffsim.load_world; print(heavy, 'pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] True"

@@ -159,7 +159,7 @@ def applied(acc, date: str, measure: str, iso: str) -> float:
 
 # ------------------------------------------------------------------------------ tests
 def test_no_ieepa_duty_from_2026_02_24(accounts):
-    from tariffsim.scenario.schema import measure_authority
+    from tariffsim.scenario.law import measure_authority
 
     ieepa = [m for m in accounts["scenario"].measures if measure_authority(m).startswith("ieepa")]
     assert len(ieepa) >= 20

@@ -59,17 +59,22 @@ def test_shipped_scenarios_load():
 
 
 def test_liberation_day_inherits_the_base_measure():
+    # liberation_day.toml is a dated view of the US law file, which extends the 2024 baseline
     s = load_scenario(SCENARIOS / "liberation_day.toml")
-    assert [m.id for m in s.measures] == ["us_base", "us_reciprocal", "s232_autos", "s232_parts", "s232_metals"]
-    assert s.parents == (str(SCENARIOS / "baseline_2024.toml"),)
+    ids = [m.id for m in s.measures]
+    assert ids[0] == "us_base"
+    assert {"recip_annex_i", "s232_autos", "s232_parts", "s232_steel_25", "s232_aluminum_25"} <= set(ids)
+    law = SCENARIOS / ".." / "us_law" / "us_tariffs_2025_2026.toml"
+    assert s.parents == (str(law), str(law.parent / ".." / "korea_us_2025" / "baseline_2024.toml"))
     assert s.effective == dt.date(2025, 4, 9)
     assert s.stacking == "mutual_exclusion"
     # s232_parts starts on 3 May: not in force on 9 April, in force on 3 May
     assert "s232_parts" not in [m.id for m in s.in_force()]
     assert "s232_parts" in [m.id for m in s.in_force(dt.date(2025, 5, 3))]
     # the liberation-day country rates were in force for a single day
-    assert "us_reciprocal" not in [m.id for m in s.in_force(dt.date(2025, 4, 10))]
-    assert "us_reciprocal" not in [m.id for m in s.in_force(dt.date(2025, 4, 8))]
+    assert "recip_annex_i" in [m.id for m in s.in_force()]
+    assert "recip_annex_i" not in [m.id for m in s.in_force(dt.date(2025, 4, 10))]
+    assert "recip_annex_i" not in [m.id for m in s.in_force(dt.date(2025, 4, 8))]
 
 
 PARENT = """
