@@ -16,6 +16,7 @@ __all__ = [
     "ScenarioError",
     "DataError",
     "ConvergenceError",
+    "UnverifiedLawWarning",
     "Problem",
     "did_you_mean",
     "shorten_list",
@@ -87,6 +88,15 @@ class ConvergenceError(TariffsimError, RuntimeError):
     def __init__(self, message: str, info: object = None) -> None:
         super().__init__(message)
         self.info = info
+
+
+class UnverifiedLawWarning(UserWarning):
+    """A run used measures whose ``source`` says "verify": backed only by a secondary source.
+
+    Emitted once per :func:`tariffsim.simulate` call; the ids are also in
+    ``result.provenance["verify"]``. Silence it with
+    ``warnings.filterwarnings("ignore", category=UnverifiedLawWarning)``.
+    """
 
 
 def shorten_list(items: Iterable[object], limit: int = 8) -> str:

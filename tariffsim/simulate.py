@@ -9,18 +9,36 @@ and records the scenario provenance (files, applied overrides) in the result.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .arguments import as_date, bad_argument, check_world
-from .errors import DataError
+from .errors import DataError, UnverifiedLawWarning
 from .models.registry import MODELS, check_options, elasticity_options, get_model, run_model
 
 if TYPE_CHECKING:  # imported where used: tariffsim/__init__ imports this module eagerly (see there)
     from .results import Result
     from .world import TradeWorld
 
-__all__ = ["simulate", "scenario_options", "MODELS"]
+__all__ = ["simulate", "scenario_options", "unverified_ids", "MODELS"]
+
+#: the word in a measure's ``source`` that marks it as backed only by a secondary source
+_VERIFY = re.compile(r"\bverify\b", re.IGNORECASE)
+
+
+def unverified_ids(measures) -> list[str]:
+    """Ids of the measures whose ``source`` contains the word "verify" (secondary source only), in order."""
+    return list(dict.fromkeys(m.id for m in measures if _VERIFY.search(getattr(m, "source", "") or "")))
+
+
+def verify_note(ids, limit: int = 10) -> str:
+    """One line naming measures backed only by a secondary source (at most ``limit`` ids, then "and N more")."""
+    shown = ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+    return (f"{len(ids)} measure(s) in force are backed only by a secondary source (source says 'verify'): "
+            f"{shown}; check the Federal Register / HTSUS text before presenting their rates as law.")
+
 
 def _as_scenarios(scenario) -> list:
     from .scenario import Scenario, load_scenario
@@ -102,6 +120,10 @@ def simulate(world: TradeWorld | None, scenario, model: str = "accounting", *, d
     if scenarios:
         result.provenance["scenario_files"] = [s.file for s in scenarios]
         result.provenance["applied_overrides"] = [list(s.applied_overrides) for s in scenarios]
+        used = unverified_ids(m for s in schedules for m in s.base_measures + s.tariff_measures + s.other_measures)
+        result.provenance["verify"] = used
+        if used:
+            warnings.warn(verify_note(used), UnverifiedLawWarning, stacklevel=2)
         result.provenance["dates"] = [
             None if (d := (date or s.effective)) is None else d.isoformat() for s in scenarios
         ]

@@ -1,6 +1,6 @@
-"""``tariffsim timeline`` and ``tariffsim compare``.
+"""``tariffsim compare`` (``timeline`` and ``refunds`` are in :mod:`tariffsim.cli.timeline`).
 
-Thin: parse arguments, call :func:`tariffsim.analysis.timeline.timeline` or
+Thin: parse arguments, call
 :func:`tariffsim.analysis.compare.compare`, print a table or JSON records. Errors are turned into
 exit codes by :func:`tariffsim.cli.main`.
 """
@@ -17,25 +17,7 @@ __all__ = ["register"]
 
 
 def register(sub, parents=()) -> None:
-    """Add ``timeline`` and ``compare`` to the ``tariffsim`` sub-command parser."""
-    tl = sub.add_parser(
-        "timeline", parents=parents, help="statutory ETR and duties on US imports on each date of a scenario's timeline"
-    )
-    tl.add_argument("file", metavar="FILE", help="scenario TOML file with dated measures")
-    tl.add_argument(
-        "--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)"
-    )
-    tl.add_argument(
-        "--partners",
-        default="KOR",
-        metavar="P1,P2",
-        help="US partners besides WORLD (default KOR; 'all' for every partner)",
-    )
-    tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
-    tl.add_argument("--as-published", action="store_true",
-                    help="apply retroactive measures only from their published date (what was known that day)")
-    tl.set_defaults(handler=_cmd_timeline)
-
+    """Add ``compare`` to the ``tariffsim`` sub-command parser."""
     cp = sub.add_parser(
         "compare", parents=parents, help="key outputs of scenario files under several models, in one table"
     )
@@ -72,29 +54,6 @@ def _records(frame) -> list[dict]:
             clean[k] = v
         out.append(clean)
     return out
-
-
-def _cmd_timeline(args) -> int:
-    from ..analysis.timeline import timeline
-
-    dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
-    partners = (
-        None if args.partners.strip().lower() == "all" else [p.strip() for p in args.partners.split(",") if p.strip()]
-    )
-    frame = timeline(args.file, dates, partners=partners, as_published=args.as_published)
-    if args.json:
-        json.dump(_records(frame), sys.stdout, indent=1)
-        sys.stdout.write("\n")
-        return 0
-    show = frame.drop(columns=["measures"]).copy()
-    show["etr"] = show["etr"].map(lambda v: f"{100 * v:6.2f}%")
-    show["etr_base"] = show["etr_base"].map(lambda v: f"{100 * v:6.2f}%")
-    show["imports_usd_bn"] = show["imports_usd_bn"].map(lambda v: f"{v:,.1f}")
-    show["duties_usd_bn"] = show["duties_usd_bn"].map(lambda v: f"{v:,.2f}")
-    print(f"Statutory US tariff rates along {frame.attrs.get('file') or frame.attrs.get('scenario')}")
-    print("(2024 US imports for consumption, customs value, USD bn; rates in force on each date)")
-    print(show.to_string(index=False))
-    return 0
 
 
 def _cmd_compare(args) -> int:

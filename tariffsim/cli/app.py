@@ -15,12 +15,12 @@ import sys
 import warnings
 
 from ..errors import ConvergenceError, DataError, ScenarioError, TariffsimError
-from . import analysis, run, sweep
+from . import analysis, run, sweep, timeline
 
 __all__ = ["main", "build_parser"]
 
 #: modules that add sub-commands: each has ``register(subparsers, parents)``
-_COMMAND_MODULES = (run, analysis, sweep)
+_COMMAND_MODULES = (run, timeline, analysis, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,8 +62,14 @@ def _cmd_run(args) -> int:
             takes = [m for m in model_names() if name in get_model(m).option_names]
             raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")
         options[name] = value
-    result = simulate(None, [str(f) for f in args.files], args.model, date=args.date,
+    date, dated, why = _run_date(args.files, args.date)
+    result = simulate(None, [str(f) for f in args.files], args.model, date=date,
                       as_published=args.as_published, **options)
+    if dated:
+        from .timeline import law_notes
+
+        for line in law_notes([dated], result.provenance.get("verify", []), default=why):
+            print(line, file=sys.stderr)
     if args.out:
         report.write_csv(result, args.out)
     if args.json:
@@ -74,6 +80,28 @@ def _cmd_run(args) -> int:
         if args.out:
             sys.stdout.write(f"\nCSV files written to {args.out}\n")
     return 0
+
+
+def _run_date(files, date: dt.date | None):
+    """(date passed to simulate, date evaluated or None if undated, why) for ``run``.
+
+    ``--date`` wins; else a file's own ``effective``; else, for a file whose measures carry
+    ``effective`` / ``until`` dates, the law in force today (``datetime.date.today()``).
+    Files without dated measures have no date (every measure applies).
+    """
+    from ..scenario import load_scenario
+
+    if date is not None:
+        return date, date, "--date"
+    scenarios = [load_scenario(f) for f in files]
+    own = {s.effective for s in scenarios if s.effective is not None}
+    dated = any(m.effective or m.until for s in scenarios for m in s.measures)
+    if own:
+        return None, max(own), "the file's `effective`"
+    if dated:
+        today = dt.date.today()
+        return today, today, "today: the file sets no `effective`; pass --date to choose"
+    return None, None, None
 
 
 def _cmd_validate(args) -> int:

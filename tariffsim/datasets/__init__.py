@@ -17,6 +17,7 @@ load_us_lines         2024 US imports by HS10 x partner with base tariff rates (
 load_us_product_lines the same lines as a ProductLines (the schedule compiler's input)
 read_caliendo_parro / read_gravity_long   third-party research files (``datasets.readers``)
 list_names / load_list / list_info          named HTS lists (Annex II, Section 232)
+LAW_DATA_CHECKED      last date the embedded law data were checked (date)
 rate_table_names / load_rate_table / rate_table_dict   2025 reciprocal rates
 elasticity_sources / load_elasticities / load_elasticity_table
 datasets_info         name, description, source, licence, year, size of each file
@@ -28,12 +29,22 @@ from ._files import _npz  # noqa: F401  (tests check the cache is read-only)
 from .catalogue import datasets_info
 from .elasticities import elasticity_sources, load_elasticities, load_elasticity_table
 from .icio import ICIO_SOURCE, REGION10, goods_sectors, load_regions, load_sectors, load_world
-from .law import list_info, list_names, load_list, load_list_entries, load_rate_table, rate_table_dict, rate_table_names
+from .law import (
+    LAW_DATA_CHECKED,
+    list_info,
+    list_names,
+    load_list,
+    load_list_entries,
+    load_rate_table,
+    rate_table_dict,
+    rate_table_names,
+)
 from .readers import read_caliendo_parro, read_gravity_long
 from .us import load_census_countries, load_concordance, load_us_lines, load_us_product_lines
 
 __all__ = [
     "REGION10",
+    "LAW_DATA_CHECKED",
     "load_world",
     "goods_sectors",
     "load_sectors",

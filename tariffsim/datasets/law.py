@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from ._files import _check_name, _copy, _csv
 
-__all__ = ["list_names", "load_list", "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
+__all__ = ["LAW_DATA_CHECKED", "list_names", "load_list",
+           "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
            "rate_table_dict"]
+
+
+#: Last date the embedded law data (HTS 2026 revision 10 chapter 99, the product lists and the
+#: measures of scenarios/us_law) were checked against primary sources. Rates on later dates rest
+#: on secondary sources (measures whose ``source`` says "verify") or on no news at all.
+LAW_DATA_CHECKED = dt.date(2026, 6, 8)
 
 
 def _lists() -> pd.DataFrame:
