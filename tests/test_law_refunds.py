@@ -1,4 +1,4 @@
-"""tariffsim.refunds: IEEPA refund exposure = statutory IEEPA duties x days / 365 at 2024 flows."""
+"""tariffsim.analysis.refunds: IEEPA refund exposure = statutory IEEPA duties x days / 365 at 2024 flows."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def _scenario():
 
 
 def test_exposure_is_rate_times_value_times_days():
+    from tariffsim.analysis.refunds import ieepa_refund_exposure
     from tariffsim.datasets import load_us_product_lines
-    from tariffsim.refunds import ieepa_refund_exposure
 
     lines = load_us_product_lines()
     kor = lines.partner_mask({"KOR"})
@@ -46,7 +46,7 @@ def test_exposure_is_rate_times_value_times_days():
 
 
 def test_window_errors():
-    from tariffsim.refunds import duty_days, ieepa_refund_exposure
+    from tariffsim.analysis.refunds import duty_days, ieepa_refund_exposure
     from tariffsim.scenario import scenario_from_dict
 
     with pytest.raises(DataError, match="before it starts"):

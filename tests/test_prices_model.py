@@ -137,7 +137,7 @@ def test_figures(deal_result, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tariffsim.prices_plot import plot_burden_by_decile, plot_price_by_category
+    from tariffsim.plot.prices import plot_burden_by_decile, plot_price_by_category
 
     ax = plot_price_by_category(deal_result, top=10)
     assert len(ax.patches) == 10 and "percent" in ax.get_xlabel()

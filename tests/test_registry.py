@@ -68,7 +68,8 @@ def test_option_defaults_equal_the_run_function_defaults():
 
 def test_unknown_model_lists_valid_ones_with_did_you_mean():
     with pytest.raises(
-        DataError, match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge, ld, prices\. Did you mean 'gsim'"
+        DataError,
+        match=r"unknown model 'gsm'; choose one of accounting, smart, gsim, ge, ld, prices\. Did you mean 'gsim'",
     ):
         simulate(None, _shocks(), "gsm")
 

@@ -5,6 +5,8 @@
 - :mod:`tariffsim.analysis.compare`: key outputs of scenario files under several models, one
   row per (scenario, model), focus countries as parameters
   (:func:`~tariffsim.analysis.compare.compare`).
+- :mod:`tariffsim.analysis.refunds`: IEEPA refund exposure, statutory duties under the voided
+  IEEPA authorities at 2024 flows (an estimate, not collections).
 - :mod:`tariffsim.analysis.report`: plain-text tables and CSV files from a Result (the CLI's
   output).
 

@@ -1,6 +1,6 @@
 """``tariffsim timeline`` and ``tariffsim refunds``: the statutory law along dates, by legal authority.
 
-Thin: parse arguments, call :mod:`tariffsim.analysis.timeline` (and :mod:`tariffsim.refunds`,
+Thin: parse arguments, call :mod:`tariffsim.analysis.timeline` (and :mod:`tariffsim.analysis.refunds`,
 :mod:`tariffsim.plot.timeline`), print tables, JSON or CSV. Errors become exit codes in
 :func:`tariffsim.cli.main`. Caveats (the date evaluated, the last date the law data were
 checked, measures backed only by a secondary source) go to stderr, one line each.
@@ -191,8 +191,8 @@ def _daily(args) -> int:
 
 
 def _cmd_refunds(args) -> int:
+    from ..analysis.refunds import ieepa_refund_exposure
     from ..analysis.timeline import authority_label
-    from ..refunds import ieepa_refund_exposure
 
     frame = ieepa_refund_exposure(args.file, as_published=args.as_published)
     start, end = frame.attrs["window"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["plot_burden_by_decile", "plot_price_by_category"]
 

@@ -22,7 +22,7 @@ changes only on measure dates, so the sum runs over the constant pieces between 
 
 Usage::
 
-    from tariffsim.refunds import ieepa_refund_exposure
+    from tariffsim.analysis.refunds import ieepa_refund_exposure
     frame = ieepa_refund_exposure("scenarios/us_law/us_tariffs_2025_2026.toml")
 """
 
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["IEEPA_AUTHORITIES", "duty_days", "ieepa_refund_exposure"]
 
@@ -50,7 +50,7 @@ def _as_scenario(scenario):
     """A Scenario from a path or a Scenario."""
     from pathlib import Path
 
-    from .scenario import Scenario, load_scenario
+    from ..scenario import Scenario, load_scenario
 
     if isinstance(scenario, (str, Path)):
         return load_scenario(scenario)
@@ -99,8 +99,8 @@ def duty_days(
         Columns ``partner`` (ISO3, plus ``WORLD``), ``authority``, ``duties_usd_bn`` (USD bn
         over the window: annual 2024-flow duties times days / 365), ``days``.
     """
-    from .models.accounting import authority_frame
-    from .schedule import prepare_schedule
+    from ..models.accounting import authority_frame
+    from ..schedule import prepare_schedule
 
     if end < start:
         raise DataError(f"refund window ends ({end}) before it starts ({start}); pass start <= end.")
@@ -148,7 +148,7 @@ def ieepa_refund_exposure(
         ``duties_usd_bn``, sorted by partner total (``WORLD`` first). A statutory estimate at
         2024 flows, not collections (see the module docstring).
     """
-    from .scenario.law import measure_authority
+    from ..scenario.law import measure_authority
 
     scenario = _as_scenario(scenario)
     starts = [
