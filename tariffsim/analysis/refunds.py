@@ -106,7 +106,7 @@ def duty_days(
         raise DataError(f"refund window ends ({end}) before it starts ({start}); pass start <= end.")
     scenario = _as_scenario(scenario)
     if world is None:
-        from .datasets import load_world
+        from ..datasets import load_world
 
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
     pieces = _pieces(scenario, start, end)
