@@ -217,8 +217,46 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
 
 
 def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ...]) -> Scenario:
+    """Validate one file's dict, load its parent, merge them (precedence in the module docstring)."""
     from .check import check_scenario
 
+    top, own, salvaged, problems = _parse_own(data)
+    parent = _load_parent(top, base_dir, chain, problems)
+    if problems:
+        _raise_all(problems, own, salvaged, data, file)
+    label = file or top.name
+    applied: list[str] = list(parent.applied_overrides) if parent else []
+    measures: dict[str, Any] = {m.id: m for m in parent.measures} if parent else {}
+    origins: dict[str, tuple[str, str, str]] = {o[0]: o for o in parent.origins} if parent else {}
+    for k, m in enumerate(own):
+        origins[m.id] = (m.id, file or "", f"measure[{k}]")
+        if m.id in measures:
+            applied.append(f"{label}: measure {m.id!r} replaces the inherited one")
+        measures[m.id] = m
+    _apply_overrides(top, measures, origins, applied, problems, file, label)
+    _apply_disable(top, measures, applied, problems, label)
+    if problems:
+        raise ScenarioError(problems, file=file)
+
+    def pick(key, default):  # settings: the child's explicit keys win over the parent's
+        if key in data:
+            return getattr(top, key)
+        return getattr(parent, key) if parent else default
+
+    scenario = Scenario(
+        name=top.name, description=top.description, measures=tuple(measures.values()),
+        effective=pick("effective", None), stacking=pick("stacking", "mutual_exclusion"),
+        models=pick("models", top.models), world=pick("world", top.world),
+        parameters=pick("parameters", top.parameters), file=file,
+        parents=((parent.file,) + parent.parents) if parent and parent.file else (),
+        applied_overrides=tuple(applied), origins=tuple(origins[m] for m in measures),
+    )
+    check_scenario(scenario)
+    return scenario
+
+
+def _parse_own(data: dict):
+    """The file's top-level settings and its own measures, validated; problems collected, not raised."""
     problems: list[Problem] = []
     raw_measures = data.get("measure", [])
     if not isinstance(raw_measures, list):
@@ -236,79 +274,62 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         if m is None:
             continue
         if m.id in seen:
-            problems.append(
-                Problem(
-                    f"measure[{k}].id = {m.id!r}",
-                    f"is already used by measure[{seen[m.id]}].",
-                    "Give each measure a unique id.",
-                )
-            )
+            problems.append(Problem(f"measure[{k}].id = {m.id!r}", f"is already used by measure[{seen[m.id]}].",
+                                    "Give each measure a unique id."))
         seen[m.id] = k
+    return top, own, salvaged, problems
 
-    parent: Scenario | None = None
-    if top is not None and top.extends is not None and not top.extends.strip():
+
+def _load_parent(top, base_dir: Path, chain: tuple[Path, ...], problems: list[Problem]) -> Scenario | None:
+    """The scenario ``extends`` names (None if none or unusable; problems appended)."""
+    if top is None or top.extends is None:
+        return None
+    if not top.extends.strip():
         hint = 'Name the parent file (e.g. extends = "baseline_2024.toml") or delete the key.'
         problems.append(Problem("extends = ''", "is empty.", hint))
-    elif top is not None and top.extends and (base_dir / top.extends).is_dir():
-        folder = base_dir / top.extends
-        problems.append(Problem(f"extends = {top.extends!r}", f"is a folder ({folder}).", "Name a .toml file in it."))
-    elif top is not None and top.extends:
-        ppath = base_dir / top.extends
-        try:
-            parent = _load(ppath, chain)
-        except ScenarioError as err:
-            if not ppath.exists():
-                problems.append(
-                    Problem(
-                        f"extends = {top.extends!r}", f"no such file ({ppath}).", "Paths are relative to this file."
-                    )
-                )
-            else:
-                raise ScenarioError(err.problems + problems, file=err.file) from None
-    if problems:
-        # still check what did parse, so that one run reports every problem of the file
-        usable = [(k, m) for k, m in enumerate(own) if m is not None] + salvaged
-        partial = Scenario(
-            name=str(data.get("name", "?")),
-            measures=tuple(m for _, m in usable),
-            file=file,
-            origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable),
-        )
-        try:
-            check_scenario(partial)
-        except ScenarioError as err:
-            problems.extend(err.problems)
-        except (TypeError, AttributeError, ValueError):
-            pass  # a salvaged measure too malformed to check further; its structural problems are listed
-        problems.sort(key=lambda p: _measure_order(p.path))
-        raise ScenarioError(problems, file=file)
-    assert top is not None
+        return None
+    ppath = base_dir / top.extends
+    if ppath.is_dir():
+        problems.append(Problem(f"extends = {top.extends!r}", f"is a folder ({ppath}).", "Name a .toml file in it."))
+        return None
+    try:
+        return _load(ppath, chain)
+    except ScenarioError as err:
+        if ppath.exists():
+            raise ScenarioError(err.problems + problems, file=err.file) from None
+        problems.append(Problem(f"extends = {top.extends!r}", f"no such file ({ppath}).",
+                                "Paths are relative to this file."))
+        return None
 
-    # ---- merge with the parent (precedence documented in the module docstring)
-    applied: list[str] = list(parent.applied_overrides) if parent else []
-    measures: dict[str, Any] = {m.id: m for m in parent.measures} if parent else {}
-    origins: dict[str, tuple[str, str, str]] = {o[0]: o for o in parent.origins} if parent else {}
-    for k, m in enumerate(own):
-        origins[m.id] = (m.id, file or "", f"measure[{k}]")
-    for m in own:
-        if m.id in measures:
-            applied.append(f"{file or top.name}: measure {m.id!r} replaces the inherited one")
-        measures[m.id] = m
+
+def _raise_all(problems: list[Problem], own: list, salvaged: list, data: dict, file: str | None) -> None:
+    """Raise every problem of the file at once, the data checks of what did parse included."""
+    from .check import check_scenario
+
+    usable = [(k, m) for k, m in enumerate(own) if m is not None] + salvaged
+    partial = Scenario(name=str(data.get("name", "?")), measures=tuple(m for _, m in usable), file=file,
+                       origins=tuple((m.id, file or "", f"measure[{k}]") for k, m in usable))
+    try:
+        check_scenario(partial)
+    except ScenarioError as err:
+        problems.extend(err.problems)
+    except (TypeError, AttributeError, ValueError):
+        pass  # a salvaged measure too malformed to check further; its structural problems are listed
+    problems.sort(key=lambda p: _measure_order(p.path))
+    raise ScenarioError(problems, file=file)
+
+
+def _apply_overrides(top, measures: dict, origins: dict, applied: list, problems: list, file, label: str) -> None:
+    """``[overrides.ID]``: replace single fields of inherited measures (validated again)."""
     for mid, patch in top.overrides.items():
         if mid not in measures:
-            problems.append(
-                Problem(
-                    f"overrides.{mid}",
-                    f"no measure {mid!r} to override.",
-                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
-                )
-            )
+            problems.append(Problem(f"overrides.{mid}", f"no measure {mid!r} to override.",
+                                    did_you_mean(mid, measures) or f"Known: {list(measures)}."))
             continue
         if not isinstance(patch, Mapping):
             problems.append(Problem(f"overrides.{mid}", "must be a table of fields."))
             continue
-        old = measures[mid]
-        merged = {**old.model_dump(), **patch}
+        merged = {**measures[mid].model_dump(), **patch}
         new = _validate_measure(merged, 0, sub := [], prefix=f"overrides.{mid}")
         for p in sub:
             p.path = p.path.replace(f"overrides.{mid}[0]", f"overrides.{mid}")
@@ -316,59 +337,34 @@ def _resolve(data: dict, base_dir: Path, file: str | None, chain: tuple[Path, ..
         if new is not None:
             measures[mid] = new
             origins[mid] = (mid, file or "", f"overrides.{mid}")
-            applied.append(f"{file or top.name}: overrides {mid}." + ", ".join(f"{k}={v!r}" for k, v in patch.items()))
+            applied.append(f"{label}: overrides {mid}." + ", ".join(f"{k}={v!r}" for k, v in patch.items()))
+
+
+def _apply_disable(top, measures: dict, applied: list, problems: list, label: str) -> None:
+    """``disable``: drop inherited measures, and references to them (an exemption of nothing goes too)."""
     for mid in top.disable:
         if mid not in measures:
-            problems.append(
-                Problem(
-                    f"disable = {mid!r}",
-                    "names no inherited measure.",
-                    did_you_mean(mid, measures) or f"Known: {list(measures)}.",
-                )
-            )
+            problems.append(Problem(f"disable = {mid!r}", "names no inherited measure.",
+                                    did_you_mean(mid, measures) or f"Known: {list(measures)}."))
             continue
         del measures[mid]
-        applied.append(f"{file or top.name}: disables {mid}")
+        applied.append(f"{label}: disables {mid}")
     gone = set(top.disable)
-    for mid, m in list(measures.items()):  # references to disabled measures go with them
+    for mid, m in list(measures.items()):
         refs = getattr(m, "measures", ())
         exempt = getattr(m, "exempt", ())
         kept_refs = tuple(r for r in refs if r not in gone)
         kept_exempt = tuple(e for e in exempt if not (e.startswith("measure:") and e[8:] in gone))
-        if kept_refs != tuple(refs) or kept_exempt != tuple(exempt):
-            update = {}
-            if m.kind == "exemption":
-                if not kept_refs and refs:
-                    del measures[mid]
-                    applied.append(f"{file or top.name}: disables {mid} (every measure it lifted is disabled)")
-                    continue
-                update["measures"] = kept_refs
-            if hasattr(m, "exempt"):
-                update["exempt"] = kept_exempt
-            measures[mid] = m.model_copy(update=update)
-            applied.append(f"{file or top.name}: drops references of {mid} to disabled measures")
-    if problems:
-        raise ScenarioError(problems, file=file)
-
-    # settings: the child's explicit keys win over the parent's
-    def pick(key, default):
-        if key in data:
-            return getattr(top, key)
-        return getattr(parent, key) if parent else default
-
-    scenario = Scenario(
-        name=top.name,
-        description=top.description,
-        measures=tuple(measures.values()),
-        effective=pick("effective", None),
-        stacking=pick("stacking", "mutual_exclusion"),
-        models=pick("models", top.models),
-        world=pick("world", top.world),
-        parameters=pick("parameters", top.parameters),
-        file=file,
-        parents=((parent.file,) + parent.parents) if parent and parent.file else (),
-        applied_overrides=tuple(applied),
-        origins=tuple(origins[m] for m in measures),
-    )
-    check_scenario(scenario)
-    return scenario
+        if kept_refs == tuple(refs) and kept_exempt == tuple(exempt):
+            continue
+        update = {}
+        if m.kind == "exemption":
+            if not kept_refs and refs:
+                del measures[mid]
+                applied.append(f"{label}: disables {mid} (every measure it lifted is disabled)")
+                continue
+            update["measures"] = kept_refs
+        if hasattr(m, "exempt"):
+            update["exempt"] = kept_exempt
+        measures[mid] = m.model_copy(update=update)
+        applied.append(f"{label}: drops references of {mid} to disabled measures")
