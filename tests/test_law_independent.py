@@ -226,6 +226,14 @@ def test_china_before_the_reciprocal_duties(raw, frame):
     assert 0.28 < got < 0.36  # 301 (about 11% on 2024 trade) + 20% fentanyl
 
 
+
+def _annex_ii(raw):
+    """Lines on Annex II as of 2025-04-02 and on the 2025-04-11 electronics additions (raw transcriptions)."""
+    folder = SHARED / "us_tariff_law_2025"
+    annex = pd.read_csv(folder / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str)
+    elec = pd.read_csv(folder / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv", dtype=str)
+    return on(raw, _codes(annex, "hts8")), on(raw, _codes(elec, "hts_prefix"))
+
 def _metals_2025(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(full-value metals flag, aluminium-derivative content share) in force from 2025-03-12."""
     metal = pd.read_csv(TRACK / "s232_metal_chapter_products.csv", dtype=str)
@@ -243,25 +251,7 @@ def test_korea_on_liberation_day_as_applied_and_as_published(raw, frame):
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))
     full, c = _metals_2025(raw)
-    annex = on(
-        raw,
-        _codes(
-            pd.read_csv(
-                SHARED / "us_tariff_law_2025" / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str
-            ),
-            "hts8",
-        ),
-    )
-    elec = on(
-        raw,
-        _codes(
-            pd.read_csv(
-                SHARED / "us_tariff_law_2025" / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv",
-                dtype=str,
-            ),
-            "hts_prefix",
-        ),
-    )
+    annex, elec = _annex_ii(raw)
 
     def law(exempt):
         recip = np.where(exempt, 0.0, 0.25)
@@ -284,25 +274,7 @@ def test_japan_during_the_pause(raw, frame):
         raw, tuple(c for c in note33.loc[note33["list"].str.startswith("note33(g)"), "hts_nodot"] if c != "8471")
     )
     full, c = _metals_2025(raw)
-    annex = on(
-        raw,
-        _codes(
-            pd.read_csv(
-                SHARED / "us_tariff_law_2025" / "annexII_exempt_eo14257_2025-04-02_hts8_ONEtranscription.csv", dtype=str
-            ),
-            "hts8",
-        ),
-    )
-    elec = on(
-        raw,
-        _codes(
-            pd.read_csv(
-                SHARED / "us_tariff_law_2025" / "annexII_additions_2025-04-11_electronics_ONEtranscription.csv",
-                dtype=str,
-            ),
-            "hts_prefix",
-        ),
-    )
+    annex, elec = _annex_ii(raw)
     recip = np.where(annex | elec, 0.0, 0.10)
     duty = np.where(autos | parts | full, 0.25, c * 0.25 + (1 - c) * recip)
     assert added(frame, "2025-05-03", "JPN") == pytest.approx(additional_share(raw, "JPN", duty), abs=1e-7)
