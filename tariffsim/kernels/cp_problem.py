@@ -1,7 +1,7 @@
 """Per-scenario inputs of the Caliendo–Parro solver, precomputed once, and one evaluation.
 
 Belongs here: everything the wage iteration reads, built once per batch (:func:`prepare`),
-and the model evaluated at given wages (:func:`evaluate`, CP 2015 eqs. 1–5, MODELS.md §5).
+and the model evaluated at given wages (:func:`evaluate`, CP 2015 eqs. 1–5, docs/models.rst, general equilibrium).
 An evaluation reads two precomputed arrays over all flows,
 
     W_ni^j  = π_ni^j δ̂_ni^j (κ̂_ni^j)^(−θ^j)             (share weights, ``pik``)

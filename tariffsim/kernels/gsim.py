@@ -22,7 +22,7 @@ multi-region non-linear model of Armington-based international trade"):
 - constant-elasticity export supply and market clearing per exporter (N equations):
   Σ_v φ_rv q̂_rv = p̂_r^ε,   φ_rv = M_rv / X_r
 
-Linearised, these are exactly F&H's equations (MODELS.md §3): the Allen elasticities of
+Linearised, these are exactly F&H's equations (docs/models.rst, GSIM): the Allen elasticities of
 the nested CES are N_rv,rv = θ_rv E_m - (1-θ_rv) E_s and N_rv,sv = θ_sv (E_m + E_s) with
 E_m = -η, E_s = σ, and clearing Σ_v φ_rv M̂_rv = E_x P̂*_r. With ε = inf, p̂ = 1 and each
 market is the SMART exact model (``tariffsim.kernels.smart``, ``method="exact"``) with the
@@ -30,7 +30,7 @@ same η and σ.
 
 Solver: batched Newton on y = ln p̂ with a line search (:mod:`tariffsim.kernels.gsim_exact`).
 
-Welfare (exact areas under the constant-elasticity curves; the MODELS.md formulas are their
+Welfare (exact areas under the constant-elasticity curves; the docs/models.rst formulas are their
 second-order expansions):
 ΔCS_v = -E_v (P̂_v^(1-η) - 1)/(1-η), E_v = Σ_r T0 M_rv;  ΔPS_r = X_r (p̂_r^(1+ε) - 1)/(1+ε);
 ΔTR_v = Σ_r t1 M'_rv - t0 M_rv with M'_rv = M_rv q̂_rv p̂_r (customs value).
@@ -47,7 +47,7 @@ Purchase commitments (``demand_shift`` D): demand for flow rv shifts out by D at
 prices (the demand system runs on M + D, supply stays calibrated to the observed X), so
 world prices rise; changes are reported against the observed M.
 
-``method="linear"``: F&H's proportional-change system (MODELS.md §3), one batched linear
+``method="linear"``: F&H's proportional-change system (docs/models.rst, GSIM), one batched linear
 solve per scenario block, flows clipped at zero (:mod:`tariffsim.kernels.gsim_linear`;
 per-country totals without per-flow arrays: :mod:`tariffsim.kernels.gsim_closed`).
 """

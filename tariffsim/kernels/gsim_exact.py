@@ -12,7 +12,7 @@ than 1 in log price are scaled down, and a backtracking (Armijo) line search on 
 system keeps strongly nonlinear cases (σ much larger than ε) from oscillating. Exporters with no
 exports in a sector and sectors with ε = inf have the trivial equation y_r = 0 (price unchanged), so no NaN appears.
 
-Welfare (exact areas under the constant-elasticity curves; the MODELS.md formulas are their
+Welfare (exact areas under the constant-elasticity curves; the docs/models.rst formulas are their
 second-order expansions):
 ΔCS_v = -E_v (P̂_v^(1-η) - 1)/(1-η), E_v = Σ_r T0 M_rv;  ΔPS_r = X_r (p̂_r^(1+ε) - 1)/(1+ε);
 ΔTR_v = Σ_r t1 M'_rv - t0 M_rv with M'_rv = M_rv q̂_rv p̂_r (customs value).

@@ -5,7 +5,7 @@ and the welfare of the linear method. The per-country totals without per-flow ar
 (``flows=False``) are in :mod:`tariffsim.kernels.gsim_closed`. Does not belong here:
 choosing sectors and blocks (``kernels.gsim``).
 
-``method="linear"``: F&H's proportional-change system (MODELS.md §3)
+``method="linear"``: F&H's proportional-change system (docs/models.rst, GSIM)
 ---------------------------------------------------------------------
 With T̂_rv = T1_rv w_rv / T0_rv - 1 (w the currency wedge), a_v = E_m,v + E_s = σ - η_v:
 
@@ -23,9 +23,9 @@ With T̂_rv = T1_rv w_rv / T0_rv - 1 (w the currency wedge), a_v = E_m,v + E_s =
   (our decision, as in linear SMART): a large change can make 1 + M̂ or 1 + P̂* negative;
   both factors are clipped at 0, so flows are never negative (the market-clearing gap,
   ``excess_demand``, is then no longer 0 for that exporter).
-- ΔPS_r = X_r P̂*_r (1 + ½ E_x P̂*_r) (MODELS.md §3); ΔCS_v = -E_v P̂_v (1 + ½ E_m,v P̂_v) with
+- ΔPS_r = X_r P̂*_r (1 + ½ E_x P̂*_r) (docs/models.rst, GSIM); ΔCS_v = -E_v P̂_v (1 + ½ E_m,v P̂_v) with
   P̂_v = Σ_r θ_rv [(1 + P̂*_r)(1 + T̂_rv) - 1], the second-order expansion of the exact area
-  (the ``+ ½ E_m E P̂² sign(P̂)`` of MODELS.md has the triangle's sign reversed for a price
+  (the ``+ ½ E_m E P̂² sign(P̂)`` of docs/models.rst has the triangle's sign reversed for a price
   rise); for P̂_v above the choke price 1/η_v of the linear demand the area stops growing
   (P̂_v is capped there). ΔTR_v = Σ_r t1 M'_rv - t0 M_rv as in the exact model.
 - ``max_residual``: max |A P̂* - rhs| (first-order relative excess demand), ``iterations``

@@ -10,7 +10,7 @@ are quantities. The domestic diagonal ``M[j, j, s]`` is not an import and is ign
 Methods
 -------
 ``method="linear"``: the SMART formulas (Laird & Yeats 1986; Jammes & Olarreaga 2005;
-MODELS.md §2), with t̂_k = (t1_k - t0_k)/(1 + t0_k):
+docs/models.rst, WITS SMART), with t̂_k = (t1_k - t0_k)/(1 + t0_k):
 
 - trade creation  TC_k = -η M_k t̂_k / (1 + η/ε_X)
 - trade diversion TD_k = σ M_k (t̄ - t̂_k),  t̄ = Σ_l M_l t̂_l / Σ_l M_l.

@@ -73,7 +73,7 @@ def pe_defaults(
     Notes
     -----
     ``convention="nested_ces"`` (default): the structure behind the GE model (Caliendo &
-    Parro 2015; MODELS.md §5) read at the sector level, Cobb-Douglas across sectors and CES
+    Parro 2015; docs/models.rst, general equilibrium) read at the sector level, Cobb-Douglas across sectors and CES
     across origins within a sector:
 
     - substitution between import sources σ_s = 1 + θ_s. The published trade elasticity θ

@@ -8,7 +8,7 @@ in :mod:`tariffsim.models.defaults` and importable from here. Does not belong he
 published elasticity tables themselves (``tariffsim.datasets``) and general-equilibrium
 parameters.
 
-Conventions (MODELS.md §2-3): all elasticities are positive numbers.
+Conventions (docs/models.rst, WITS SMART-3): all elasticities are positive numbers.
 
 - ``import_demand`` η: elasticity of the importer's demand for the import composite of a
   sector with respect to its (tariff-inclusive) price. GSIM's ``E_m = -η``. Shape (S,)
@@ -80,7 +80,7 @@ def _validate(name: str, values: Any, n: int | None, sectors: tuple[str, ...] | 
             where += f", importer {who}"
         raise DataError(
             f"The {name!r} elasticity of {where} must be {_RANGES[name]}; "
-            f"got {float(arr[pos])!r}{more}. Elasticities are positive numbers (MODELS.md §2)."
+            f"got {float(arr[pos])!r}{more}. Elasticities are positive numbers (docs/models.rst, WITS SMART)."
         )
     arr.setflags(write=False)
     return arr

@@ -123,7 +123,7 @@ def run_gsim(
         Default :func:`tariffsim.models.parameters.pe_defaults`.
     method : {"exact", "linear"}
         ``"exact"``: the nonlinear levels model (constant-elasticity demand and supply),
-        solved by Newton. ``"linear"``: F&H's proportional-change system (MODELS.md §3), one
+        solved by Newton. ``"linear"``: F&H's proportional-change system (docs/models.rst, GSIM), one
         linear solve per scenario and sector, flows clipped at zero (first order: use it for
         small changes or speed). See :mod:`tariffsim.kernels.gsim`.
     tol : float
