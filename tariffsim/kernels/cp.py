@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _accel
+from ._util import offdiagonal
 from .cp_problem import evaluate, flow_state, prepare
 from .cp_solve import solve_wages
 from .cp_taste import taste_shifter
@@ -149,14 +150,6 @@ class Equilibrium:
     residual_goods: np.ndarray
 
 
-def _zero_diagonal(a: np.ndarray) -> np.ndarray:
-    """Copy of a (..., n, n, S) array with the i == n entries set to 0."""
-    out = np.array(a, dtype=float, copy=True)
-    n = out.shape[-2]
-    out[..., np.arange(n), np.arange(n), :] = 0.0
-    return out
-
-
 def calibrate(
     flows: np.ndarray,
     tariff: np.ndarray,
@@ -186,7 +179,7 @@ def calibrate(
     demand, negative values are set to zero and the shares renormalised (the clipped
     amount is reported in ``alpha_clipped``).
     """
-    tau = _zero_diagonal(tariff)
+    tau = offdiagonal(tariff)
     M = np.broadcast_to(np.asarray(flows, dtype=float), tau.shape)
     n, s = M.shape[-2], M.shape[-1]
     gamma = np.ones((n, s)) if value_added_share is None else np.asarray(value_added_share, float)
@@ -301,7 +294,7 @@ def solve_equilibrium(
         parts = []
         for sl in _blocks(b, n * n * s * (3 if taste is not None else 2)):
             pb = prepare(
-                _rows(base.pi, sl), _rows(base.tariff, sl), _zero_diagonal(tariff_new[sl]), theta[sl],
+                _rows(base.pi, sl), _rows(base.tariff, sl), offdiagonal(tariff_new[sl]), theta[sl],
                 ntb=_rows(ntb, sl),
                 productivity=_rows(productivity, sl), taste=_rows(taste, sl), value_added=_rows(base.value_added, sl),
                 deficit_new=d1[sl], alpha=_rows(base.alpha, sl), gamma=base.gamma, io=base.io, linear=linear, tol=tol,
