@@ -78,13 +78,13 @@ def test_blocks_and_active_set_do_not_change_answers(monkeypatch, accelerate):
     _assert_same(one_block, per_scenario, rtol=1e-12)
 
 
-def test_io_world_ignores_accelerate_and_batch_equals_loop(monkeypatch):
+def test_io_world_accelerated_equals_numpy_and_batch_equals_loop(monkeypatch):
     world = random_world(n=5, s=3, io=True, seed=26)
     shocks = _shocks(world, 4, seed=27)
     theta = np.array([4.0, 5.0, 6.0])
-    res = run_ge(shocks, theta, accelerate=None)
+    res = run_ge(shocks, theta, accelerate=None)  # compiled with IO links where numba is installed
     np.testing.assert_allclose(run_ge(shocks, theta, accelerate=False).flow["flow_new"], res.flow["flow_new"],
-                               rtol=1e-13)
+                               rtol=1e-9 if _accel.numba_available() else 1e-13)
     monkeypatch.setattr(cp, "BLOCK_BYTES", 1)
     for k in range(4):
         one = run_ge(Shocks.from_rates(world, shocks.tariff_base[k], shocks.tariff_new[k]), theta)

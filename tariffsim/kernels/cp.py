@@ -285,6 +285,11 @@ def solve_equilibrium(
     numba_solve = None
     if base.io is None and taste is None and linear == "block":
         numba_solve = _accel.cp_solver(accelerate)
+    elif base.io is not None and taste is None and linear == "block":
+        io_solve = _accel.cp_io_solver(accelerate)
+        if io_solve is not None:  # compiled, with IO links (kernels/_accel_cp_io.py)
+            return _from_compiled_io(base, tariff_new, theta, io_solve, ntb=ntb, productivity=productivity,
+                                     d1=d1, tol=tol, max_iter=max_iter)
     elif accelerate:
         _accel.cp_solver(accelerate)  # raises if numba is missing
     if numba_solve is not None:  # compiled loops, no BLAS calls: no thread pool to limit
@@ -335,6 +340,20 @@ def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol
     return Equilibrium(
         w_hat=w, c_hat=c_hat, p_hat=c_hat / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
         flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
+        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
+        residual_goods=r["res_goods"],
+    )
+
+
+def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
+    """Equilibrium from the compiled solver with IO links (no taste shifters)."""
+    b, n, _, s = np.shape(tariff_new)
+    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
+              alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
+    return Equilibrium(
+        w_hat=np.exp(r["lnw"]), c_hat=r["c_hat"], p_hat=r["c_hat"] / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"],
+        expenditure=r["X"], flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
         success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
         residual_goods=r["res_goods"],
     )
