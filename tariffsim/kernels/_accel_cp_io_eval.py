@@ -43,12 +43,8 @@ WORK_ROWS = 5 + 2 * MEMORY
 
 
 @njit(cache=True, error_model="numpy")
-def inverse_t(A, out, piv, LT):  # pragma: no cover
-    """out = (A⁻¹)ᵀ for a small square A, by LU with partial pivoting; A is overwritten.
-
-    Stored transposed so that A⁻¹ r is applied as a sum of contiguous rows (:func:`apply_t`).
-    ``piv`` (s,) int and ``LT`` (s, s) are scratch. A zero pivot is replaced by 1e-300.
-    """
+def _inverse_t_lu(A, out, piv, LT):  # pragma: no cover
+    """out = (A⁻¹)ᵀ by LU with partial pivoting (A overwritten; ``piv``, ``LT`` scratch); zero pivots → 1e-300."""
     s = A.shape[0]
     for col in range(s):  # A = P L U in place (Doolittle)
         p, big = col, abs(A[col, col])
@@ -87,6 +83,42 @@ def inverse_t(A, out, piv, LT):  # pragma: no cover
             bc = b[c]
             for r in range(c):
                 b[r] -= LT[c, r] * bc
+
+
+@njit(cache=True, error_model="numpy")
+def inverse_t(A, out, piv, LT):  # pragma: no cover
+    """out = (A⁻¹)ᵀ for a small square A; A is overwritten, ``piv`` (s,) int and ``LT`` (s, s) scratch.
+
+    Stored transposed so that A⁻¹ r is applied as a sum of contiguous rows (:func:`apply_t`).
+    Gauss–Jordan without pivoting (the preconditioners' matrices I − B are diagonally
+    dominant, where it is stable), falling back to LU with partial pivoting when a pivot is
+    below 1e-8 in absolute value.
+    """
+    s = A.shape[0]
+    LT[:, :] = A
+    ok = True
+    for k in range(s):
+        p = A[k, k]
+        if not abs(p) > 1e-8:
+            ok = False
+            break
+        p = 1.0 / p
+        A[k, k] = 1.0
+        for c in range(s):
+            A[k, c] *= p
+        for r in range(s):
+            if r != k:
+                f = A[r, k]
+                A[r, k] = 0.0
+                for c in range(s):
+                    A[r, c] -= f * A[k, c]
+    if ok:
+        for r in range(s):
+            for c in range(s):
+                out[c, r] = A[r, c]
+    else:
+        A[:, :] = LT
+        _inverse_t_lu(A, out, piv, LT)
 
 
 @njit(cache=True, error_model="numpy")
@@ -303,15 +335,18 @@ def preconditioners(pik, pikt, theta, lnz, gamma, io, alpha, lnw, lnP, Q, R, lnc
     A, LT, piv = np.empty((s, s)), np.empty((s, s)), np.empty(s, dtype=np.int64)
     for m in range(n):
         for j in range(s):
-            dom = pik[m, j, m] * xp[m, j] / Pt[j, m]  # π'_mm^j
+            own = pik[m, j, m] * xp[m, j] / Pt[j, m]  # π'_mm^j
             for k in range(s):
-                A[j, k] = (1.0 if j == k else 0.0) - dom * io[m, k, j]
+                A[j, k] = (1.0 if j == k else 0.0) - own * io[m, k, j]
         inverse_t(A, Q[m], piv, LT)
+    dom, free = np.empty(s), np.empty(s)
     for nn in range(n):
+        for k in range(s):
+            dom[k] = pikt[nn, k, nn] * xp[nn, k] / Pt[k, nn]  # S_nn^k = π'_nn^k / (1 + τ'_nn^k)
+            free[k] = 1.0 - F[k, nn]
         for j in range(s):
             for k in range(s):
-                dom = pikt[nn, k, nn] * xp[nn, k] / Pt[k, nn]  # S_nn^k = π'_nn^k / (1 + τ'_nn^k)
-                A[j, k] = (1.0 if j == k else 0.0) - io[nn, j, k] * dom - alpha[nn, j] * (1.0 - F[k, nn])
+                A[j, k] = (1.0 if j == k else 0.0) - io[nn, j, k] * dom[k] - alpha[nn, j] * free[k]
         inverse_t(A, R[nn], piv, LT)
 
 

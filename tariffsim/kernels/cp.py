@@ -251,7 +251,8 @@ def solve_equilibrium(
         (exact per-country S x S solves, trade links iterated from a warm start; default),
         or one LU solve of the full nS x nS system (slow for large n S or batches).
     accelerate : bool or None
-        Use the compiled (numba) solver where it applies (no IO links, no taste shifters):
+        Use the compiled (numba) solver where it applies (no taste shifters; with IO links
+        for ``linear="block"``, :mod:`tariffsim.kernels._accel_cp_io`):
         ``None`` (default) when numba is importable and the environment variable
         ``TARIFFSIM_NO_NUMBA`` is not set; ``False`` the pure-numpy solver; ``True``
         requires numba. Both give the same answers to solver precision.
