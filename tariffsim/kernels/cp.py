@@ -322,6 +322,20 @@ def _blocks(b: int, flow_values: int):
     return [slice(k, min(k + size, b)) for k in range(0, b, size)]
 
 
+def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
+    """Equilibrium from the compiled solver with IO links (no taste shifters)."""
+    b, n, _, s = np.shape(tariff_new)
+    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
+              alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
+    return Equilibrium(
+        w_hat=np.exp(r["lnw"]), c_hat=r["c_hat"], p_hat=r["c_hat"] / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"],
+        expenditure=r["X"], flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
+        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
+        residual_goods=r["res_goods"],
+    )
+
+
 def _rows(a, sl: slice):
     """Rows ``sl`` of a batched array, or the array itself when its batch axis is 1 (shared)."""
     if a is None:
@@ -341,20 +355,6 @@ def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol
     return Equilibrium(
         w_hat=w, c_hat=c_hat, p_hat=c_hat / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
         flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
-        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
-        residual_goods=r["res_goods"],
-    )
-
-
-def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
-    """Equilibrium from the compiled solver with IO links (no taste shifters)."""
-    b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
-    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
-              alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
-    return Equilibrium(
-        w_hat=np.exp(r["lnw"]), c_hat=r["c_hat"], p_hat=r["c_hat"] / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"],
-        expenditure=r["X"], flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
         success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
         residual_goods=r["res_goods"],
     )
