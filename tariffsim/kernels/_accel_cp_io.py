@@ -22,7 +22,7 @@ __all__ = ["INEXACT", "solve"]
 
 #: Inner tolerance relative to the wage residual (inexact Newton): inner systems are solved
 #: to max(tol, INEXACT · residual) until the wage iteration converges.
-INEXACT = 1e-2
+INEXACT = 0.1
 
 
 @njit(cache=True, error_model="numpy")
