@@ -133,39 +133,42 @@ def apply_t(MT, r, out):  # pragma: no cover
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
-def _anderson(x, gx, k, Fp, Gp, DF, DG):  # pragma: no cover
+def _anderson(x, gx, k, Fp, Gp, DF, DG, gram):  # pragma: no cover
     """Anderson mixing, in place of ``x``: x ← G(x) − Σ_a γ_a ΔG_a, γ = argmin ||f − Σ_a γ_a ΔF_a||.
 
     f = G(x) − x; ``k`` counts the calls since the start (0: plain step, no history); the
     last ``DF.shape[0]`` differences of f (ΔF) and of G (ΔG) are kept in circular buffers,
-    ``Fp, Gp`` hold the previous f and G. A singular least-squares system takes the plain step.
+    ``Fp, Gp`` hold the previous f and G, ``gram`` the Gram matrix ΔFᵀΔF (only the new
+    column's products are computed). A singular least-squares system takes the plain step.
     """
     nv, mem = x.size, DF.shape[0]
+    mk = min(k, mem)
     if k > 0:
         col = (k - 1) % mem
         for a in range(nv):
             f = gx[a] - x[a]
             DF[col, a] = f - Fp[a]
             DG[col, a] = gx[a] - Gp[a]
+        for a in range(mk):
+            acc = 0.0
+            for t in range(nv):
+                acc += DF[a, t] * DF[col, t]
+            gram[a, col] = acc
+            gram[col, a] = acc
     for a in range(nv):
         Fp[a] = gx[a] - x[a]
         Gp[a] = gx[a]
-    mk = min(k, mem)
     if mk == 0:
         x[:] = gx
         return
-    A, rhs = np.zeros((mk, mk + 1)), np.zeros(mk)
+    A, rhs = np.empty((mk, mk + 1)), np.empty(mk)
     for a in range(mk):
-        for b in range(a, mk):
-            acc = 0.0
-            for t in range(nv):
-                acc += DF[a, t] * DF[b, t]
-            A[a, b] = acc
-            A[b, a] = acc
         acc = 0.0
         for t in range(nv):
             acc += DF[a, t] * Fp[t]
         rhs[a] = acc
+        for b in range(mk):
+            A[a, b] = gram[a, b]
     for a in range(mk):
         A[a, mk] = rhs[a]
         A[a, a] *= 1.0 + 1e-10  # Tikhonov: keeps a near-singular history usable
@@ -188,17 +191,17 @@ def _anderson(x, gx, k, Fp, Gp, DF, DG):  # pragma: no cover
         for c in range(col + 1, mk):
             acc -= A[col, c] * rhs[c]
         rhs[col] = acc / A[col, col]
-    for t in range(nv):
-        acc = gx[t]
-        for a in range(mk):
-            acc -= rhs[a] * DG[a, t]
-        x[t] = acc
+    x[:] = gx
+    for a in range(mk):
+        ga = rhs[a]
+        for t in range(nv):
+            x[t] -= ga * DG[a, t]
 
 
 @njit(cache=True, error_model="numpy")
-def _mixer(x, gx, k, aw):  # pragma: no cover
+def _mixer(x, gx, k, aw, gram):  # pragma: no cover
     """:func:`_anderson` with the workspace ``aw`` (WORK_ROWS, N): rows G(x), Fp, Gp, ΔF…, ΔG…, two scratch."""
-    return _anderson(x, gx, k, aw[1], aw[2], aw[3:3 + MEMORY], aw[3 + MEMORY:3 + 2 * MEMORY])
+    return _anderson(x, gx, k, aw[1], aw[2], aw[3:3 + MEMORY], aw[3 + MEMORY:3 + 2 * MEMORY], gram)
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
@@ -244,7 +247,7 @@ def _prices(pik, theta, lnz, gamma, io, Q, lnw, lnP, lnc, xp, Pt, g, r, aw, tol)
     n, s, _ = pik.shape
     x = lnP.reshape(n * s)
     gx = aw[0]
-    dr = np.empty(s)
+    dr, gram = np.empty(s), np.empty((MEMORY, MEMORY))
     for it in range(100_000):
         _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, aw[-2], aw[-1])
         step = 0.0
@@ -257,7 +260,7 @@ def _prices(pik, theta, lnz, gamma, io, Q, lnw, lnP, lnc, xp, Pt, g, r, aw, tol)
                 step = max(step, abs(dr[j]))
         if step <= 1e-3 * tol:
             return it + 1
-        _mixer(x, gx, it, aw)
+        _mixer(x, gx, it, aw, gram)
     return 100_000
 
 
@@ -285,7 +288,7 @@ def _expenditure(pikt, ioT, alpha, R, fixed, xp, Pt, F, X, v, Y, r, aw, tol):  #
     n, s, _ = pikt.shape
     x = X.reshape(n * s)
     gx = aw[0]
-    dr = np.empty(s)
+    dr, gram = np.empty(s), np.empty((MEMORY, MEMORY))
     for it in range(10_000):
         _sales(pikt, xp, Pt, X, v, Y)
         step, xmax = 0.0, 0.0
@@ -307,7 +310,7 @@ def _expenditure(pikt, ioT, alpha, R, fixed, xp, Pt, F, X, v, Y, r, aw, tol):  #
         if step <= 1e-3 * tol * max(xmax, 1e-300):
             x[:] = gx
             return it + 1
-        _mixer(x, gx, it, aw)
+        _mixer(x, gx, it, aw, gram)
     return 10_000
 
 
