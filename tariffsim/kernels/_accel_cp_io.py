@@ -3,9 +3,12 @@
 Belongs here: the wage iteration of :func:`tariffsim.kernels.cp_solve.solve_wages` (Broyden
 in ln ŵ with backtracking, inverse kept by Sherman–Morrison, diagonal restarts; the same
 steps and acceptance rules) for worlds with IO links and without taste shifters, and the
-Equilibrium arrays at the solution. The model evaluation (price system, expenditure system,
-trade-balance excess) is :func:`._accel_cp_io_eval.evaluate`. Importing this module imports
-numba (the optional extra ``tariffsim[fast]``); compiled code is cached on disk.
+Equilibrium arrays at the solution. Unlike the numpy path, the inner systems are solved only
+to :data:`INEXACT` times the wage residual until the wage iteration converges (inexact
+Newton), and the converged point is evaluated again at the full tolerance. The model
+evaluation (price system, expenditure system, trade-balance excess) is
+:func:`._accel_cp_io_eval.evaluate`. Importing this module imports numba (the optional
+extra ``tariffsim[fast]``); compiled code is cached on disk.
 
 Layout as in :mod:`._accel_cp`: weights ``W[i, j, m]``, importer aggregates ``[j, m]``;
 country-by-sector arrays ``[n, j]``; outputs are written back as ``[i, m, j]``.
