@@ -325,7 +325,7 @@ def _blocks(b: int, flow_values: int):
 def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
     """Equilibrium from the compiled solver with IO links (no taste shifters)."""
     b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((1, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
     r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
               alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
     return Equilibrium(
