@@ -29,9 +29,10 @@ from ..lines import ProductLines
 from ..shocks import Shocks
 from ..world import TradeWorld
 from .accounts import AccountsMixin
-from .aggregate import build_layouts, to_world
+from .aggregate import build_layouts
 from .cells import build_cells
 from .context import Context, in_force_on
+from .evaluator import Evaluator
 from .nontariff import build_nontariff, nontariff_fields
 from .programs import build_plans, finish_plans, nonlinear_mask
 from .rates import evaluate_cells
@@ -94,11 +95,11 @@ class CompiledSchedule(AccountsMixin):
         mult0 = multipliers(ctx.params.defaults[None], role, self._shares)
         self.groups, self._full, self._compact = build_layouts(world, self.cells, self.cover, role, self.plans, nonlinear,
                                                                None if mult0 is None else mult0[0])
-        # base rates through the same (compact) layout as evaluate(), so that a zero shock gives
+        self._evaluator = Evaluator(world, self.groups, self._compact, self.plans, self.rule, self._shares,
+                                    nonlinear, ctx.params.defaults)
+        # base rates through the same sums as evaluate(), so that a zero shock gives
         # tariff_new == tariff_base exactly, not up to the rounding of a different summation
-        base = self._compact.base[None, :]
-        mult = multipliers(ctx.params.defaults[None], self._compact.role, self._shares)
-        self.tariff_base = to_world(world, self.groups, base if mult is None else base * mult, self._compact)[0]
+        self.tariff_base = self._evaluator.base_rates()
 
     # ------------------------------------------------------------------ params
     @property
@@ -137,17 +138,6 @@ class CompiledSchedule(AccountsMixin):
     def _as_batch(self, theta) -> np.ndarray:
         return self._ctx.params.as_batch(theta)
 
-    def _rates(self, theta: np.ndarray, layout) -> np.ndarray:
-        """(B, C) rates times their share multipliers, in cache-sized sub-batches."""
-        step = max(1, (1 << 19) // max(len(layout.base), 1))
-        out = []
-        for k in range(0, theta.shape[0], step):
-            part = theta[k:k + step]
-            rates = evaluate_cells(part, layout, self.plans, self.rule)
-            mult = multipliers(part, layout.role, self._shares)
-            out.append(rates if mult is None else rates * mult)
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
     def cell_rates(self, theta=None, *, applied: bool = False):
         """All-in rates of every cell for a batch of parameter vectors.
 
@@ -178,9 +168,12 @@ class CompiledSchedule(AccountsMixin):
         return np.broadcast_to(w, (theta.shape[0], w.shape[1])) if mult is None else w * mult
 
     def evaluate(self, theta=None) -> np.ndarray:
-        """New tariff rates, shape (B, n, n, S), for parameter vectors ``theta`` (B, P)."""
-        rates = self._rates(self._as_batch(theta), self._compact)
-        return to_world(self.world, self.groups, rates, self._compact)
+        """New tariff rates, shape (B, n, n, S), for parameter vectors ``theta`` (B, P).
+
+        Only the rate programs and world flows that parameters differing from the defaults
+        touch are computed (:class:`~tariffsim.schedule.evaluator.Evaluator`).
+        """
+        return self._evaluator(self._as_batch(theta))
 
     def shocks(self, theta=None, scenarios: Sequence[str] | None = None) -> Shocks:
         """Shocks for a batch of parameter vectors (default: the scenario as written)."""
