@@ -17,6 +17,7 @@ Every number a sweep may vary is a named *parameter* (``us_reciprocal.rates.KOR`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -100,6 +101,18 @@ class CompiledSchedule(AccountsMixin):
         # base rates through the same sums as evaluate(), so that a zero shock gives
         # tariff_new == tariff_base exactly, not up to the rounding of a different summation
         self.tariff_base = self._evaluator.base_rates()
+
+    def __getstate__(self) -> dict:
+        """Pickled without the embedded US lines (70 MB with their caches; reloaded if needed):
+        what sweep workers receive is the compiled cells, plans and evaluator (a few MB)."""
+        from ..datasets.us import load_us_product_lines
+
+        state = dict(self.__dict__)
+        ctx = state["_ctx"]
+        if ctx.lines is not None and load_us_product_lines.cache_info().currsize and ctx.lines is load_us_product_lines():
+            state["_ctx"] = ctx = copy.copy(ctx)
+            ctx.lines = None
+        return state
 
     # ------------------------------------------------------------------ params
     @property
