@@ -105,13 +105,16 @@ class CompiledSchedule(AccountsMixin):
     def __getstate__(self) -> dict:
         """Pickled without the embedded US lines (70 MB with their caches; reloaded if needed):
         what sweep workers receive is the compiled cells, plans and evaluator (a few MB)."""
-        from ..datasets.us import load_us_product_lines
+        from .. import datasets
 
         state = dict(self.__dict__)
         ctx = state["_ctx"]
-        if ctx.lines is not None and load_us_product_lines.cache_info().currsize and ctx.lines is load_us_product_lines():
-            state["_ctx"] = ctx = copy.copy(ctx)
-            ctx.lines = None
+        for name in ("load_us_product_lines", "load_us_product_lines_2026"):  # the lazily loaded lines
+            load = getattr(datasets, name, None)
+            if ctx.lines is not None and getattr(load, "cache_info", None) and load.cache_info().currsize \
+                    and ctx.lines is load():
+                state["_ctx"] = ctx = copy.copy(ctx)
+                ctx.lines = None  # Context.us_lines() loads the same lines again if asked
         return state
 
     # ------------------------------------------------------------------ params
