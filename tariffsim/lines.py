@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from ._lazy import pandas as pd
 from .errors import DataError
 
 __all__ = ["ProductLines", "normalise_hs"]
@@ -92,8 +92,8 @@ class ProductLines:
     def sector_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(labels, codes): sector labels and each line's index into them (cached; integer work only)."""
         if "sector" not in self._prefix_cache:
-            codes, labels = pd.factorize(self.sector, sort=True)
-            self._prefix_cache["sector"] = (np.asarray(labels, dtype=str), codes.astype(np.int64))
+            labels, codes = np.unique(np.asarray(self.sector, dtype=str), return_inverse=True)
+            self._prefix_cache["sector"] = (labels, codes.astype(np.int64))
         return self._prefix_cache["sector"]
 
     def sector_mask(self, sectors: Iterable[str]) -> np.ndarray:

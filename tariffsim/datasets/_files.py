@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import gzip
 import io
 from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ..errors import DataError, did_you_mean, shorten_list
 
 
@@ -22,6 +24,25 @@ def _read_csv(name: str, **kwargs) -> pd.DataFrame:
         data = fh.read()
     return pd.read_csv(io.BytesIO(data), compression="gzip" if name.endswith(".gz") else None,
                        keep_default_na=False, na_values=[""], **kwargs)
+
+
+def _read_columns(name: str) -> dict[str, tuple[str, ...]]:
+    """Columns of an embedded CSV file (optionally gzipped) as tuples of strings, without pandas.
+
+    The light path of the loaders that ``tariffsim run`` needs (codes, list prefixes, rate
+    tables, share tables); cells are the file's text as written ("" where empty).
+    """
+    with _open(name) as fh:
+        data = fh.read()
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+    header, *body = csv.reader(io.StringIO(data.decode("utf-8")))
+    columns = list(zip(*body)) if body else [()] * len(header)
+    return dict(zip(header, columns))
+
+
+#: :func:`_read_columns`, cached (for the small tables read on every run)
+_columns = functools.cache(_read_columns)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

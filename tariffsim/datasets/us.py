@@ -6,8 +6,8 @@ import functools
 import io
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ._files import _copy, _open
 
 __all__ = ["load_census_countries", "load_concordance", "load_us_lines", "load_us_product_lines"]

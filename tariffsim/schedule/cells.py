@@ -15,7 +15,6 @@ Belongs here (DESIGN §5, steps 1–2):
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError, shorten_list
 from .context import US, Context
@@ -38,8 +37,9 @@ def group_ids(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Group rows by equal values in all ``columns`` (integer arrays of length N).
 
     Returns ``(inv, first)``: group of each row (groups numbered in order of first
-    appearance) and the first row of each group. Hash-based (pd.factorize), O(N) per column;
-    non-negative columns with a small range are combined arithmetically without hashing.
+    appearance) and the first row of each group. Non-negative columns with a small range are
+    combined arithmetically into one int64 key; other columns are first replaced by their
+    rank among their distinct values (``np.unique``), one sort of the key at the end.
     """
     n = len(columns[0]) if columns else 0
     key = np.zeros(n, dtype=np.int64)
@@ -49,17 +49,18 @@ def group_ids(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if top is not None and size * top < 2**62:
             codes, count = col, top
         else:
-            codes, uniq = pd.factorize(col)
+            uniq, codes = np.unique(col, return_inverse=True)
             count = max(len(uniq), 1)
         if size * count >= 2**62:  # compress before int64 could overflow
-            key, uniq = pd.factorize(key)
+            uniq, key = np.unique(key, return_inverse=True)
             size = max(len(uniq), 1)
         key = key * count + codes
         size *= count
-    inv, uniq = pd.factorize(key)
-    first = np.full(len(uniq), n, dtype=np.int64)
-    np.minimum.at(first, inv, np.arange(n))
-    return inv.astype(np.int64), first
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # groups in order of first appearance
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inv].astype(np.int64, copy=False), first[order].astype(np.int64, copy=False)
 
 
 def _static(ctx: Context):
