@@ -120,27 +120,54 @@ class ProductLines:
             self._prefix_cache[digits] = self.hs10 // 10 ** (10 - digits)
         return self._prefix_cache[digits]
 
+    def hs_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct HS10 codes, sorted, int64; index of each line into them), cached.
+
+        :func:`~tariffsim.datasets.load_us_product_lines` fills this from the file's categories
+        (about 19,000 codes for 335,000 lines), so no sort of the lines is needed.
+        """
+        if "hs" not in self._prefix_cache:
+            labels, codes = np.unique(self.hs10, return_inverse=True)
+            self._prefix_cache["hs"] = (labels, codes.astype(np.int64))
+        return self._prefix_cache["hs"]
+
+    def _set_hs_codes(self, labels: np.ndarray, codes: np.ndarray) -> None:
+        """Fill :meth:`hs_codes` from known categories (int64 labels, each line's index into them);
+        ignored unless the labels are strictly increasing."""
+        labels = np.asarray(labels, dtype=np.int64)
+        if len(labels) and np.all(labels[1:] > labels[:-1]):
+            self._prefix_cache["hs"] = (labels, np.asarray(codes, dtype=np.int64))
+
     def _truncated_unique(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
-        """(distinct HS codes cut to ``digits`` digits, index of each line into them), cached."""
+        """(distinct HS codes cut to ``digits`` digits, index of each *distinct HS10 code* into them), cached.
+
+        The distinct HS10 codes are sorted, so their truncations are too: the distinct values
+        are where the truncation changes (no sort).
+        """
         key = ("unique", digits)
         if key not in self._prefix_cache:
-            self._prefix_cache[key] = np.unique(self.truncated(digits), return_inverse=True)
+            labels, _ = self.hs_codes()
+            cut = labels // 10 ** (10 - digits)
+            start = np.ones(len(cut), dtype=bool)
+            start[1:] = cut[1:] != cut[:-1]
+            self._prefix_cache[key] = (cut[start], np.cumsum(start) - 1)
         return self._prefix_cache[key]
 
     def match(self, prefixes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose HS code starts with any of ``prefixes`` (digit strings).
 
-        Matched on the distinct codes of each prefix length (a few thousand), then spread to
-        the lines: no sort of the 300,000 lines per call.
+        Matched on the distinct HS10 codes (a prefix of ``d`` digits against the codes cut to
+        ``d`` digits), then spread to the lines: no pass over the 335,000 lines but the last.
         """
-        mask = np.zeros(len(self), dtype=bool)
         by_len: dict[int, list[int]] = {}
         for p in prefixes:
             by_len.setdefault(len(p), []).append(int(p))
+        labels, codes = self.hs_codes()
+        hit = np.zeros(len(labels), dtype=bool)
         for digits, group in by_len.items():
             uniq, inv = self._truncated_unique(digits)
-            mask |= np.isin(uniq, np.asarray(group, dtype=np.int64))[inv]
-        return mask
+            hit |= np.isin(uniq, np.asarray(group, dtype=np.int64))[inv]
+        return hit[codes]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""
@@ -172,6 +199,7 @@ class ProductLines:
             **kw,
         )
         out._prefix_cache["sector"] = (sector_labels, sector_codes)
+        out._set_hs_codes(hs_labels.astype(np.int64), hs_codes)
         return out
 
 

@@ -26,17 +26,26 @@ def _read_csv(name: str, **kwargs) -> pd.DataFrame:
                        keep_default_na=False, na_values=[""], **kwargs)
 
 
+def _text(name: str) -> str:
+    """The text of an embedded file (gunzipped if its name ends in ``.gz``)."""
+    with _open(name) as fh:
+        data = fh.read()
+    return (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
+
+
+def _numbers(name: str, columns: Sequence[int], dtype=float) -> np.ndarray:
+    """Numeric columns (positions) of an embedded CSV file without quoted fields, shape (N, len(columns))."""
+    return np.loadtxt(io.StringIO(_text(name)), delimiter=",", skiprows=1, usecols=tuple(columns),
+                      dtype=dtype, ndmin=2)
+
+
 def _read_columns(name: str) -> dict[str, tuple[str, ...]]:
     """Columns of an embedded CSV file (optionally gzipped) as tuples of strings, without pandas.
 
     The light path of the loaders that ``tariffsim run`` needs (codes, list prefixes, rate
-    tables, share tables); cells are the file's text as written ("" where empty).
+    tables); cells are the file's text as written ("" where empty).
     """
-    with _open(name) as fh:
-        data = fh.read()
-    if name.endswith(".gz"):
-        data = gzip.decompress(data)
-    header, *body = csv.reader(io.StringIO(data.decode("utf-8")))
+    header, *body = csv.reader(io.StringIO(_text(name)))
     columns = list(zip(*body)) if body else [()] * len(header)
     return dict(zip(header, columns))
 

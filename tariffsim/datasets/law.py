@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 
 from .._lazy import pandas as pd
-from ._files import _check_name, _columns, _copy, _csv
+from ._files import _check_name, _columns, _copy, _csv, _text
 
 __all__ = ["LAW_DATA_CHECKED", "list_names", "load_list",
            "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
@@ -31,9 +31,10 @@ def list_names() -> tuple[str, ...]:
 @functools.cache
 def _prefixes_by_list() -> dict[str, tuple[str, ...]]:
     """Every list's HTS prefixes in source order, read once (no pandas)."""
-    cols = _columns("lists.csv.gz")
+    text = _text("lists.csv.gz")  # list_name,hts_prefix,effective_date; no quoted fields
     out: dict[str, list[str]] = {}
-    for name, prefix in zip(cols["list_name"], cols["hts_prefix"]):
+    for line in text.splitlines()[1:]:
+        name, prefix, _ = line.split(",", 2)
         out.setdefault(name, []).append(prefix)
     return {name: tuple(p) for name, p in out.items()}
 

@@ -8,26 +8,24 @@ pandas: these are on the path of every compile with content or USMCA rules).
 from __future__ import annotations
 
 import functools
+import io
 
 import numpy as np
 
-from ._files import _read_columns
+from ._files import _numbers, _text
 
 __all__ = ["load_metal_content", "load_usmca_shares", "load_fta_utilization"]
-
-
-def _floats(column) -> np.ndarray:
-    return np.array(column, dtype=float)
 
 
 @functools.lru_cache(maxsize=1)
 def load_metal_content() -> dict[str, np.ndarray]:
     """BEA metal content shares by HTS10: ``hs10`` (sorted int64), ``steel``, ``aluminum``,
     ``copper``, ``metal`` (all metals), shares of the line's value."""
-    t = _read_columns("metal_content_hs10.csv.gz")
-    out = {"hs10": np.array(t["hs10"], dtype=np.int64)}
-    for key in ("steel", "aluminum", "copper", "metal"):
-        out[key] = _floats(t[key])
+    name = "metal_content_hs10.csv.gz"  # hs10,steel,aluminum,copper,metal
+    shares = _numbers(name, (1, 2, 3, 4))
+    out = {"hs10": _numbers(name, (0,), np.int64)[:, 0]}
+    for k, key in enumerate(("steel", "aluminum", "copper", "metal")):
+        out[key] = shares[:, k].copy()
     order = np.argsort(out["hs10"], kind="stable")
     return {k: v[order] for k, v in out.items()}
 
@@ -35,9 +33,9 @@ def load_metal_content() -> dict[str, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def load_usmca_shares() -> dict[str, dict[str, np.ndarray]]:
     """Share of 2025 imports entering under USMCA: {'CAN'|'MEX': {'hs10', 'share'}} (hs10 sorted)."""
-    t = _read_columns("usmca_shares_2025.csv.gz")
-    iso3 = np.array(t["iso3"])
-    hs_all, share_all = np.array(t["hs10"], dtype=np.int64), _floats(t["share"])
+    name = "usmca_shares_2025.csv.gz"  # hs10,iso3,share
+    hs_all, share_all = _numbers(name, (0,), np.int64)[:, 0], _numbers(name, (2,))[:, 0]
+    iso3 = np.loadtxt(io.StringIO(_text(name)), delimiter=",", skiprows=1, usecols=(1,), dtype="U3", ndmin=1)
     out = {}
     for iso in ("CAN", "MEX"):
         rows = iso3 == iso
@@ -51,6 +49,6 @@ def load_usmca_shares() -> dict[str, dict[str, np.ndarray]]:
 def load_fta_utilization() -> dict[str, np.ndarray]:
     """Share of imports entering under a preference programme by HS2 x partner:
     ``hs2`` (int), ``iso3``, ``share``."""
-    t = _read_columns("fta_utilization_hs2.csv.gz")
-    return {"hs2": np.array(t["hs2"], dtype=int), "iso3": np.array(t["iso3"], dtype=str),
-            "share": _floats(t["share"])}
+    name = "fta_utilization_hs2.csv.gz"  # hs2,iso3,share
+    iso3 = np.loadtxt(io.StringIO(_text(name)), delimiter=",", skiprows=1, usecols=(1,), dtype="U3", ndmin=1)
+    return {"hs2": _numbers(name, (0,), int)[:, 0], "iso3": iso3, "share": _numbers(name, (2,))[:, 0]}

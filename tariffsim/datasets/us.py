@@ -118,4 +118,5 @@ def load_us_product_lines():
         source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition",
     )
     out._prefix_cache["sector"] = (sector_labels, sector_codes)
+    out._set_hs_codes(hs_labels.astype(np.int64), hs_codes)
     return out

@@ -108,24 +108,24 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
             utilization = fta_utilization(m, lines)
     base = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)
+
+    def kept(a):
+        return a if whole else a[keep]
+
     cover = np.zeros((len(keep), len(ctx.tariff_measures)), dtype=bool, order="F")  # written column by column
     partial, cache = {}, {}
     for k, m in enumerate(ctx.tariff_measures):
         if m.importer != US:
             continue
         rule = rules[k] = share_rules(ctx, m, lines, cache)
-        mask = line_mask(ctx, m, lines)
-        cover[:, k] = mask if whole else mask[keep]
+        cover[:, k] = kept(line_mask(ctx, m, lines))
         coverage = getattr(m, "coverage", 1.0)
         if rule.width is not None or coverage < 1.0:
             lo = np.zeros(len(lines)) if rule.lo is None else rule.lo
             width = coverage * (1.0 if rule.width is None else rule.width)
             hi = lo + np.broadcast_to(width, (len(lines),))
-            partial[k] = (lo[keep], hi[keep])
+            partial[k] = (kept(lo), kept(hi))
     n = len(keep)
-
-    def kept(a):
-        return a if whole else a[keep]
 
     rows = {
         "importer": np.full(n, world.country_index(US), dtype=np.int64), "exporter": exporter,
@@ -212,14 +212,16 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
             parts.append(_sector_rows(ctx, imp, offset))
     if not parts:
         return (*_empty(ctx), [])
-    raw = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    rows = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     partial = _stack_partial([p[1] for p in parts], [len(p[0]["weight"]) for p in parts])
+    # pieces carry their weight, cover and source row; the other fields are read at the source row
+    raw = {"weight": rows.pop("weight"), "cover": rows.pop("cover"), "_src": np.arange(len(rows["key0"]))}
     raw = cut_pieces(raw, partial)
     splitters = [(k, r) for k, r in rules.items() if r.splits]
-    raw["_row"] = raw.pop("hs_row") + 1  # 0 = a sector cell; line rows shifted by one
+    raw["_row"] = rows["hs_row"][raw["_src"]] + 1  # 0 = a sector cell; line rows shifted by one
     raw = split_by_parameters(raw, [(k, *_split_rows(r, len(ctx.us_lines()))) for k, r in splitters])
     raw.pop("_row")
-    cells, cover, role = _merge(raw, nonlinear)
+    cells, cover, role = _merge(raw, rows, nonlinear)
     cells["partner"] = labels[cells["partner"]]
     return cells, cover, role, splitters
 
@@ -246,23 +248,28 @@ def _split_rows(rule: ShareRule, n_lines: int) -> tuple[np.ndarray, np.ndarray]:
     return applies, end_use
 
 
-def _merge(raw: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Merge rows no measure can tell apart; keep base rates apart where duties depend on them."""
-    cover, role = raw["cover"], raw["role"]
+def _merge(raw: dict, rows: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Merge pieces no measure can tell apart; keep base rates apart where duties depend on them.
+
+    ``raw``: the pieces (``weight``, ``cover``, ``role``, ``_src``: their row in ``rows``);
+    ``rows``: the fields of the rows before cutting (``key0``, ``base``, ``importer``, ...).
+    """
+    cover, role, src = raw["cover"], raw["role"], raw["_src"]
+    key0, base_rows = rows["key0"][src], rows["base"][src]
     needs_base = cover[:, nonlinear].any(axis=1) if nonlinear.any() else np.zeros(len(cover), dtype=bool)
-    columns = [raw["key0"]]  # (importer, exporter, sector, line data, partner), see _where_key
+    columns = [key0]  # (importer, exporter, sector, line data, partner), see _where_key
     if needs_base.any():
-        columns.append(np.where(needs_base, np.round(raw["base"] * 1e9), -1).astype(np.int64))
+        columns.append(np.where(needs_base, np.round(base_rows * 1e9), -1).astype(np.int64))
     columns += _packed(cover) + [role[:, q].astype(np.int64) for q in range(role.shape[1])]
     inv, first = group_ids(columns)
     c = len(first)
     weight = np.bincount(inv, weights=raw["weight"], minlength=c)
     # weighted mean base rate of the merged rows: sum w b / sum w (plain mean where no trade)
-    wb = np.bincount(inv, weights=raw["weight"] * raw["base"], minlength=c)
-    plain = np.bincount(inv, weights=raw["base"], minlength=c) / np.maximum(np.bincount(inv, minlength=c), 1)
+    wb = np.bincount(inv, weights=raw["weight"] * base_rows, minlength=c)
+    plain = np.bincount(inv, weights=base_rows, minlength=c) / np.maximum(np.bincount(inv, minlength=c), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = np.where(weight > 0, wb / np.where(weight > 0, weight, 1.0), plain)
-    cells = {k: raw[k][first] for k in ("importer", "exporter", "sector", "partner", "line_data")}
+    cells = {k: rows[k][src[first]] for k in ("importer", "exporter", "sector", "partner", "line_data")}
     cells["weight"] = weight
     cells["base"] = base
     return cells, cover[first], role[first]

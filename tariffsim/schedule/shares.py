@@ -77,18 +77,19 @@ def _content_bounds(kind: str, lines: ProductLines, table) -> tuple[np.ndarray, 
     copper exceed the line's value (the BEA shares of some steel mill products do), the three
     are scaled down to sum to one; ``metal`` is capped at one.
     """
+    codes, line_code = lines.hs_codes()  # computed on the distinct HS10 codes, spread to the lines at the end
     hs = table["hs10"]
-    pos = np.clip(np.searchsorted(hs, lines.hs10), 0, len(hs) - 1)
-    found = hs[pos] == lines.hs10
+    pos = np.clip(np.searchsorted(hs, codes), 0, len(hs) - 1)
+    found = hs[pos] == codes
     steel, alu, copper = (np.where(found, table[k][pos], 0.0) for k in ("steel", "aluminum", "copper"))
     scale = 1.0 / np.maximum(steel + alu + copper, 1.0)
     steel, alu, copper = steel * scale, alu * scale, copper * scale
     metal = np.minimum(np.where(found, table["metal"][pos], 1.0), 1.0)
     lo = {"steel": 0.0, "aluminum": steel, "copper": steel + alu, "metal": 0.0}[kind]
     width = {"steel": steel, "aluminum": alu, "copper": copper, "metal": metal}[kind]
-    lo = np.broadcast_to(lo, (len(lines),)).copy()
-    width = np.where(found, width, 1.0)
-    return lo, np.clip(width, 0.0, 1.0 - lo)
+    lo = np.broadcast_to(lo, (len(codes),))
+    width = np.clip(np.where(found, width, 1.0), 0.0, 1.0 - lo)
+    return lo[line_code], width[line_code]
 
 
 def _usmca(lines: ProductLines) -> np.ndarray:
@@ -176,12 +177,14 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     pr, pk = np.nonzero(bps[:, 1:] - bps[:, :-1] > _EPS)
     a, b = bps[pr, pk], bps[pr, pk + 1]
     r = rows[pr]
-    piece = {key: v[r] for key, v in raw.items()}
-    mid = ((a + b) / 2)[:, None]
-    piece["cover"][:, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
-    piece["weight"] = raw["weight"][r] * (b - a)
     rest = np.flatnonzero(~cut_any)
-    return {k: np.concatenate([raw[k][rest], piece[k]]) for k in raw}
+    # rows not cut first, then the pieces: one gather per field (cover row-major for it)
+    src = np.concatenate([rest, r])
+    out = {key: (np.ascontiguousarray(v) if key == "cover" else v)[src] for key, v in raw.items()}
+    mid = ((a + b) / 2)[:, None]
+    out["cover"][len(rest):, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
+    out["weight"][len(rest):] = raw["weight"][r] * (b - a)
+    return out
 
 
 def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.ndarray]]) -> dict:
