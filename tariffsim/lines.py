@@ -159,14 +159,15 @@ class ProductLines:
         Matched on the distinct HS10 codes (a prefix of ``d`` digits against the codes cut to
         ``d`` digits), then spread to the lines: no pass over the 335,000 lines but the last.
         """
-        by_len: dict[int, list[int]] = {}
-        for p in prefixes:
-            by_len.setdefault(len(p), []).append(int(p))
+        text = np.asarray(list(prefixes), dtype=str)
         labels, codes = self.hs_codes()
         hit = np.zeros(len(labels), dtype=bool)
-        for digits, group in by_len.items():
-            uniq, inv = self._truncated_unique(digits)
-            hit |= np.isin(uniq, np.asarray(group, dtype=np.int64))[inv]
+        if text.size:
+            length = np.char.str_len(text)
+            value = text.astype(np.int64)
+            for digits in np.unique(length).tolist():
+                uniq, inv = self._truncated_unique(digits)
+                hit |= np.isin(uniq, value[length == digits])[inv]
         return hit[codes]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:

@@ -29,14 +29,26 @@ def list_names() -> tuple[str, ...]:
 
 
 @functools.cache
-def _prefixes_by_list() -> dict[str, tuple[str, ...]]:
-    """Every list's HTS prefixes in source order, read once (no pandas)."""
-    text = _text("lists.csv.gz")  # list_name,hts_prefix,effective_date; no quoted fields
-    out: dict[str, list[str]] = {}
-    for line in text.splitlines()[1:]:
-        name, prefix, _ = line.split(",", 2)
-        out.setdefault(name, []).append(prefix)
-    return {name: tuple(p) for name, p in out.items()}
+def _lists_text() -> str:
+    return _text("lists.csv.gz")  # list_name,hts_prefix,effective_date; no quoted fields
+
+
+@functools.cache
+def _list_prefixes(name: str) -> tuple[str, ...]:
+    """One list's HTS prefixes in source order, read from the file's text without parsing the other lists.
+
+    The rows of a list are consecutive in the file (as ``tools/build_law_lists.py`` writes
+    it): the block from the first to the last row starting ``name,`` is cut out at once;
+    rows of other lists inside it (never in the shipped file) are skipped.
+    """
+    text, key = _lists_text(), "\n" + name + ","
+    first, last = text.find(key), text.rfind(key)
+    if first < 0:
+        return ()
+    end = text.find("\n", last + 1)
+    rows = text[first + 1:end if end >= 0 else len(text)].split("\n")
+    head = key[1:]
+    return tuple(row.split(",", 2)[1] for row in rows if row.startswith(head))
 
 
 def load_list(name: str) -> tuple[str, ...]:
@@ -48,7 +60,7 @@ def load_list(name: str) -> tuple[str, ...]:
         Unknown name, with the closest valid names.
     """
     _check_name(name, list_names(), "list", "tariffsim.datasets.list_names()")
-    return _prefixes_by_list().get(name, ())
+    return _list_prefixes(name)
 
 
 def load_list_entries(name: str) -> pd.DataFrame:
