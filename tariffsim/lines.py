@@ -99,7 +99,8 @@ class ProductLines:
     def sector_mask(self, sectors: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose sector is one of ``sectors``."""
         labels, codes = self.sector_codes()
-        return np.isin(labels, list(sectors))[codes]
+        wanted = set(sectors)
+        return np.array([s in wanted for s in labels.tolist()], dtype=bool)[codes]
 
     def base_with_utilization(self, utilization: np.ndarray) -> np.ndarray:
         """Base rates with FTA utilisation ``u`` (L,) on partners other than Canada and Mexico.
@@ -163,16 +164,19 @@ class ProductLines:
         labels, codes = self.hs_codes()
         hit = np.zeros(len(labels), dtype=bool)
         if text.size:
-            length = np.char.str_len(text)
+            length = np.strings.str_len(text)
             value = text.astype(np.int64)
-            for digits in np.unique(length).tolist():
+            for digits in sorted(set(length.tolist())):  # (plain np.unique would import numpy.ma)
                 uniq, inv = self._truncated_unique(digits)
-                hit |= np.isin(uniq, value[length == digits])[inv]
+                wanted = np.sort(value[length == digits])  # isin by binary search (np.isin would import numpy.ma)
+                pos = np.minimum(np.searchsorted(wanted, uniq), len(wanted) - 1)
+                hit |= (wanted[pos] == uniq)[inv]
         return hit[codes]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""
-        table = np.isin(self.partner_labels, sorted(set(codes)))
+        wanted = set(codes)  # a set lookup per label (a few hundred): no np.isin, which imports numpy.ma
+        table = np.array([p in wanted for p in self.partner_labels.tolist()], dtype=bool)
         return table[self.partner_code]
 
     @classmethod

@@ -22,10 +22,10 @@ def load_metal_content() -> dict[str, np.ndarray]:
     """BEA metal content shares by HTS10: ``hs10`` (sorted int64), ``steel``, ``aluminum``,
     ``copper``, ``metal`` (all metals), shares of the line's value."""
     name = "metal_content_hs10.csv.gz"  # hs10,steel,aluminum,copper,metal
-    shares = _numbers(name, (1, 2, 3, 4))
-    out = {"hs10": _numbers(name, (0,), np.int64)[:, 0]}
+    table = _numbers(name, (0, 1, 2, 3, 4))  # HS10 codes (< 2**53) are exact as floats
+    out = {"hs10": table[:, 0].astype(np.int64)}
     for k, key in enumerate(("steel", "aluminum", "copper", "metal")):
-        out[key] = shares[:, k].copy()
+        out[key] = table[:, k + 1].copy()
     order = np.argsort(out["hs10"], kind="stable")
     return {k: v[order] for k, v in out.items()}
 
@@ -34,7 +34,8 @@ def load_metal_content() -> dict[str, np.ndarray]:
 def load_usmca_shares() -> dict[str, dict[str, np.ndarray]]:
     """Share of 2025 imports entering under USMCA: {'CAN'|'MEX': {'hs10', 'share'}} (hs10 sorted)."""
     name = "usmca_shares_2025.csv.gz"  # hs10,iso3,share
-    hs_all, share_all = _numbers(name, (0,), np.int64)[:, 0], _numbers(name, (2,))[:, 0]
+    table = _numbers(name, (0, 2))  # HS10 codes (< 2**53) are exact as floats
+    hs_all, share_all = table[:, 0].astype(np.int64), table[:, 1].copy()
     iso3 = np.loadtxt(io.StringIO(_text(name)), delimiter=",", skiprows=1, usecols=(1,), dtype="U3", ndmin=1)
     out = {}
     for iso in ("CAN", "MEX"):

@@ -147,7 +147,7 @@ def sector_cell_mask(ctx: Context, m, exporter: np.ndarray, sec_codes: np.ndarra
         mask &= ~np.isin(sec_codes, secs)
     if m.kind == "reciprocal":
         keys = reciprocal_rates(ctx, m)
-        mask &= np.isin(partner, sorted(rated_partners(ctx, keys, np.unique(partner))))
+        mask &= np.isin(partner, sorted(rated_partners(ctx, keys, set(partner.tolist()))))
     return mask
 
 
