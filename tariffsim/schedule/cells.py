@@ -121,10 +121,13 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
         cover[:, k] = kept(line_mask(ctx, m, lines))
         coverage = getattr(m, "coverage", 1.0)
         if rule.width is not None or coverage < 1.0:
-            lo = np.zeros(len(lines)) if rule.lo is None else rule.lo
+            # read-only views where the bound is one number for every line (no array of 335,000 zeros)
             width = coverage * (1.0 if rule.width is None else rule.width)
-            hi = lo + np.broadcast_to(width, (len(lines),))
-            partial[k] = (kept(lo), kept(hi))
+            if rule.lo is None and np.ndim(width) == 0:  # [0, coverage) on every line
+                partial[k] = (np.broadcast_to(0.0, (len(keep),)), np.broadcast_to(float(width), (len(keep),)))
+                continue
+            lo = np.zeros(len(keep)) if rule.lo is None else kept(rule.lo)
+            partial[k] = (lo, lo + (kept(width) if np.ndim(width) else width))
     n = len(keep)
 
     rows = {
