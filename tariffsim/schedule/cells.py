@@ -106,7 +106,7 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
     for m in ctx.base_measures:
         if m.importer == US and m.schedule == "hts_2024":
             utilization = fta_utilization(m, lines)
-    base = line_base(ctx, lines, utilization)
+    base = ctx.line_base = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)
 
     def kept(a):
@@ -218,13 +218,15 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
     rows = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     partial = _stack_partial([p[1] for p in parts], [len(p[0]["weight"]) for p in parts])
     # pieces carry their weight, cover and source row; the other fields are read at the source row
-    raw = {"weight": rows.pop("weight"), "cover": rows.pop("cover"), "_src": np.arange(len(rows["key0"]))}
+    n = len(rows["key0"])
+    raw = {"weight": rows.pop("weight"), "cover": rows.pop("cover"), "_src": np.arange(n), "frac": np.ones(n)}
     raw = cut_pieces(raw, partial)
     splitters = [(k, r) for k, r in rules.items() if r.splits]
     raw["_row"] = rows["hs_row"][raw["_src"]] + 1  # 0 = a sector cell; line rows shifted by one
     raw = split_by_parameters(raw, [(k, *_split_rows(r, len(ctx.us_lines()))) for k, r in splitters])
-    raw.pop("_row")
-    cells, cover, role = _merge(raw, rows, nonlinear)
+    cells, cover, role, inv = _merge(raw, rows, nonlinear)
+    on_line = raw["_row"] > 0  # pieces of US lines: (line, cell, share of the line's value)
+    ctx.line_pieces = (raw["_row"][on_line] - 1, inv[on_line], raw["frac"][on_line])
     cells["partner"] = labels[cells["partner"]]
     return cells, cover, role, splitters
 
@@ -251,11 +253,12 @@ def _split_rows(rule: ShareRule, n_lines: int) -> tuple[np.ndarray, np.ndarray]:
     return applies, end_use
 
 
-def _merge(raw: dict, rows: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
+def _merge(raw: dict, rows: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     """Merge pieces no measure can tell apart; keep base rates apart where duties depend on them.
 
     ``raw``: the pieces (``weight``, ``cover``, ``role``, ``_src``: their row in ``rows``);
     ``rows``: the fields of the rows before cutting (``key0``, ``base``, ``importer``, ...).
+    Returns the cells, their cover and roles, and the cell of each piece.
     """
     cover, role, src = raw["cover"], raw["role"], raw["_src"]
     key0, base_rows = rows["key0"][src], rows["base"][src]
@@ -275,7 +278,7 @@ def _merge(raw: dict, rows: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarr
     cells = {k: rows[k][src[first]] for k in ("importer", "exporter", "sector", "partner", "line_data")}
     cells["weight"] = weight
     cells["base"] = base
-    return cells, cover[first], role[first]
+    return cells, cover[first], role[first], inv
 
 
 def _packed(cover: np.ndarray) -> list[np.ndarray]:

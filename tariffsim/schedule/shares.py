@@ -150,7 +150,8 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     -------
     dict of ndarray; rows covered whole or not at all are kept as one piece. Piece k of a
     row spans consecutive breakpoints ``[b_k, b_k+1)``, weight ``w (b_k+1 - b_k)``, covered
-    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
+    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``; an optional field ``frac`` (share of the
+    row's value) is scaled like ``weight``.
     """
     cover = raw["cover"]
     cut_any = np.zeros(len(cover), dtype=bool)
@@ -184,6 +185,8 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     mid = ((a + b) / 2)[:, None]
     out["cover"][len(rest):, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
     out["weight"][len(rest):] = raw["weight"][r] * (b - a)
+    if "frac" in raw:  # share of the row's value, (b - a) of each piece
+        out["frac"][len(rest):] = raw["frac"][r] * (b - a)
     return out
 
 
