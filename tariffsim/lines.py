@@ -160,12 +160,12 @@ class ProductLines:
         Matched on the distinct HS10 codes (a prefix of ``d`` digits against the codes cut to
         ``d`` digits), then spread to the lines: no pass over the 335,000 lines but the last.
         """
-        text = np.asarray(list(prefixes), dtype=str)
+        prefixes = list(prefixes)
         labels, codes = self.hs_codes()
         hit = np.zeros(len(labels), dtype=bool)
-        if text.size:
-            length = np.strings.str_len(text)
-            value = text.astype(np.int64)
+        if prefixes:
+            length = np.fromiter(map(len, prefixes), dtype=np.int64, count=len(prefixes))
+            value = np.asarray(prefixes, dtype=str).astype(np.int64)
             for digits in sorted(set(length.tolist())):  # (plain np.unique would import numpy.ma)
                 uniq, inv = self._truncated_unique(digits)
                 wanted = np.sort(value[length == digits])  # isin by binary search (np.isin would import numpy.ma)

@@ -7,15 +7,23 @@ import functools
 import gzip
 import io
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from .._lazy import pandas as pd
 from ..errors import DataError, did_you_mean, shorten_list
 
+_HERE = Path(__file__).parent
+
 
 def _open(name: str, mode: str = "rb"):
+    """An embedded file, opened: from the package folder, else (a zipped install) through importlib.resources."""
+    path = _HERE / name
+    if path.is_file():
+        return path.open(mode)
+    from importlib import resources  # imports tempfile and shutil: only where needed
+
     return resources.files(__package__).joinpath(name).open(mode)
 
 
