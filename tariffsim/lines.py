@@ -140,6 +140,14 @@ class ProductLines:
             self._prefix_cache["hs"] = (labels, np.asarray(codes, dtype=np.int64))
 
     def _truncated_unique(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct HS codes cut to ``digits`` digits, index of each line into them), cached."""
+        key = ("unique lines", digits)
+        if key not in self._prefix_cache:
+            uniq, inv = self._truncated_codes(digits)
+            self._prefix_cache[key] = (uniq, inv[self.hs_codes()[1]])
+        return self._prefix_cache[key]
+
+    def _truncated_codes(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
         """(distinct HS codes cut to ``digits`` digits, index of each *distinct HS10 code* into them), cached.
 
         The distinct HS10 codes are sorted, so their truncations are too: the distinct values
@@ -167,7 +175,7 @@ class ProductLines:
             length = np.fromiter(map(len, prefixes), dtype=np.int64, count=len(prefixes))
             value = np.asarray(prefixes, dtype=str).astype(np.int64)
             for digits in sorted(set(length.tolist())):  # (plain np.unique would import numpy.ma)
-                uniq, inv = self._truncated_unique(digits)
+                uniq, inv = self._truncated_codes(digits)
                 wanted = np.sort(value[length == digits])  # isin by binary search (np.isin would import numpy.ma)
                 pos = np.minimum(np.searchsorted(wanted, uniq), len(wanted) - 1)
                 hit |= (wanted[pos] == uniq)[inv]
