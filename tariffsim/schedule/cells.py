@@ -122,11 +122,12 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
         coverage = getattr(m, "coverage", 1.0)
         if rule.width is not None or coverage < 1.0:
             # read-only views where the bound is one number for every line (no array of 335,000 zeros)
-            width = coverage * (1.0 if rule.width is None else rule.width)
-            if rule.lo is None and np.ndim(width) == 0:  # [0, coverage) on every line
-                partial[k] = (np.broadcast_to(0.0, (len(keep),)), np.broadcast_to(float(width), (len(keep),)))
+            width = coverage * (1.0 if rule.width is None else rule.width) if coverage < 1.0 else rule.width
+            if rule.lo is None:  # [0, width): a read-only view of zeros, the width itself as upper bound
+                hi = kept(width) if np.ndim(width) else np.broadcast_to(float(width), (len(keep),))
+                partial[k] = (np.broadcast_to(0.0, (len(keep),)), hi)
                 continue
-            lo = np.zeros(len(keep)) if rule.lo is None else kept(rule.lo)
+            lo = kept(rule.lo)
             partial[k] = (lo, lo + (kept(width) if np.ndim(width) else width))
     n = len(keep)
 

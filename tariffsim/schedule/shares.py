@@ -122,9 +122,9 @@ def share_rules(ctx: Context, m, lines: ProductLines, cache: dict) -> ShareRule:
         rule.lo, rule.width = lines.memo(("content", content), lambda: _content_bounds(content, lines, cache["metal"]))
     util = getattr(m, "utilization", None)
     if isinstance(util, str):  # 'usmca'
-        if "usmca" not in cache:
-            cache["usmca"] = lines.memo(("usmca",), lambda: _usmca(lines))
-        keep = 1.0 - cache["usmca"]
+        if "usmca" not in cache:  # share not entering under USMCA, 1 - u (one array for every measure)
+            cache["usmca"] = 1.0 - lines.memo(("usmca",), lambda: _usmca(lines))
+        keep = cache["usmca"]
         rule.width = keep if rule.width is None else rule.width * keep
     elif util is not None:
         rule.factors.append((ctx.params.add(f"{m.id}.utilization", util), True))
