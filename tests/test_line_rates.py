@@ -110,3 +110,12 @@ def test_commodity_duties_equal_one_compile_per_group(sched):
         np.testing.assert_allclose(gd.duty_new[0, k, pos], acc["duty_new"][0], rtol=1e-12, atol=1e-12)
         rest = np.setdiff1d(np.arange(len(gd.partner)), pos)
         assert not gd.value[k, rest].any() and not gd.duty_new[0, k, rest].any()
+
+
+def test_line_rates_of_a_pickled_schedule(sched):
+    """Sweep workers get schedules pickled; the line pieces are rebuilt there, the same."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(sched))
+    np.testing.assert_array_equal(back.line_rates(), sched.line_rates())
+    np.testing.assert_array_equal(back.line_base_rates(), sched.line_base_rates())

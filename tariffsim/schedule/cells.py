@@ -14,6 +14,8 @@ Belongs here (DESIGN §5, steps 1–2):
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..errors import DataError, shorten_list
@@ -27,7 +29,7 @@ from .shares import (
     split_by_parameters,
 )
 
-__all__ = ["build_cells", "group_ids"]
+__all__ = ["build_cells", "group_ids", "line_pieces"]
 
 _FIELDS = (("importer", np.int64), ("exporter", np.int64), ("sector", np.int64), ("partner", np.int64),
            ("weight", float), ("base", float), ("line_data", bool))
@@ -63,6 +65,36 @@ def group_ids(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return rank[inv].astype(np.int64, copy=False), first[order].astype(np.int64, copy=False)
 
 
+#: id(Context) -> (line, cell, share, line base) of a compile's US line pieces, or None without
+#: US lines; dropped with the Context. Kept off the Context so that a pickled schedule stays small
+#: (:func:`line_pieces` rebuilds them for one that was pickled).
+_PIECES: dict[int, tuple | None] = {}
+
+
+def _remember(ctx: Context, pieces: tuple | None) -> None:
+    key = id(ctx)
+    if key not in _PIECES:
+        weakref.finalize(ctx, _PIECES.pop, key, None)
+    _PIECES[key] = pieces
+
+
+def line_pieces(ctx: Context) -> tuple | None:
+    """The US line pieces of the compile made with ``ctx``: ``(line, cell, share, base)``.
+
+    ``line``, ``cell`` (K,) int: each piece's line (index into ``ctx.us_lines()``) and merged cell;
+    ``share`` (K,): its share of the line's value; ``base`` (L,): every line's base rate. None
+    when the scenario has no US measures. For a schedule that was pickled (sweep workers) the
+    cells are built again from the same inputs (the same cells, in the same order).
+    """
+    if id(ctx) not in _PIECES:
+        from .programs import nonlinear_mask
+
+        fresh = Context(ctx.scenario, ctx.world, ctx.date, ctx.measures, ctx.lines)
+        build_cells(fresh, nonlinear_mask(fresh.tariff_measures))
+        _remember(ctx, _PIECES[id(fresh)])
+    return _PIECES[id(ctx)]
+
+
 def _static(ctx: Context):
     """Per line, for this world: exporter, sector (world indices), kept lines, and a key of
     (importer, exporter, sector, partner) as one integer. Cached on the lines per world."""
@@ -96,8 +128,9 @@ def _where_key(importer, exporter, sector, line_data: bool, partner) -> np.ndarr
     return (((importer * 256 + exporter) * 256 + sector) * 2 + int(line_data)) * 4096 + partner
 
 
-def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
-    """US import lines as rows, and the measures covering only intervals [lo, hi) of them."""
+def _line_rows(ctx: Context, rules: dict, out: dict) -> tuple[dict, dict]:
+    """US import lines as rows, and the measures covering only intervals [lo, hi) of them
+    (``out["base"]``: the base rate of every line, kept for :func:`line_pieces`)."""
     lines, world = ctx.us_lines(), ctx.world
     exporter, sector, keep, lost, key0 = _static(ctx)
     if lost > 0:
@@ -106,7 +139,7 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
     for m in ctx.base_measures:
         if m.importer == US and m.schedule == "hts_2024":
             utilization = fta_utilization(m, lines)
-    base = ctx.line_base = line_base(ctx, lines, utilization)
+    base = out["base"] = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)
 
     def kept(a):
@@ -204,10 +237,10 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
             f"countries of this world ({shorten_list(ctx.world.countries)}). Keep them apart with "
             f"load_world(keep={unknown}) or [world] keep = {unknown} in the scenario file."
         )
-    parts, rules = [], {}
+    parts, rules, line_base_of = [], {}, {}
     labels = np.zeros(0, dtype="U8")
     if US in importers and US in ctx.world.countries:
-        parts.append(_line_rows(ctx, rules))
+        parts.append(_line_rows(ctx, rules, line_base_of))
         labels = ctx.us_lines().partner_labels.astype("U8")
     offset = len(labels)
     labels = np.concatenate([labels, np.array(ctx.world.countries, dtype="U8")])
@@ -215,6 +248,7 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
         if imp in ctx.world.countries:
             parts.append(_sector_rows(ctx, imp, offset))
     if not parts:
+        _remember(ctx, None)
         return (*_empty(ctx), [])
     rows = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     partial = _stack_partial([p[1] for p in parts], [len(p[0]["weight"]) for p in parts])
@@ -227,7 +261,7 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
     raw = split_by_parameters(raw, [(k, *_split_rows(r, len(ctx.us_lines()))) for k, r in splitters])
     cells, cover, role, inv = _merge(raw, rows, nonlinear)
     on_line = raw["_row"] > 0  # pieces of US lines: (line, cell, share of the line's value)
-    ctx.line_pieces = (raw["_row"][on_line] - 1, inv[on_line], raw["frac"][on_line])
+    _remember(ctx, (raw["_row"][on_line] - 1, inv[on_line], raw["frac"][on_line], line_base_of.get("base")))
     cells["partner"] = labels[cells["partner"]]
     return cells, cover, role, splitters
 

@@ -30,7 +30,7 @@ from ..shocks import Shocks
 from ..world import TradeWorld
 from .accounts import AccountsMixin
 from .aggregate import build_layouts, to_world
-from .cells import build_cells
+from .cells import build_cells, line_pieces
 from .context import Context, in_force_on
 from .nontariff import build_nontariff, nontariff_fields
 from .programs import build_plans, finish_plans, nonlinear_mask
@@ -224,9 +224,10 @@ class CompiledSchedule(AccountsMixin):
         theta = self._as_batch(theta)
         n_lines = len(self._ctx.us_lines())
         base = self.line_base_rates()
-        if self._ctx.line_pieces is None:
+        pieces = line_pieces(self._ctx)
+        if pieces is None:
             return np.broadcast_to(base, (theta.shape[0], n_lines)).copy()
-        line, cell, share = self._ctx.line_pieces
+        line, cell, share, _ = pieces
         extra = self.cell_rates(theta) - self._full.base[None, :]  # (B, C) duty above the cell's base
         mult = multipliers(theta, self._full.role, self._shares)
         if mult is not None:
@@ -240,9 +241,10 @@ class CompiledSchedule(AccountsMixin):
     def line_base_rates(self) -> np.ndarray:
         """Base (MFN / preferential) rate of every US import line, shape (L,), decimal: the rate
         :meth:`line_rates` adds the duties to (zeros where the scenario has no US base measure)."""
-        lines = self._ctx.us_lines()
-        base = self._ctx.line_base
-        return np.zeros(len(lines)) if base is None else np.array(base, dtype=float)
+        pieces = line_pieces(self._ctx)
+        if pieces is None or pieces[3] is None:
+            return np.zeros(len(self._ctx.us_lines()))
+        return np.array(pieces[3], dtype=float)
 
 
 def _as_scenario(scenario):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..lines import ProductLines
 from ..world import TradeWorld
 from .geography import Geography
@@ -36,11 +34,6 @@ class Context:
     lines : ProductLines or None
         US import lines (None: the embedded 2024 lines, loaded when needed).
     warnings : list of str
-    line_base : ndarray (L,) or None
-        Base rate of every US line (set by :func:`~tariffsim.schedule.cells.build_cells`).
-    line_pieces : tuple of ndarray (K,) or None
-        ``(line, cell, share)``: each piece of a US line, the cell it was merged into and its
-        share of the line's value (set by ``build_cells``; read by ``CompiledSchedule.line_rates``).
     """
 
     scenario: object
@@ -51,8 +44,6 @@ class Context:
     geo: Geography = field(init=False)
     params: Parameters = field(init=False)
     warnings: list[str] = field(default_factory=list)
-    line_base: np.ndarray | None = None
-    line_pieces: tuple | None = None
 
     def __post_init__(self) -> None:
         self.geo = Geography(self.world)
