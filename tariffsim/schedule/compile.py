@@ -30,7 +30,7 @@ from ..shocks import Shocks
 from ..world import TradeWorld
 from .accounts import AccountsMixin
 from .aggregate import build_layouts, to_world
-from .cells import build_cells, line_pieces
+from .cells import build_cells
 from .context import Context, in_force_on
 from .nontariff import build_nontariff, nontariff_fields
 from .programs import build_plans, finish_plans, nonlinear_mask
@@ -221,6 +221,8 @@ class CompiledSchedule(AccountsMixin):
             whose partner has no country in the world (left out of every cell); the base rate
             where the scenario has no US measures.
         """
+        from .cells import line_pieces
+
         theta = self._as_batch(theta)
         n_lines = len(self._ctx.us_lines())
         base = self.line_base_rates()
@@ -241,6 +243,8 @@ class CompiledSchedule(AccountsMixin):
     def line_base_rates(self) -> np.ndarray:
         """Base (MFN / preferential) rate of every US import line, shape (L,), decimal: the rate
         :meth:`line_rates` adds the duties to (zeros where the scenario has no US base measure)."""
+        from .cells import line_pieces
+
         pieces = line_pieces(self._ctx)
         if pieces is None or pieces[3] is None:
             return np.zeros(len(self._ctx.us_lines()))
