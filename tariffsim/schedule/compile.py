@@ -204,6 +204,61 @@ class CompiledSchedule(AccountsMixin):
             self.evaluate(theta), warnings=self.warnings, **fields,
         )
 
+    # ------------------------------------------------------------- line level
+    def line_rates(self, theta=None) -> np.ndarray:
+        """All-in ad valorem rate of every US import line for a batch of parameter vectors.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (B, P) or (P,), optional
+            Parameter vectors (default: the scenario's own values).
+
+        Returns
+        -------
+        ndarray of shape (B, L), decimal (0.25 = 25%)
+            One column per line of the :class:`~tariffsim.lines.ProductLines` the schedule was
+            compiled on (the embedded 2024 lines unless ``lines=`` was given), in their order:
+            the line's base rate plus every duty on it, where a measure covering only a share
+            of the line (metal content, USMCA, end use, ``coverage``) counts for that share,
+
+                r_l = b_l + sum_{k in pieces of l} f_k m_k (t_c(k) - b_c(k))
+
+            (``f_k`` the piece's share of the line's value, ``m_k`` its parameter-share
+            multiplier, ``t_c - b_c`` the duty of its cell on top of the cell's base rate).
+            Weighted by the lines' customs values, the rates give the duties of
+            :meth:`line_accounting`: ``sum_l v_l r_l`` over a partner's lines. NaN for lines
+            whose partner has no country in the world (left out of every cell); the base rate
+            where the scenario has no US measures.
+        """
+        from .cells import line_pieces
+
+        theta = self._as_batch(theta)
+        n_lines = len(self._ctx.us_lines())
+        base = self.line_base_rates()
+        pieces = line_pieces(self._ctx)
+        if pieces is None:
+            return np.broadcast_to(base, (theta.shape[0], n_lines)).copy()
+        line, cell, share, _ = pieces
+        extra = self.cell_rates(theta) - self._full.base[None, :]  # (B, C) duty above the cell's base
+        mult = multipliers(theta, self._full.role, self._shares)
+        if mult is not None:
+            extra = extra * mult
+        out = np.empty((theta.shape[0], n_lines))
+        for b in range(theta.shape[0]):
+            out[b] = base + np.bincount(line, weights=share * extra[b, cell], minlength=n_lines)
+        out[:, np.bincount(line, minlength=n_lines) == 0] = np.nan
+        return out
+
+    def line_base_rates(self) -> np.ndarray:
+        """Base (MFN / preferential) rate of every US import line, shape (L,), decimal: the rate
+        :meth:`line_rates` adds the duties to (zeros where the scenario has no US base measure)."""
+        from .cells import line_pieces
+
+        pieces = line_pieces(self._ctx)
+        if pieces is None or pieces[3] is None:
+            return np.zeros(len(self._ctx.us_lines()))
+        return np.array(pieces[3], dtype=float)
+
 
 def _as_scenario(scenario):
     """``scenario`` if it is a Scenario; a DataError with the fix otherwise (schedule never reads files)."""
