@@ -61,9 +61,11 @@ def _as_scenario(scenario):
 
 def _pieces(scenario, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     """Constant pieces of the law in [start, end]: (first day, number of days)."""
+    from ..scenario.law import change_points
+
     cuts = {start, end + dt.timedelta(days=1)}
     for m in scenario.measures:
-        for d in (m.effective, m.until, getattr(m, "published", None)):
+        for d in (m.effective, m.until, getattr(m, "published", None), *change_points(m), *change_points(m, True)):
             if d is not None and start < d <= end:
                 cuts.add(d)
     cuts = sorted(cuts)
