@@ -118,6 +118,19 @@ def additional_share(raw: pd.DataFrame, iso: str, duty: np.ndarray) -> float:
     return float(np.sum(duty[sel] * v[sel]) / np.sum(v[sel]))
 
 
+def civil_aircraft_s122() -> tuple[str, ...]:
+    """Codes of HTSUS US note 2(aa)(iv) (heading 9903.03.05), read from the chapter 99 text with a regex."""
+    import gzip
+    import re
+
+    path = SHARED / "us_tariff_law_2026" / "htsus_text" / "htsus_2026rev6_chapter99.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    block = text.split("As provided in heading 9903.03.05", 1)[1].split("As provided in heading 9903.03.06", 1)[0]
+    codes = {c.replace(".", "") for c in re.findall(r"\d{4}\.\d{2}(?:\.\d{2,4})?", block)}
+    return tuple(sorted(c for c in codes if not c.startswith("9903")))
+
+
 def _params() -> dict:
     import yaml
 
@@ -409,8 +422,13 @@ def test_section_122_exemptions(raw, accounts, iso):
     # kinds side by side (disjoint parts of the line); a line without data is all metal
     content = np.where(raw["found"].to_numpy(), s * steel + a * alu + k * copper, (steel | alu | copper).astype(float))
     share = np.where(full | exempt, 0.0, 1.0 - content)
-    expected = _value(raw, iso, np.ones(len(raw), dtype=bool), share)
+    # civil aircraft (note 2(aa)(iv)): out of s122; outside chapter 88 / 8411 / 8412 90% back in (share rule)
+    aircraft = on(raw, civil_aircraft_s122())
+    generic = aircraft & ~on(raw, ("88", "8411", "8412"))
+    expected = _value(raw, iso, ~aircraft, share)
     got = applied(accounts, "2026-03-01", "s122", iso)
     assert got == pytest.approx(expected, rel=1e-5)
+    got_generic = applied(accounts, "2026-03-01", "s122_aircraft_generic", iso)
+    assert got_generic == pytest.approx(_value(raw, iso, generic, 0.9 * share), rel=1e-5)
     # the exemptions matter: Section 122 reaches well under all of the partner's trade
     assert got < 0.8 * _value(raw, iso, np.ones(len(raw), dtype=bool))
