@@ -327,6 +327,16 @@ def law_lists(shared: Path) -> tuple[list[tuple[str, str, str]], dict[str, tuple
         "2026-02-24",
     )
 
+    add(
+        "s122_exempt_other",
+        htsus_note_codes(Path(shared) / HTSUS_TEXT, "(ii) As provided in heading 9903.03.03",
+                         "(iv) As provided in heading 9903.03.05"),
+        "Section 122 surcharge: products exempt for other reasons than civil aircraft (notes 2(aa)(ii) and (iii))",
+        "HTSUS (2026) Rev. 6, Chapter 99 Subchapter III US note 2(aa)(ii),(iii), headings 9903.03.03/.04 "
+        "(public domain)",
+        "2026-02-24",
+    )
+
     # ---- Section 232 auto parts, subdivision (r): EU/JP/KR parts certified for US production (15% floor)
     add(
         "s232_subdivision_r",
