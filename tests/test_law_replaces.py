@@ -145,9 +145,9 @@ def test_until_at_or_after_the_published_date_is_fine():
 
 
 # ------------------------------------------------------------- Japan, raw files
-def _japan_recip(raw) -> tuple[np.ndarray, ...]:
+def _japan_recip(lines_2024) -> tuple[np.ndarray, ...]:
     """(value, share of each line outside Section 232, base rate, reciprocal-eligible flag): Japan, 2025-08-20."""
-    jp = raw[raw["iso"] == "JPN"].reset_index(drop=True)
+    jp = lines_2024[lines_2024["iso"] == "JPN"].reset_index(drop=True)
     metal = pd.read_csv(TRACK / "s232_metal_chapter_products.csv", dtype=str)
     full = on(jp, _codes(metal, "hts_prefix"))
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
@@ -175,7 +175,7 @@ def _japan_recip(raw) -> tuple[np.ndarray, ...]:
 @pytest.mark.slow
 @pytest.mark.skipif(not TRACK.is_dir() or not (SHARED / "us_imports_2024").is_dir(),
                     reason="raw data folder is absent (the Census and tracker files)")
-def test_japan_2025_08_20_as_published_pays_the_pre_deal_rate(raw):
+def test_japan_2025_08_20_as_published_pays_the_pre_deal_rate(raw):  # noqa: F811 (fixture)
     from tariffsim.analysis.timeline import timeline_by_authority
 
     v, outside, base, eligible = _japan_recip(raw)

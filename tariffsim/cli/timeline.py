@@ -236,7 +236,8 @@ def _cmd_refunds(args) -> int:
             raise DataError(f"no IEEPA duties for {missing} in {args.file}; partners are ISO3 codes such as KOR.")
         frame = frame[frame["partner"].isin(["WORLD"] + partners)]
     label = (f"IEEPA refund exposure, {start} to {end}: statutory IEEPA duties at 2024 import values (USD bn). "
-             f"An estimate of liability under the law {'as published' if args.as_published else 'as applied'}, NOT collections (imports fell; no behaviour).")
+             f"An estimate of liability under the law {'as published' if args.as_published else 'as applied'}, "
+             "NOT collections (imports fell; no behaviour).")
     if args.json:
         doc = {"note": label, "start": start.isoformat(), "end": end.isoformat(), "rows": _records(frame)}
         json.dump(doc, sys.stdout, indent=1)
