@@ -171,15 +171,19 @@ def link_replacements(measures) -> tuple:
     ids are left to :func:`tariffsim.scenario.check.check_scenario` to report.
     """
     cuts: dict[str, list] = {}
-    for m in measures:
-        if getattr(m, "effective", None) is None:
+    for m in measures:  # salvaged, unvalidated measures (error reports) may hold anything: skip those
+        effective, published = getattr(m, "effective", None), getattr(m, "published", None)
+        refs = getattr(m, "replaces", ()) or ()
+        if not isinstance(effective, dt.date) or not isinstance(refs, (tuple, list)):
             continue
-        for ref in getattr(m, "replaces", ()) or ():
-            if ref != m.id:
-                cuts.setdefault(ref, []).append((m.effective, getattr(m, "published", None)))
+        published = published if isinstance(published, dt.date) else None
+        for ref in refs:
+            if isinstance(ref, str) and ref != getattr(m, "id", None):
+                cuts.setdefault(ref, []).append((effective, published))
     out = []
     for m in measures:
-        want = tuple(sorted(cuts.get(m.id, ()), key=lambda c: (c[0], c[1] or c[0])))
+        mid = getattr(m, "id", None)
+        want = tuple(sorted(cuts.get(mid, ()) if isinstance(mid, str) else (), key=lambda c: (c[0], c[1] or c[0])))
         if tuple(getattr(m, "_replaced_by", ()) or ()) != want and hasattr(m, "model_copy"):
             m = m.model_copy()
             m._replaced_by = want
