@@ -10,6 +10,7 @@ and :mod:`tariffsim.kernels.cp_outputs`.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import warnings
 from typing import Any
 
@@ -17,9 +18,8 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
 from ..kernels._util import currency_factor
-from ..kernels.accounting import importer_etr
-from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
-from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
+from ..kernels.cp import Baseline, Equilibrium, calibrate, solve_equilibrium, taste_shifter
+from ..kernels.cp_outputs import acr_real_wage_hat, baseline_summary, country_outputs, flow_outputs
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
 
@@ -76,14 +76,17 @@ def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray
 
 
 def _check_shocks(shocks: Shocks) -> None:
-    if np.any(shocks.tariff_base <= -1) or np.any(shocks.tariff_new <= -1):
+    """Domain checks, one pass per array that is not a broadcast neutral value (min, not a mask)."""
+    if min(_compact(shocks.tariff_base).min(), _compact(shocks.tariff_new).min()) <= -1:
         raise DataError("tariffs must be > -1 (decimal rates, 0.25 = 25%).")
-    if np.any(shocks.ntb <= -1):
+    if shocks.uses("ntb") and _compact(shocks.ntb).min() <= -1:
         raise DataError("ntb must be > -1: it multiplies the iceberg cost by (1 + ntb).")
-    if np.any(shocks.currency <= -1):
+    if shocks.uses("currency") and _compact(shocks.currency).min() <= -1:
         raise DataError("currency (appreciation x pass-through) must be > -1 (decimal, 0.05 = 5% stronger).")
-    if np.any(shocks.productivity <= 0):
+    if shocks.uses("productivity") and _compact(shocks.productivity).min() <= 0:
         raise DataError("productivity changes are ratios new/old and must be > 0 (1 = none).")
+    if not shocks.uses("deficit_change"):
+        return
     world_va = shocks.world.flows.sum()
     gap = np.abs(shocks.deficit_change.sum(axis=1))
     if np.any(gap > 1e-9 * world_va):
@@ -92,6 +95,12 @@ def _check_shocks(shocks: Shocks) -> None:
             f"deficit_change must sum to zero over countries in each scenario (one country's transfer is "
             f"another's); scenario {shocks.scenarios[k]!r} sums to {shocks.deficit_change[k].sum():g}."
         )
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """A broadcast array without its repeated axes (stride 0 collapsed to length 1): a view."""
+    a = np.asarray(a)
+    return a[tuple(slice(0, 1) if st == 0 and k > 1 else slice(None) for k, st in zip(a.shape, a.strides))]
 
 
 def _taste(shocks: Shocks, base) -> np.ndarray:
@@ -216,14 +225,14 @@ def run_ge(
         warnings.warn(msg, UserWarning, stacklevel=2)
         notes.append(msg)
     solve = dict(tol=tol, max_iter=max_iter, accelerate=accelerate)
-    base, iterations, purge_ok = _baseline(shocks, theta, deficits, notes, solve)
+    base, summary, iterations, purge_ok = _baseline(shocks, theta, deficits, notes, solve)
     full = _expand(base, shocks.batch_size)  # per-scenario views of a shared baseline (no copies)
     ntb, prod, taste = _kernel_shocks(shocks, full, currency)
     eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
                            deficit_new=base.deficit + shocks.deficit_change, taste=taste, **solve)
     info = _solver_info(shocks, eq, iterations + eq.iterations, eq.success & purge_ok, tol, max_iter,
                         raise_on_failure)
-    country, flows = _outputs(shocks, full, eq, theta, prod, ntb, taste)
+    country, flows = _outputs(shocks, full, eq, theta, prod, ntb, taste, summary)
     provenance = {
         "world": world.name,
         "source": world.source,
@@ -261,7 +270,7 @@ def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> N
 
 
 def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, solve: dict):
-    """Calibrated baseline (batch 1 when every scenario shares it), purge iterations and success.
+    """Calibrated baseline (batch 1 when every scenario shares it), its summary, purge iterations and success.
 
     With ``deficits="purge"`` the baseline is first re-solved with all deficits at zero at
     baseline tariffs (CP's NAFTA exercise); α keeps the data's calibration.
@@ -276,14 +285,15 @@ def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, sol
     # one baseline shared by all scenarios: calibrate once (and purge once, unless θ differs by scenario)
     if tb.shape[0] > 1 and tb.strides[0] == 0 and (deficits != "purge" or np.all(theta == theta[0])):
         tb = tb[:1]
-    base = calibrate(world.flows, tb, world.value_added_share, world.io_coefficients)
+    base, summary = _calibrated(world, tb)
     b = shocks.batch_size
     if deficits == "purge":
         zero = solve_equilibrium(base, base.tariff, theta[: base.pi.shape[0]], deficit_new=np.zeros_like(base.deficit),
                                  **solve)
         purged = calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
         base = dataclasses.replace(purged, alpha=base.alpha, alpha_clipped=base.alpha_clipped)
-        return base, np.broadcast_to(zero.iterations, (b,)).copy(), np.broadcast_to(zero.success, (b,))
+        return (base, baseline_summary(base, world.goods), np.broadcast_to(zero.iterations, (b,)).copy(),
+                np.broadcast_to(zero.success, (b,)))
     clipped = base.alpha_clipped > 1e-9 * base.value_added.sum(axis=1)
     if np.any(clipped):
         msg = (
@@ -293,16 +303,41 @@ def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, sol
         )
         warnings.warn(msg, UserWarning, stacklevel=3)
         notes.append(msg)
-    return base, np.zeros(b, dtype=int), np.ones(b, dtype=bool)
+    return base, summary, np.zeros(b, dtype=int), np.ones(b, dtype=bool)
+
+
+#: The last few calibrated shared baselines: (world, baseline tariffs (1, n, n, S), Baseline, summary).
+_CALIBRATED: list = []
+_CALIBRATED_SIZE = 4
+_CALIBRATED_LOCK = threading.Lock()
+
+
+def _calibrated(world, tb: np.ndarray):
+    """calibrate() and baseline_summary() of (world, tb), remembered for shared baselines (batch 1).
+
+    A world is immutable (read-only arrays), so the same world object and equal baseline
+    tariffs give the same baseline: single scenarios on one world calibrate once.
+    """
+    if tb.shape[0] == 1:
+        with _CALIBRATED_LOCK:
+            for entry in _CALIBRATED:
+                if entry[0] is world and np.array_equal(entry[1], tb):
+                    return entry[2], entry[3]
+    base = calibrate(world.flows, tb, world.value_added_share, world.io_coefficients)
+    summary = baseline_summary(base, world.goods)
+    if tb.shape[0] == 1:
+        with _CALIBRATED_LOCK:
+            _CALIBRATED.insert(0, (world, np.array(tb), base, summary))
+            del _CALIBRATED[_CALIBRATED_SIZE:]
+    return base, summary
 
 
 def _expand(base: Baseline, b: int) -> Baseline:
     """The baseline with every batched array viewed at batch size b (read-only broadcast views)."""
     if base.pi.shape[0] == b:
         return base
-    batched = ("flows", "tariff", "pi", "expenditure", "value_added", "deficit", "income", "alpha", "alpha_clipped")
     return dataclasses.replace(base, **{k: np.broadcast_to(getattr(base, k), (b,) + getattr(base, k).shape[1:])
-                                        for k in batched})
+                                        for k in _BATCHED})
 
 
 def _kernel_shocks(shocks: Shocks, base: Baseline, currency: str):
@@ -335,21 +370,47 @@ def _solver_info(shocks: Shocks, eq, iterations, success, tol, max_iter, raise_o
     return info
 
 
-def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste):
-    """Country and flow columns of the Result (ETRs over goods imports, ACR without IO links)."""
+#: Bytes of one per-flow array a chunk of scenarios may occupy while the Result is built
+#: (the per-flow reductions then run in cache: 1 MiB, half the L2 of the machine measured).
+CHUNK_BYTES = 1 << 20
+
+
+def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste, summary):
+    """Country and flow columns of the Result (ETRs over goods imports, ACR without IO links).
+
+    Country columns are computed in chunks of scenarios whose per-flow arrays fit in cache.
+    """
     world = shocks.world
-    country = country_outputs(base, eq, shocks.tariff_new)
-    flows = flow_outputs(base, eq, shocks.tariff_new)
-    # ETRs over goods imports, as in every model (services pay no duty)
-    country["etr"] = importer_etr(flows["tariff_new"], flows["flow_new"], world.goods)
-    tb, mb = base.tariff, base.flows
-    if tb.shape[0] > 1 and tb.strides[0] == 0 and mb.strides[0] == 0:  # shared baseline: once
-        tb, mb = tb[:1], mb[:1]
-    country["etr_base"] = np.broadcast_to(importer_etr(tb, mb, world.goods), country["etr"].shape).copy()
-    if world.io_coefficients is None and world.value_added_share is None:
-        acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
-        country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
-        if taste is not None:  # the ACR identity does not hold with taste shifts
-            shifted = np.any(shocks.demand_shift != 0, axis=(1, 2, 3))
-            country["acr_real_wage_pct"][shifted] = np.nan
-    return country, flows
+    b, n, _, s = eq.flows.shape
+    size = max(1, CHUNK_BYTES // (8 * n * n * s))
+    acr = world.io_coefficients is None and world.value_added_share is None
+    parts = []
+    for k in range(0, b, size):
+        sl = slice(k, min(k + size, b))
+        base_k, eq_k = _rows(base, sl), _rows(eq, sl)
+        sum_k = {key: v[sl] if b > 1 and v.shape[0] == b else v for key, v in summary.items()}
+        # ETRs over goods imports, as in every model (services pay no duty)
+        part = country_outputs(base_k, eq_k, shocks.tariff_new[sl], goods=world.goods, summary=sum_k)
+        if acr:
+            part["acr_real_wage_pct"] = 100.0 * (acr_real_wage_hat(base_k, eq_k, theta[sl], _slice(prod, sl),
+                                                                   _slice(ntb, sl)) - 1.0)
+        parts.append(part)
+    country = parts[0] if len(parts) == 1 else {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    if acr and taste is not None:  # the ACR identity does not hold with taste shifts
+        shifted = np.any(shocks.demand_shift != 0, axis=(1, 2, 3))
+        country["acr_real_wage_pct"][shifted] = np.nan
+    return country, flow_outputs(base, eq, shocks.tariff_new)
+
+
+def _slice(a, sl: slice):
+    return None if a is None else a[sl]
+
+
+def _rows(x, sl: slice):
+    """Scenarios ``sl`` of a Baseline or Equilibrium (every batched field sliced; views)."""
+    if isinstance(x, Equilibrium):
+        return Equilibrium(**{f.name: getattr(x, f.name)[sl] for f in dataclasses.fields(x)})
+    return dataclasses.replace(x, **{k: getattr(x, k)[sl] for k in _BATCHED})
+
+
+_BATCHED = ("flows", "tariff", "pi", "expenditure", "value_added", "deficit", "income", "alpha", "alpha_clipped")
