@@ -327,11 +327,11 @@ def solve(pi0, tau0, tau1, theta, *, ntb, lnz, va, d1, alpha, gamma, tol, max_it
     """All Equilibrium arrays for B scenarios (γ = 1 worlds without taste shifters).
 
     ``pi0, tau0, va, alpha`` may have batch 1 (a shared baseline); ``tau1, ntb`` batch 1 or B;
-    ``theta (B, S)``, ``lnz (B, n, S)``, ``d1 (B, n)``. Returns the fields of
+    ``theta (B, S)``, ``lnz (B or 1, n, S)``, ``d1 (B, n)``. Returns the fields of
     :class:`tariffsim.kernels.cp.Equilibrium` except ``c_hat, p_hat, deficit, success``,
     plus ``done``, ``res`` and ``res_goods``.
     """
-    b, n, s = lnz.shape
+    b, (n, s) = np.shape(theta)[0], np.shape(lnz)[1:]
     f4 = np.empty((b, n, n, s))
     out = dict(lnw=np.zeros((b, n)), iters=np.zeros(b, dtype=np.int64), done=np.zeros(b, dtype=np.bool_),
                res=np.zeros(b), res_goods=np.zeros(b), pi1=f4, flows=np.empty_like(f4), X=np.empty((b, n, s)),

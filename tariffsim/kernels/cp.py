@@ -327,13 +327,14 @@ def _rows(a, sl: slice):
 def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
     """Equilibrium from the compiled solver (γ = 1, no taste shifters)."""
     b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    lnz = np.zeros((1, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
     r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
               alpha=base.alpha, gamma=base.gamma, tol=tol, max_iter=max_iter)
     w = np.exp(r["lnw"])
     c_hat = np.repeat(w[..., None], s, axis=2)  # ĉ = ŵ when there are no intermediate inputs
+    p_hat = c_hat.copy() if productivity is None else c_hat / np.exp(lnz)  # p̂ = ĉ/ẑ
     return Equilibrium(
-        w_hat=w, c_hat=c_hat, p_hat=c_hat / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
+        w_hat=w, c_hat=c_hat, p_hat=p_hat, P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
         flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
         success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
         residual_goods=r["res_goods"],

@@ -19,6 +19,11 @@ def _diag(a: np.ndarray) -> np.ndarray:
     return np.diagonal(a, axis1=-3, axis2=-2).swapaxes(-1, -2)
 
 
+def _bcast(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """np.broadcast_to, skipped when ``a`` has the shape already (the single-scenario path)."""
+    return a if a.shape == shape else np.broadcast_to(a, shape)
+
+
 def _compact(a: np.ndarray) -> np.ndarray:
     """A batch axis broadcast with stride 0 collapsed to length 1 (shared baseline)."""
     return a[:1] if a.ndim and a.shape[0] > 1 and a.strides[0] == 0 else a
@@ -55,12 +60,13 @@ def acr_real_wage_hat(base: Baseline, eq: Equilibrium, theta: np.ndarray,
     b, n, _, s = eq.pi.shape
     lam0 = _diag(_compact(base.pi))  # λ_nn^j = π_nn^j, (B or 1, n, S)
     lam1 = _diag(eq.pi)
-    th = np.broadcast_to(np.asarray(theta, float), (b, s))[:, None, :]
-    z = np.ones((b, n, s)) if productivity is None else productivity
-    d = np.ones((b, n, s)) if ntb is None else 1.0 + _diag(ntb)
+    th = _bcast(np.asarray(theta, float), (b, s))[:, None, :]
+    z = 1.0 if productivity is None else productivity
+    d = 1.0 if ntb is None else 1.0 + _diag(ntb)
     with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(lam0 > 0, np.log(z / d) - np.log(lam1 / np.where(lam0 > 0, lam0, 1.0)) / th, 0.0)
-    return np.exp(np.einsum("bnj,bnj->bn", np.broadcast_to(base.alpha, term.shape), term))  # Π_j (ẑ/d̂ · λ̂^(−1/θ))^α
+        lnzd = np.log(z / d) if productivity is not None or ntb is not None else 0.0  # ln(ẑ/d̂)
+        term = np.where(lam0 > 0, lnzd - np.log(lam1 / np.where(lam0 > 0, lam0, 1.0)) / th, 0.0)
+    return np.exp(np.einsum("bnj,bnj->bn", _bcast(base.alpha, term.shape), term))  # Π_j (ẑ/d̂ · λ̂^(−1/θ))^α
 
 
 def baseline_summary(base: Baseline, goods: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -132,14 +138,14 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, 
     sm = baseline_summary(base, goods) if summary is None else summary
     M0, M1, tau0 = sm["M0"], eq.flows, sm["tau0"]  # baseline: batch 1 when shared
     b = M1.shape[0]
-    P = price_index_hat(np.broadcast_to(base.alpha, eq.P_hat.shape), eq.P_hat)
+    P = price_index_hat(_bcast(base.alpha, eq.P_hat.shape), eq.P_hat)
     I0, I1 = base.income, eq.income
     out: dict[str, np.ndarray] = {}
     out["welfare_pct"] = 100.0 * (I1 / I0 / P - 1.0)  # Ŵ_n = (I'_n / I_n) / P̂_n
     dp = eq.p_hat - 1.0  # discrete d ln p
     # ToT: Σ_j Σ_i (E_ni dp_n − M_ni dp_i), E_ni = M0[n, i]: sales of n by sector times dp_n,
     # minus purchases valued at the sellers' price changes
-    tot = np.einsum("bnj,bnj->bn", np.broadcast_to(sm["sales0"], dp.shape), dp) - _contract_exporters(M0, dp)
+    tot = np.einsum("bnj,bnj->bn", _bcast(sm["sales0"], dp.shape), dp) - _contract_exporters(M0, dp)
     # VoT: Σ_j Σ_i τ_ni M_ni [(M̂_ni − 1) − dp_i] = Σ τ M' − Σ τ M − Σ τ M dp_i  (M̂ = 1 where M = 0:
     # M' = 0 there too)
     rev0 = sm["rev0"]
@@ -153,7 +159,7 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, 
     imp1 = M1.sum(axis=1) - dom1  # Σ_{i≠n} M'_in^j (customs value), (B, n, S)
     ex1 = M1.sum(axis=(2, 3)) - dom1.sum(axis=-1)  # Σ_{n≠i, j} M_in^j
     im1 = imp1.sum(axis=-1)
-    ex0, im0, rev0 = (np.broadcast_to(x, (b,) + x.shape[1:]) for x in (sm["ex0"], sm["im0"], rev0))
+    ex0, im0, rev0 = (_bcast(x, (b,) + x.shape[1:]) for x in (sm["ex0"], sm["im0"], rev0))
     with np.errstate(divide="ignore", invalid="ignore"):
         out["exports_pct"] = np.where(ex0 > 0, 100.0 * (ex1 / np.where(ex0 > 0, ex0, 1.0) - 1.0), np.nan)
         out["imports_pct"] = np.where(im0 > 0, 100.0 * (im1 / np.where(im0 > 0, im0, 1.0) - 1.0), np.nan)
@@ -165,7 +171,7 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, 
     out["tariff_revenue_change"] = rev1 - rev0
     g = _goods(goods, M1.shape[-1])
     out["etr"] = _rate(rev1_s @ g, imp1 @ g)
-    out["etr_base"] = np.broadcast_to(sm["etr0"], (b,) + sm["etr0"].shape[1:]).copy()
+    out["etr_base"] = np.array(_bcast(sm["etr0"], (b,) + sm["etr0"].shape[1:]))
     out["trade_balance_change"] = (ex1 - im1) - (ex0 - im0)
     return out
 
@@ -173,7 +179,7 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, 
 def _diag_broadcast(rates: np.ndarray, flows: np.ndarray) -> np.ndarray:
     """The diagonal of ``rates`` broadcast to the batch of ``flows``, shape (B, n, S)."""
     d = _diag(np.asarray(rates, float))
-    return np.broadcast_to(d, (flows.shape[0],) + d.shape[-2:])
+    return _bcast(d, (flows.shape[0],) + d.shape[-2:])
 
 
 def _contract_flows(a: np.ndarray, flows: np.ndarray, keep_sectors: bool = False) -> np.ndarray:
@@ -204,14 +210,14 @@ def flow_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> dic
     M0, M1 = base.flows, eq.flows
     shape = M1.shape
     pct = np.full(shape, np.nan)
-    M0b = np.broadcast_to(M0, shape)
-    np.divide(M1, M0b, out=pct, where=np.broadcast_to(M0 > 0, shape))
+    M0b = _bcast(M0, shape)
+    np.divide(M1, M0b, out=pct, where=_bcast(M0 > 0, shape))
     pct -= 1.0
     pct *= 100.0  # 100 (M'/M − 1), NaN where M = 0
     return {
         "flow_base": M0b,
         "flow_new": M1,
         "flow_pct": pct,
-        "tariff_base": np.broadcast_to(base.tariff, shape),
-        "tariff_new": np.broadcast_to(np.asarray(tariff_new, float), shape),
+        "tariff_base": _bcast(base.tariff, shape),
+        "tariff_new": _bcast(np.asarray(tariff_new, float), shape),
     }
