@@ -211,7 +211,7 @@ def run_ge(
     not neutral (and the import side a free cost cut); a uniform appreciation of all
     currencies is neutral. ``provenance["currency"]`` records the treatment.
     """
-    _check_options(deficits, currency, tol, max_iter)
+    _check_options(deficits, currency, tol, max_iter, accelerate)
     _check_shocks(shocks)
     theta, theta_source = _trade_elasticity(shocks, trade_elasticity)
     world = shocks.world
@@ -254,7 +254,7 @@ def run_ge(
     )
 
 
-def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> None:
+def _check_options(deficits: str, currency: str, tol: float, max_iter: int, accelerate) -> None:
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(
             f"The 'deficits' parameter of run_ge must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead."
@@ -267,6 +267,8 @@ def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> N
         raise DataError(f"The 'tol' parameter of run_ge must be a float in the range (0, inf). Got {tol!r} instead.")
     if int(max_iter) < 1:
         raise DataError(f"The 'max_iter' parameter of run_ge must be an int in the range [1, inf). Got {max_iter!r} instead.")
+    if accelerate is not None and not isinstance(accelerate, bool):
+        raise DataError(f"The 'accelerate' parameter of run_ge must be None, True or False. Got {accelerate!r} instead.")
 
 
 def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, solve: dict):
@@ -387,8 +389,11 @@ def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste, summar
     parts = []
     for k in range(0, b, size):
         sl = slice(k, min(k + size, b))
-        base_k, eq_k = _rows(base, sl), _rows(eq, sl)
-        sum_k = {key: v[sl] if b > 1 and v.shape[0] == b else v for key, v in summary.items()}
+        if size >= b:  # one chunk: no slicing
+            base_k, eq_k, sum_k = base, eq, summary
+        else:
+            base_k, eq_k = _rows(base, sl), _rows(eq, sl)
+            sum_k = {key: v[sl] if v.shape[0] == b else v for key, v in summary.items()}
         # ETRs over goods imports, as in every model (services pay no duty)
         part = country_outputs(base_k, eq_k, shocks.tariff_new[sl], goods=world.goods, summary=sum_k)
         if acr:
