@@ -201,19 +201,31 @@ def _contract_exporters(m: np.ndarray, dp: np.ndarray) -> np.ndarray:
     return np.einsum("binj,bij->bn", m, dp)
 
 
+#: Bytes of a per-flow array the flow columns are computed over at a time (cache-sized chunks).
+CHUNK_BYTES = 1 << 20
+
+
 def flow_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray) -> dict[str, np.ndarray]:
     """Per-flow columns ``flow_base, flow_new, flow_pct, tariff_base, tariff_new``, shape (B, n, n, S).
 
     ``flow_base``, ``tariff_base`` (and ``tariff_new`` when given as one) are read-only
-    broadcast views of the shared baseline: no memory per scenario.
+    broadcast views of the shared baseline: no memory per scenario. ``flow_pct`` is
+    computed in cache-sized chunks of scenarios (one pass over memory).
     """
     M0, M1 = base.flows, eq.flows
     shape = M1.shape
-    pct = np.full(shape, np.nan)
     M0b = _bcast(M0, shape)
-    np.divide(M1, M0b, out=pct, where=_bcast(M0 > 0, shape))
-    pct -= 1.0
-    pct *= 100.0  # 100 (M'/M − 1), NaN where M = 0
+    pct = np.empty(shape)
+    size = max(1, CHUNK_BYTES // (8 * int(np.prod(shape[1:]))))
+    zero = _compact(M0) <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(0, shape[0], size):
+            sl = slice(k, k + size)
+            p = pct[sl]
+            np.divide(M1[sl], M0b[sl], out=p)
+            p -= 1.0
+            p *= 100.0  # 100 (M'/M − 1), NaN where M = 0
+            np.copyto(p, np.nan, where=zero if zero.shape[0] == 1 else zero[sl])
     return {
         "flow_base": M0b,
         "flow_new": M1,
