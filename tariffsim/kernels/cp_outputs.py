@@ -74,7 +74,8 @@ def baseline_summary(base: Baseline, goods: np.ndarray | None = None) -> dict[st
 
     Returns ``M0, tau0, tm0`` (flows, tariffs, τM; (1 or B, n, n, S)), ``sales0`` Σ_n M0 by
     exporter-sector (1 or B, n, S), ``ex0, im0, rev0`` (exports, imports, duties, (1 or B, n)),
-    and ``etr0`` (duties over imports, over ``goods`` sectors when given).
+    ``etr0`` (duties over imports, over ``goods`` sectors when given), and for exports and
+    imports ``*_pos`` (positive) and ``*_safe`` (1 where not positive: a safe denominator).
     """
     M0, tau0 = _compact(base.flows), _compact(base.tariff)
     dom0 = _diag(M0)  # (., n, S)
@@ -85,6 +86,9 @@ def baseline_summary(base: Baseline, goods: np.ndarray | None = None) -> dict[st
                im0=imp0.sum(axis=-1), rev0=rev0_s.sum(axis=-1))
     g = _goods(goods, imp0.shape[-1])
     out["etr0"] = _rate(rev0_s @ g, imp0 @ g)
+    for key in ("ex0", "im0"):
+        out[key + "_pos"] = out[key] > 0
+        out[key + "_safe"] = np.where(out[key + "_pos"], out[key], 1.0)
     return out
 
 
@@ -94,8 +98,8 @@ def _goods(goods, s: int) -> np.ndarray:
 
 def _rate(paid: np.ndarray, total: np.ndarray) -> np.ndarray:
     """paid / total, NaN where total is not positive (no trade, no rate)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, paid / np.where(total > 0, total, 1.0), np.nan)
+    pos = total > 0
+    return np.where(pos, paid / np.where(pos, total, 1.0), np.nan)
 
 
 def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, goods: np.ndarray | None = None,
@@ -160,9 +164,9 @@ def country_outputs(base: Baseline, eq: Equilibrium, tariff_new: np.ndarray, *, 
     ex1 = M1.sum(axis=(2, 3)) - dom1.sum(axis=-1)  # Σ_{n≠i, j} M_in^j
     im1 = imp1.sum(axis=-1)
     ex0, im0, rev0 = (_bcast(x, (b,) + x.shape[1:]) for x in (sm["ex0"], sm["im0"], rev0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["exports_pct"] = np.where(ex0 > 0, 100.0 * (ex1 / np.where(ex0 > 0, ex0, 1.0) - 1.0), np.nan)
-        out["imports_pct"] = np.where(im0 > 0, 100.0 * (im1 / np.where(im0 > 0, im0, 1.0) - 1.0), np.nan)
+    # 100 (X'/X − 1), NaN without baseline trade (safe denominators from the summary: no division by 0)
+    out["exports_pct"] = np.where(sm["ex0_pos"], 100.0 * (ex1 / sm["ex0_safe"] - 1.0), np.nan)
+    out["imports_pct"] = np.where(sm["im0_pos"], 100.0 * (im1 / sm["im0_safe"] - 1.0), np.nan)
     out["exports"], out["imports"] = ex1, im1
     # Σ_{i,j} τ'_ni M'_ni by sector, τ' = 0 on the diagonal
     rev1_s = _contract_flows(tariff_new, M1, keep_sectors=True) - _diag_broadcast(tariff_new, M1) * dom1
