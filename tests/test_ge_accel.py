@@ -198,7 +198,7 @@ def test_compiled_exp_and_log_within_one_ulp_of_numpy():
 
     from tariffsim.kernels._accel_math import exp, log
 
-    @njit(error_model="numpy")
+    @njit(error_model="numpy", fastmath={"contract"})  # the kernels' flags
     def both(x, y, ex, lg):  # pragma: no cover - compiled
         for k in range(x.size):
             ex[k] = exp(x[k])

@@ -22,7 +22,7 @@ from ._accel_math import exp, log
 __all__ = ["solve"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _evaluate(pik, pikt, si, theta, lnz, va, d1, alpha, lnw, xp, Pt, F, X, v, excess):  # pragma: no cover
     """Excess demand at wages exp(lnw); fills xp[i, j], Pt, F, X, v = X/Pt [a, b], excess; returns max |excess|/VA.
 
@@ -77,7 +77,7 @@ def _evaluate(pik, pikt, si, theta, lnz, va, d1, alpha, lnw, xp, Pt, F, X, v, ex
     return res
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _restart(pik, pikt, si, theta, gamma, va, lnw, xp, Pt, v, u, J, H):  # pragma: no cover
     """J = diag(d), d_i = (ŵVA + Σ_j γ² θ Σ_m M'_im (1 − π'_im)) / VA_i, and H = (J + u uᵀ)⁻¹."""
     n, na, nb = pik.shape
@@ -105,7 +105,7 @@ def _restart(pik, pikt, si, theta, gamma, va, lnw, xp, Pt, v, u, J, H):  # pragm
             H[i, k] -= (u[i] / J[i, i]) * (u[k] / J[k, k]) / den
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _matvec(A, x, out):  # pragma: no cover
     """out = A x (loops: numba's BLAS-backed @ costs seconds of compile time)."""
     n = x.size
@@ -116,7 +116,7 @@ def _matvec(A, x, out):  # pragma: no cover
         out[i] = acc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _broyden(J, H, dx, df, work):  # pragma: no cover
     """J += a Δxᵀ, a = (Δf − J Δx)/(Δxᵀ Δx); H = (J + u uᵀ)⁻¹ by Sherman–Morrison.
 
@@ -147,7 +147,7 @@ def _broyden(J, H, dx, df, work):  # pragma: no cover
             H[i, k] -= Ha[i] * bH[k] / den
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _solve_one(pik, pikt, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter, lnw):  # pragma: no cover
     """Broyden in ln ŵ for one scenario (see cp_solve.solve_wages); returns (iterations, converged).
 
@@ -205,7 +205,7 @@ def _solve_one(pik, pikt, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter, l
     return max_iter, False
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _baseline_logs(pi0, tau0, lnpi, ln_tau0):  # pragma: no cover
     """ln π (0 where π = 0) and ln(1 + τ), [i, m, j]: what the weights need from the baseline."""
     n, _, s = pi0.shape
@@ -217,7 +217,7 @@ def _baseline_logs(pi0, tau0, lnpi, ln_tau0):  # pragma: no cover
                 ln_tau0[i, m, j] = log(1.0 + tau0[i, m, j])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _weights(pi0, lnpi, ln_tau0, tau1, ntb, has_ntb, si, theta, row, rowt, pik, pikt):  # pragma: no cover
     """W[i, a, b] = π κ̂^(−θ), W̃ = W/(1 + τ'), κ̂ = (1 + τ')/(1 + τ) · (1 + ntb); τ' = 0 on the diagonal.
 
@@ -248,7 +248,7 @@ def _weights(pi0, lnpi, ln_tau0, tau1, ntb, has_ntb, si, theta, row, rowt, pik, 
                     pikt[i, j, m] = rowt[m, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _outputs(pik, pikt, si, theta, lnz, va, d1, alpha, lnw, pi1, flows, X_out, P_hat, income):  # pragma: no cover
     """π', M' [i, m, j], X', P̂ [m, j], I' at the solved wages; returns the trade-balance and goods residuals."""
     n, na, nb = pik.shape
@@ -283,7 +283,7 @@ def _outputs(pik, pikt, si, theta, lnz, va, d1, alpha, lnw, pi1, flows, X_out, P
     return res, gap / max(xmax, 1e-300)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _solve_all(pi0, tau0, tau1, ntb, has_ntb, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter,
                lnw, iters, done, res, res_goods, pi1, flows, X, P_hat, income):  # pragma: no cover
     """Every scenario in turn: weights, wage iteration, outputs; inputs with batch 1 are shared.

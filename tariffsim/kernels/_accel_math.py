@@ -50,7 +50,7 @@ def _as_int(typingctx, x):  # pragma: no cover - compiled
     return types.int64(types.float64), codegen
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def exp(x):  # pragma: no cover - compiled
     """e^x for x in [-708, 709] (clamped outside): x = k ln2 + r, e^x = 2^k (1 + 2r/(2 − R(r)))."""
     x = min(max(x, -708.0), 709.0)
@@ -65,7 +65,7 @@ def exp(x):  # pragma: no cover - compiled
     return y * _as_float((_as_int(tk) - _SHIFT_BITS + 1023) << 52)  # 2^k, k in −1022 .. 1023: a normal number
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def log(x):  # pragma: no cover - compiled
     """ln x for normal x > 0: x = 2^k m, m in [√½, √2), ln m = f − f²/2 + s (f²/2 + R(s²)), s = f/(2 + f)."""
     bits = _as_int(x)
