@@ -14,6 +14,8 @@ for any number of sectors, including one); outputs are written back as ``[i, m, 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -284,20 +286,24 @@ def _outputs(pik, pikt, si, theta, lnz, va, d1, alpha, lnw, pi1, flows, X_out, P
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _solve_all(pi0, tau0, tau1, ntb, has_ntb, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter,
+def _all_baseline_logs(pi0, tau0, lnpi, ln_tau0):  # pragma: no cover
+    """:func:`_baseline_logs` of every baseline of a batch (one when shared)."""
+    for k in range(lnpi.shape[0]):
+        _baseline_logs(pi0[min(k, pi0.shape[0] - 1)], tau0[min(k, tau0.shape[0] - 1)], lnpi[k], ln_tau0[k])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _solve_all(pi0, lnpi, ln_tau0, tau1, ntb, has_ntb, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter,
                lnw, iters, done, res, res_goods, pi1, flows, X, P_hat, income):  # pragma: no cover
     """Every scenario in turn: weights, wage iteration, outputs; inputs with batch 1 are shared.
 
-    ``alpha`` is in the aggregate layout [a, b]; the baseline logs are taken once per baseline.
+    ``alpha`` is in the aggregate layout [a, b]; ``lnpi, ln_tau0`` from :func:`_all_baseline_logs`.
     """
     b, n, _, s = lnw.shape[0], tau1.shape[1], tau1.shape[2], tau1.shape[3]
     na, nb = (n, s) if si else (s, n)
     pik, pikt = np.empty((n, na, nb)), np.empty((n, na, nb))
     row, rowt = np.empty((n, s)), np.empty((n, s))
-    n0 = max(pi0.shape[0], tau0.shape[0])
-    lnpi, ln_tau0 = np.empty((n0, n, n, s)), np.empty((n0, n, n, s))
-    for k in range(n0):  # once when the baseline is shared
-        _baseline_logs(pi0[min(k, pi0.shape[0] - 1)], tau0[min(k, tau0.shape[0] - 1)], lnpi[k], ln_tau0[k])
+    n0 = lnpi.shape[0]
     for k in range(b):
         # a batch axis of length 1 is shared by every scenario
         k0 = min(k, n0 - 1)
@@ -308,6 +314,33 @@ def _solve_all(pi0, tau0, tau1, ntb, has_ntb, si, theta, lnz, va, d1, alpha, gam
         iters[k], done[k] = _solve_one(pik, pikt, si, th, z, v, d, a, gamma, tol, max_iter, lnw[k])
         res[k], res_goods[k] = _outputs(pik, pikt, si, th, z, v, d, a, lnw[k], pi1[k], flows[k], X[k], P_hat[k],
                                         income[k])
+
+
+#: ln π and ln(1 + τ) of the last few shared baselines: (copy of π, copy of τ, ln π, ln(1 + τ)), newest first
+_LOGS: list = []
+_LOGS_LOCK = threading.Lock()
+
+
+def _logs(pi0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_all_baseline_logs` of (π, τ), remembered for a shared baseline (batch 1).
+
+    A baseline solved one scenario at a time takes its logs once; a hit is checked by
+    comparing the arrays' values (cheaper than the logs).
+    """
+    shared = pi0.shape[0] == 1 and tau0.shape[0] == 1
+    if shared:
+        with _LOGS_LOCK:
+            for p, t, lnpi, lnt in _LOGS:
+                if p.shape == pi0.shape and np.array_equal(p, pi0) and np.array_equal(t, tau0):
+                    return lnpi, lnt
+    n0 = max(pi0.shape[0], tau0.shape[0])
+    lnpi, lnt = np.empty((n0,) + pi0.shape[1:]), np.empty((n0,) + pi0.shape[1:])
+    _all_baseline_logs(pi0, tau0, lnpi, lnt)
+    if shared:
+        with _LOGS_LOCK:
+            _LOGS.insert(0, (pi0.copy(), tau0.copy(), lnpi, lnt))
+            del _LOGS[4:]
+    return lnpi, lnt
 
 
 def sector_inner(n: int, s: int) -> bool:
@@ -339,6 +372,8 @@ def solve(pi0, tau0, tau1, theta, *, ntb, lnz, va, d1, alpha, gamma, tol, max_it
     ntb_ = np.zeros((1, 1, 1, 1)) if ntb is None else _shared(ntb)
     si = sector_inner(n, s)
     alpha_ = _shared(alpha if si else np.swapaxes(alpha, -1, -2))
-    _solve_all(_shared(pi0), _shared(tau0), _shared(tau1), ntb_, ntb is not None, si, _shared(theta), _shared(lnz),
+    pi0 = _shared(pi0)
+    lnpi, ln_tau0 = _logs(pi0, _shared(tau0))
+    _solve_all(pi0, lnpi, ln_tau0, _shared(tau1), ntb_, ntb is not None, si, _shared(theta), _shared(lnz),
                _shared(va), _shared(d1), alpha_, _shared(gamma), float(tol), int(max_iter), **out)
     return out
