@@ -17,7 +17,7 @@ domestic part of the Jacobian); the expenditure system X = A X + α (ŵVA + D') 
 X_n += (I − A_nn)⁻¹ r_n with r the residual and A_nn^{jk} = γ_n^{j,k} S_nn^k + α_n^j (1 − F'_n^k)
 (block Jacobi of cp_linear with the diagonal blocks of the first evaluation). The fixed
 points are the numpy path's; only the number of inner steps differs. exp and log run as
-vector loops (:mod:`._accel_vecmath`).
+vector loops (:mod:`._accel_math`).
 
 Layout: weights ``W[i, j, m]`` (exporter, sector, importer); importer aggregates ``Pt, F, v``
 as ``[j, m]``; country-by-sector vectors (``lnP, lnc, xp, X, Y``) as ``[n, j]``; ``io[n, k, j]``.
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._accel_vecmath import vexp, vlog
+from ._accel_math import vexp, vlog
 
 __all__ = ["MEMORY", "WORK_ROWS", "apply_t", "evaluate", "inverse_t", "preconditioners"]
 
@@ -205,10 +205,10 @@ def _mixer(x, gx, k, aw, gram):  # pragma: no cover
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
-def _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, t1, t2):  # pragma: no cover
+def _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, t1):  # pragma: no cover
     """lnc, xp = (ĉ/ẑ)^(−θ), Pt = Σ_i W x [j, m] (1 where 0) and g = −(1/θ) ln Pt [m, j] (0 where Pt = 0).
 
-    ``t1, t2`` are scratch vectors of n · S (exp and log run as vector loops, :mod:`._accel_vecmath`).
+    ``t1`` is a scratch vector of n · S (exp and log run as vector loops, :mod:`._accel_math`).
     """
     n, s, _ = pik.shape
     for i in range(n):
@@ -220,7 +220,7 @@ def _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, t1, t2):  
                 lnc[i, j] += io[i, k, j] * a  # ln ĉ_i^j = γ_i^j ln ŵ_i + Σ_k γ_i^{k,j} ln P̂_i^k  (eq. 1)
         for j in range(s):
             t1[i * s + j] = -theta[j] * (lnc[i, j] - lnz[i, j])
-    vexp(t1, xp.reshape(n * s), t2)  # x_i^j = (ĉ_i^j / ẑ_i^j)^(−θ^j)
+    vexp(t1, xp.reshape(n * s))  # x_i^j = (ĉ_i^j / ẑ_i^j)^(−θ^j)
     Pt[:, :] = 0.0
     for i in range(n):
         for j in range(s):
@@ -231,7 +231,7 @@ def _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, t1, t2):  
         for m in range(n):
             if not Pt[j, m] > 0.0:
                 Pt[j, m] = 1.0  # nothing bought: ln P̂ = 0
-    vlog(Pt.reshape(n * s), t1, t2)
+    vlog(Pt.reshape(n * s), t1)
     for j in range(s):
         for m in range(n):
             g[m, j] = -t1[j * n + m] / theta[j]
@@ -249,7 +249,7 @@ def _prices(pik, theta, lnz, gamma, io, Q, lnw, lnP, lnc, xp, Pt, g, r, aw, tol)
     gx = aw[0]
     dr, gram = np.empty(s), np.empty((MEMORY, MEMORY))
     for it in range(100_000):
-        _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, aw[-2], aw[-1])
+        _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, aw[-2])
         step = 0.0
         for m in range(n):
             for j in range(s):
@@ -333,7 +333,7 @@ def _customs_share(pik, pikt, xp, Pt, F):  # pragma: no cover
 def preconditioners(pik, pikt, theta, lnz, gamma, io, alpha, lnw, lnP, Q, R, lnc, xp, Pt, g, F, aw):  # pragma: no cover
     """Q_m = ((I − B_m)⁻¹)ᵀ and R_n = ((I − A_nn)⁻¹)ᵀ (module notes) at wages exp(lnw), prices exp(lnP)."""
     n, s, _ = pik.shape
-    _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, aw[-2], aw[-1])
+    _price_pass(pik, theta, lnz, gamma, io, lnw, lnP, lnc, xp, Pt, g, aw[-2])
     _customs_share(pik, pikt, xp, Pt, F)
     A, LT, piv = np.empty((s, s)), np.empty((s, s)), np.empty(s, dtype=np.int64)
     for m in range(n):

@@ -1,6 +1,6 @@
 """Vectorisable exp and log for the compiled solvers (numba, no SVML needed).
 
-Belongs here: ``exp`` and ``log`` of float64 written as arithmetic and integer bit
+Belongs here: ``exp`` and ``log`` of float64 (and :func:`vexp`, :func:`vlog` over arrays) written as arithmetic and integer bit
 operations, so that LLVM vectorises the loops that call them (numba calls the C library,
 one element at a time, otherwise: on the 10 x 28 world these calls were most of the
 solve). The algorithms and constants are fdlibm's (``e_exp.c``, ``e_log.c``; Sun
@@ -14,7 +14,7 @@ from __future__ import annotations
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["exp", "log"]
+__all__ = ["exp", "log", "vexp", "vlog"]
 
 # e_exp.c / e_log.c (fdlibm 5.3): ln 2 split in a high part with trailing zero bits and a low part
 _LN2_HI = 6.93147180369123816490e-01
@@ -83,3 +83,19 @@ def log(x):  # pragma: no cover - compiled
     t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
     hfsq = 0.5 * f * f
     return dk * _LN2_HI - ((hfsq - (s * (hfsq + t1 + t2) + dk * _LN2_LO)) - f)
+
+
+# Array forms for callers compiled with ``reassoc``: that flag, inlined into ``exp``, would
+# cancel the rounding shift, so these loops keep the fused-multiply-add-only flags.
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def vexp(x, out):  # pragma: no cover - compiled
+    """out[i] = exp(x[i]) for 1-D contiguous arrays (clamped to [-708, 709] like :func:`exp`)."""
+    for i in range(x.size):
+        out[i] = exp(x[i])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def vlog(x, out):  # pragma: no cover - compiled
+    """out[i] = ln x[i] for 1-D contiguous arrays of normal positive numbers (like :func:`log`)."""
+    for i in range(x.size):
+        out[i] = log(x[i])
