@@ -74,7 +74,7 @@ def workload(name: str, batch: int | None):
         scale = rng.uniform(0.5, 1.5, (b, 1, 1, 1))
         return world, np.array([4.0]), np.zeros_like(rates), rates[None] * scale, {}
     if name == "cp2015":
-        from tariffsim.readers import read_caliendo_parro
+        from tariffsim.datasets.readers import read_caliendo_parro
 
         data = read_caliendo_parro(DATA / "caliendo_parro_2015")
         w = data.world
