@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._accel_cp import _broyden, _matvec  # the same Broyden step as the solver without IO links
 from ._accel_cp_io_eval import WORK_ROWS, evaluate, preconditioners
 
 __all__ = ["INEXACT", "solve"]
@@ -50,45 +51,6 @@ def _restart(pik, pikt, theta, gamma, va, lnw, xp, Pt, v, u, J, H):  # pragma: n
     for i in range(n):  # Sherman–Morrison: H = D⁻¹ − (D⁻¹u)(uᵀD⁻¹)/(1 + uᵀD⁻¹u)
         for k in range(n):
             H[i, k] -= (u[i] / J[i, i]) * (u[k] / J[k, k]) / den
-
-
-@njit(cache=True, error_model="numpy")
-def _matvec(A, x, out):  # pragma: no cover
-    """out = A x (loops: numba's BLAS-backed @ costs seconds of compile time)."""
-    n = x.size
-    for i in range(n):
-        acc = 0.0
-        for k in range(n):
-            acc += A[i, k] * x[k]
-        out[i] = acc
-
-
-@njit(cache=True, error_model="numpy")
-def _broyden(J, H, dx, df, work):  # pragma: no cover
-    """J += a Δxᵀ, a = (Δf − J Δx)/(Δxᵀ Δx); H = (J + u uᵀ)⁻¹ by Sherman–Morrison (skipped as in cp_solve)."""
-    n = dx.size
-    a, Ha, bH = work[0], work[1], work[2]
-    denom = 0.0
-    for i in range(n):
-        denom += dx[i] * dx[i]
-    if denom <= 0.0:
-        return
-    _matvec(J, dx, a)
-    for i in range(n):
-        a[i] = (df[i] - a[i]) / denom
-    _matvec(H, a, Ha)
-    den = 1.0
-    bH[:] = 0.0
-    for i in range(n):
-        den += dx[i] * Ha[i]
-        for k in range(n):
-            bH[k] += dx[i] * H[i, k]
-    if abs(den) <= 1e-12:
-        return
-    for i in range(n):
-        for k in range(n):
-            J[i, k] += a[i] * dx[k]
-            H[i, k] -= Ha[i] * bH[k] / den
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,9 +1,9 @@
 """Vectorisable exp and log for the compiled solvers (numba, no SVML needed).
 
-Belongs here: ``exp`` and ``log`` of float64 (and :func:`vexp`, :func:`vlog` over arrays) written as arithmetic and integer bit
-operations, so that LLVM vectorises the loops that call them (numba calls the C library,
-one element at a time, otherwise: on the 10 x 28 world these calls were most of the
-solve). The algorithms and constants are fdlibm's (``e_exp.c``, ``e_log.c``; Sun
+Belongs here: ``exp`` and ``log`` of float64 (and :func:`vexp`, :func:`vlog` over arrays)
+written as arithmetic and integer bit operations, so that LLVM vectorises the loops that
+call them (numba calls the C library, one element at a time, otherwise: on the 10 x 28
+world these calls were most of the solve). The algorithms and constants are fdlibm's (``e_exp.c``, ``e_log.c``; Sun
 Microsystems, freely usable with its notice), accurate to about one unit in the last
 place. Arguments are clamped to the normal range (no subnormals, infinities or NaN
 inputs handled): callers pass finite values whose results are normal numbers.
