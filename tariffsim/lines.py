@@ -44,6 +44,10 @@ class ProductLines:
         The base rate has a specific or compound part counted as zero.
     year : int
     source : str
+    later_codes : (ndarray of int64, ndarray of int64), optional
+        Pairs (line's HS10 code, a later code of it), e.g. the 2026 codes of 2024 lines whose code changed
+        (:func:`tariffsim.datasets.load_us_product_lines_2026`): :meth:`match` also matches a line through
+        them. None: codes match only as they are.
     """
 
     importer: str
@@ -58,6 +62,7 @@ class ProductLines:
     source: str = ""
     mfn_rate: np.ndarray | None = None
     pref_rate: np.ndarray | None = None
+    later_codes: tuple[np.ndarray, np.ndarray] | None = None
     _prefix_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,15 +136,24 @@ class ProductLines:
         """Boolean mask of lines whose HS code starts with any of ``prefixes`` (digit strings).
 
         Matched on the distinct codes of each prefix length (a few thousand), then spread to
-        the lines: no sort of the 300,000 lines per call.
+        the lines: no sort of the 300,000 lines per call. With ``later_codes``, a line also
+        matches when one of its later codes starts with a prefix.
         """
         mask = np.zeros(len(self), dtype=bool)
         by_len: dict[int, list[int]] = {}
         for p in prefixes:
             by_len.setdefault(len(p), []).append(int(p))
+        hits = []
         for digits, group in by_len.items():
             uniq, inv = self._truncated_unique(digits)
-            mask |= np.isin(uniq, np.asarray(group, dtype=np.int64))[inv]
+            wanted = np.asarray(group, dtype=np.int64)
+            mask |= np.isin(uniq, wanted)[inv]
+            if self.later_codes is not None:
+                old, new = self.later_codes
+                hits.append(old[np.isin(new // 10 ** (10 - digits), wanted)])
+        if hits and (found := np.concatenate(hits)).size:
+            uniq, inv = self._truncated_unique(10)
+            mask |= np.isin(uniq, found)[inv]
         return mask
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
