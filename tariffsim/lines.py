@@ -137,24 +137,34 @@ class ProductLines:
 
         Matched on the distinct codes of each prefix length (a few thousand), then spread to
         the lines: no sort of the 300,000 lines per call. With ``later_codes``, a line also
-        matches when one of its later codes starts with a prefix.
+        matches when at least half of its later codes start with a prefix (a line split into
+        several codes is kept whole: its matched share rounded, where the tracker would split
+        the value equally over the codes).
         """
         mask = np.zeros(len(self), dtype=bool)
         by_len: dict[int, list[int]] = {}
         for p in prefixes:
             by_len.setdefault(len(p), []).append(int(p))
-        hits = []
+        later = None if self.later_codes is None else np.zeros(len(self.later_codes[0]), dtype=bool)
         for digits, group in by_len.items():
             uniq, inv = self._truncated_unique(digits)
             wanted = np.asarray(group, dtype=np.int64)
             mask |= np.isin(uniq, wanted)[inv]
-            if self.later_codes is not None:
-                old, new = self.later_codes
-                hits.append(old[np.isin(new // 10 ** (10 - digits), wanted)])
-        if hits and (found := np.concatenate(hits)).size:
+            if later is not None:
+                later |= np.isin(self.later_codes[1] // 10 ** (10 - digits), wanted)
+        if later is not None and later.any():
+            codes, n_later = self._later_counts()
+            hit, n_hit = np.unique(self.later_codes[0][later], return_counts=True)
+            whole = hit[2 * n_hit >= n_later[np.searchsorted(codes, hit)]]
             uniq, inv = self._truncated_unique(10)
-            mask |= np.isin(uniq, found)[inv]
+            mask |= np.isin(uniq, whole)[inv]
         return mask
+
+    def _later_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(line codes with later codes, sorted; number of later codes of each), cached."""
+        if "later" not in self._prefix_cache:
+            self._prefix_cache["later"] = np.unique(self.later_codes[0], return_counts=True)
+        return self._prefix_cache["later"]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""

@@ -134,14 +134,14 @@ def frame():
 
 @pytest.fixture(scope="module")
 def accounts():
+    from tariffsim.analysis.periods import dated_accounting
     from tariffsim.datasets import load_world
     from tariffsim.scenario import load_scenario
-    from tariffsim.schedule import prepare_schedule
 
     scenario = load_scenario(LAW)
-    sched = prepare_schedule(scenario, load_world(), all_dates=True)
     dates = [dt.date.fromisoformat(d) for d in DATES]
-    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
+    # one compile per base schedule (hts_2024 to 2025-12-31, hts_2026 from 2026-01-01), dates switched within
+    acc = dated_accounting(scenario, dates, load_world())
     acc["dates"] = DATES
     acc["scenario"] = scenario
     return acc

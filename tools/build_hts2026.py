@@ -26,8 +26,11 @@ rule for steps 1-2, our own for 3-4):
 4. ``unmapped``: else (the HTS8 is gone too): no 2026 code; the line keeps its 2024 rates.
 
 Split lines (several 2026 codes): rates are the equal-weight mean over the successors (the tracker
-splits import value equally among successors); the line's 2024 Census value is kept whole as its
-weight. A specific or compound part on any successor flags the line.
+splits import value equally among successors), taken over the successors in the line's own HTS8 when
+there are any (rates are set at HTS8; the word-overlap concordance also pairs codes across HTS8, e.g.
+in-quota beef 0202.30.5085 with over-quota 0202.30.8025, which would give a quota line the over-quota
+rate); the line's 2024 Census value is kept whole as its weight. A specific or compound part on a
+successor used for the rates flags the line. List matching uses every successor.
 """
 
 from __future__ import annotations
@@ -227,10 +230,14 @@ def build_table(shared: Path) -> pd.DataFrame:
     pairs["col2"] = [column2_rate(o, m) for o, m in zip(text["other"].fillna(""), pairs["mfn_adval"])]
     pairs["specific"] = pairs["mfn_type"].isin(SPECIFIC_TYPES)
     pairs["missing"] = pairs["mfn_adval"].isna()
-    # equal-weight mean over the successors of a split line (a missing MFN rate counts as 0)
-    rates = pairs[["mfn_adval"] + [c for c, _ in PROGRAMS] + ["col2"]].fillna(0.0)
-    grouped = rates.groupby(pairs["hs10"]).mean()
-    flags = pairs.groupby("hs10")[["specific", "missing"]].any()
+    # rates: equal-weight mean over the successors in the line's own HTS8 if any (the rate is set at
+    # HTS8), else over all of them; a missing MFN rate counts as 0
+    same8 = pairs["hs10_2026"].str[:8] == pairs["hs10"].str[:8]
+    use = same8 | ~same8.groupby(pairs["hs10"]).transform("any")
+    rated = pairs[use]
+    rates = rated[["mfn_adval"] + [c for c, _ in PROGRAMS] + ["col2"]].fillna(0.0)
+    grouped = rates.groupby(rated["hs10"]).mean()
+    flags = rated.groupby("hs10")[["specific", "missing"]].any()
     out = pd.DataFrame({"hs10": codes})
     out["how"] = [mapping[c][0] for c in codes]
     out["n_2026"] = [len(mapping[c][1]) for c in codes]
