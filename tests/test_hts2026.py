@@ -83,6 +83,11 @@ def successors(hts: dict, code: str) -> list[str]:
     return found or sorted(c for c in hts["codes10"] if c[:8] == code[:8]) or [code[:8]]
 
 
+def rated(code: str, succ: list[str]) -> list[str]:
+    """The 2026 codes whose rates a line takes: those in its own HTS8 if any (rates are set at HTS8)."""
+    return [s for s in succ if s[:8] == code[:8]] or succ
+
+
 def programme(general: str, special: str, code: str) -> float:
     mfn = _pct(general)
     for rate, codes in re.findall(r"([^()]*?)\s*\(([^()]*)\)", re.sub(r"<[^>]+>", "", special)):
@@ -111,39 +116,49 @@ def test_the_2026_lines_keep_the_2024_rows_and_weights():
     assert new.year == 2024
 
 
-@pytest.mark.parametrize("code", ["6505000150", "8708220000", "0901110045", "0202305085", "8507600020"])
+@pytest.mark.parametrize("code", ["6505000100", "8708220000", "0901110045", "0202305085", "8507600020"])
 def test_mfn_rate_of_a_line_is_the_2026_schedule(hts, table, code):
     """Lines picked for a rate change 2024 -> 2026 (hats), an HTS8 with a 10-digit rate row, and renamed /
     split codes: the 2026 rate is the mean over the line's 2026 codes of the rate printed in Revision 10."""
     succ = successors(hts, code)
-    expected = np.mean([np.nan_to_num(_pct(text_of(hts, s)[0])) for s in succ])
+    expected = np.mean([np.nan_to_num(_pct(text_of(hts, s)[0])) for s in rated(code, succ)])
     assert table.loc[code, "n_2026"] == len(succ)
     assert table.loc[code, "mfn"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_rates_that_changed_2024_to_2026(hts, table):
-    """Every pure ad valorem / Free HTS8 rate that differs from the 2024 Basic Edition is the 2026 one."""
+@pytest.mark.parametrize("column, program, old_column, expected", [
+    ("mfn", None, "mfn_adval", 1),  # 6505.00.01 hats 6.4% -> 9.4% (PROVENANCE.md section 4b)
+    ("kr", "KR", "korus_adval", 8),  # KORUS staging: beef 3.5% -> Free, rice 1.4% -> Free
+    ("jp", "JP", "japan_adval", 2),  # US-Japan staging: chewing gum 2.0% -> 1.2%, ...
+])
+def test_rates_that_changed_2024_to_2026(hts, table, column, program, old_column, expected):
+    """Unchanged codes whose pure ad valorem / Free rate differs from the 2024 Basic Edition carry the 2026 one."""
     old = pd.read_csv(SHARED / "us_tariff_schedule_2024" / "us_hts8_mfn_fta_2024basic.csv.gz", dtype=str)
-    old = old[old["mfn_type"].isin(["free", "ad_valorem"])].set_index("hts8")["mfn_adval"].astype(float)
+    old = pd.to_numeric(old.set_index("hts8")[old_column], errors="coerce").dropna()
     same = table[table["how"] == "same"]
     changed = []
     for code in same.index:
         text = text_of(hts, code)
-        if code[:8] in old.index and text and re.fullmatch(r"Free|\d+(\.\d+)?%", text[0].strip()):
-            new = _pct(text[0])
-            if abs(new - old[code[:8]]) > 1e-9:
-                changed.append(code)
-                assert same.loc[code, "mfn"] == pytest.approx(new, abs=1e-12), code
-    assert len(changed) >= 3, changed  # e.g. 6505.00.01 hats 6.4% -> 9.4% (measured: see PROVENANCE §4b)
+        if code[:8] not in old.index or not text or not re.fullmatch(r"Free|\d+(\.\d+)?%", text[0].strip()):
+            continue
+        new = _pct(text[0]) if program is None else programme(text[0], text[1], program)
+        if abs(new - old[code[:8]]) > 1e-9:
+            changed.append(code)
+            assert same.loc[code, column] == pytest.approx(new, abs=1e-12), code
+    assert len(changed) >= expected, changed
 
 
 def test_a_split_line(hts, table):
-    """0202.30.5085 (boneless beef) splits in 2026 Rev. 2 into two codes: both listed, value kept whole."""
+    """0202.30.5085 (boneless beef, in-quota, 4.4 cents/kg) splits in 2026 Rev. 2 into two codes by the
+    concordance, one of them over-quota beef at 26.4% in another HTS8: both are its 2026 codes, its rate is
+    the one of its own HTS8 (specific: 0 ad valorem, flagged), not the 13.2% mean."""
     succ = successors(hts, "0202305085")
-    assert len(succ) > 1
+    assert len(succ) == 2 and {s[:8] for s in succ} == {"02023050", "02023080"}
     row = table.loc["0202305085"]
     assert row["how"] == "concordance" and row["n_2026"] == len(succ)
     assert sorted(row["hs10_2026"].split()) == succ
+    assert row["mfn"] == 0.0 and row["specific"] == 1
+    assert _pct(text_of(hts, "0202308025")[0]) == pytest.approx(0.264)
 
 
 def test_a_2026_code_matches_the_2024_lines_that_map_to_it():
@@ -168,9 +183,10 @@ def test_parser_reproduces_the_2024_derived_table():
     spec.loader.exec_module(tool)
     raw = pd.read_csv(SHARED / "us_tariff_schedule_2024" / "hts_2024_basic_edition.csv.gz", dtype=str).fillna("")
     raw["code"] = raw["HTS Number"].str.replace(".", "", regex=False)
-    raw = raw[(raw["code"].str.len() == 8) & (raw["General Rate of Duty"] != "")].drop_duplicates("code")
+    raw = raw[raw["code"].str.len().isin([8, 10]) & (raw["General Rate of Duty"] != "")]
+    raw = raw.assign(h8=raw["code"].str[:8]).drop_duplicates("h8")
     ref = pd.read_csv(SHARED / "us_tariff_schedule_2024" / "us_hts8_mfn_fta_2024basic.csv.gz", dtype=str)
-    ref = ref.set_index("hts8").reindex(raw["code"])
+    ref = ref.set_index("hts8").reindex(raw["h8"])
     gen, spe = raw["General Rate of Duty"].to_list(), raw["Special Rate of Duty"].to_list()
     mfn = np.array([tool.adval(g) for g in gen])
     want = pd.to_numeric(ref["mfn_adval"], errors="coerce").to_numpy()
@@ -203,7 +219,7 @@ def test_base_etr_2026_against_an_independent_join(hts):
     succ = {c: successors(hts, c) if c not in hts["codes10"] else [c] for c in codes}
 
     def mean_rate(code: str, which) -> float:
-        vals = [which(t) for s in succ[code] if (t := text_of(hts, s))]
+        vals = [which(t) for s in rated(code, succ[code]) if (t := text_of(hts, s))]
         return float(np.mean(np.nan_to_num(vals))) if vals else np.nan
 
     rates = {p: {c: mean_rate(c, lambda t, p=p: programme(t[0], t[1], p)) for c in codes}
