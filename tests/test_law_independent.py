@@ -133,8 +133,8 @@ def _pct(text: str) -> float:
 @pytest.fixture(scope="module")
 def raw26(raw) -> pd.DataFrame:
     """``raw`` read in the 2026 schedule: each 2024 code's 2026 codes (USITC HTS 2026 Rev. 10 JSON: the
-    code itself, else its successors by the tracker concordance chained, else the codes of its HTS8) in
-    ``attrs["later"]``, and ``base`` = the KORUS (Korea) or MFN rate of the 2026 codes in the line's HTS8."""
+    code itself, else its successors by the tracker concordance chained, those in its HTS8 if any, else
+    the codes of its HTS8) in ``attrs["later"]``, and ``base`` = the mean KORUS (Korea) or MFN rate of them."""
     with gzip.open(TRACK.parent / "data" / "hts_archives" / "hts_2026_rev_10.json.gz", "rt") as fh:
         rows = [r for r in json.load(fh) if r["htsno"] and r["htsno"][:2] not in ("98", "99")]
     text = {}
@@ -154,7 +154,9 @@ def raw26(raw) -> pd.DataFrame:
                 if new not in seen and new != code:
                     seen.add(new)
                     todo.append(new)
-        return sorted(seen & ref) or sorted(c for c in ref if c[:8] == code[:8]) or [code[:8]]
+        found = sorted(seen & ref)
+        found = [c for c in found if c[:8] == code[:8]] or found  # pairs across HTS8 only if none stays
+        return found or sorted(c for c in ref if c[:8] == code[:8]) or [code[:8]]
 
     def rate(code, korea):
         general, special = text.get(code) or text.get(code[:8]) or ("", "")
@@ -170,10 +172,7 @@ def raw26(raw) -> pd.DataFrame:
     out = raw.copy()
     later = {c: succ(c) for c in out["hs10"].unique()}
     out.attrs["later"] = {c: ten for c, s in later.items() if s != [c] and (ten := [x for x in s if len(x) == 10])}
-    base = {}
-    for c, s in later.items():
-        own = [x for x in s if x[:8] == c[:8]] or s
-        base[c] = (np.mean([rate(x, False) for x in own]), np.mean([rate(x, True) for x in own]))
+    base = {c: (np.mean([rate(x, False) for x in s]), np.mean([rate(x, True) for x in s])) for c, s in later.items()}
     korea = (out["iso"] == "KOR").to_numpy()
     out["base"] = np.where(korea, out["hs10"].map(lambda c: base[c][1]), out["hs10"].map(lambda c: base[c][0]))
     return out

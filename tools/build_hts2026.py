@@ -20,17 +20,18 @@ rule for steps 1-2, our own for 3-4):
 
 1. ``same``: the code is a 10-digit code of Revision 10.
 2. ``concordance``: else its successors in Revision 10 through the concordance chained over all
-   steps (old -> intermediate -> new).
+   steps (old -> intermediate -> new); only those in the line's own HTS8 if there are any. The
+   word-overlap concordance also pairs codes across HTS8 (in-quota beef 0202.30.5085, 4.4 cents/kg, with
+   over-quota 0202.30.8025, 26.4%; every 3004 "other" medicament code with all 13 codes of Revision 2),
+   while a tariff line (HTS8) rarely moves: a pair across HTS8 is used only when no successor stays.
 3. ``hts8``: else every 10-digit code of Revision 10 under the same HTS8 (the statistical suffix
    changed in a revision the concordance does not cover, e.g. 2025 basic or 2026 basic).
 4. ``unmapped``: else (the HTS8 is gone too): no 2026 code; the line keeps its 2024 rates.
 
-Split lines (several 2026 codes): rates are the equal-weight mean over the successors (the tracker
-splits import value equally among successors), taken over the successors in the line's own HTS8 when
-there are any (rates are set at HTS8; the word-overlap concordance also pairs codes across HTS8, e.g.
-in-quota beef 0202.30.5085 with over-quota 0202.30.8025, which would give a quota line the over-quota
-rate); the line's 2024 Census value is kept whole as its weight. A specific or compound part on a
-successor used for the rates flags the line. List matching uses every successor.
+Split lines (several 2026 codes): rates are the equal-weight mean over the 2026 codes (the tracker
+splits import value equally among successors); the line's 2024 Census value is kept whole as its
+weight. A specific or compound part on any of its 2026 codes flags the line. List matching
+(``ProductLines.match``) takes a line when at least half of its 2026 codes match.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def map_codes(codes: list[str], reference: set[str], later: dict[str, set[str]],
         if c in reference:
             out[c] = ("same", [c])
         elif succ := sorted(s for s in later.get(c, ()) if s in reference):
-            out[c] = ("concordance", succ)
+            out[c] = ("concordance", [s for s in succ if s[:8] == c[:8]] or succ)
         elif c[:8] in by8:
             out[c] = ("hts8", by8[c[:8]])
         elif c[:8] in hts8:
@@ -230,14 +231,10 @@ def build_table(shared: Path) -> pd.DataFrame:
     pairs["col2"] = [column2_rate(o, m) for o, m in zip(text["other"].fillna(""), pairs["mfn_adval"])]
     pairs["specific"] = pairs["mfn_type"].isin(SPECIFIC_TYPES)
     pairs["missing"] = pairs["mfn_adval"].isna()
-    # rates: equal-weight mean over the successors in the line's own HTS8 if any (the rate is set at
-    # HTS8), else over all of them; a missing MFN rate counts as 0
-    same8 = pairs["hs10_2026"].str[:8] == pairs["hs10"].str[:8]
-    use = same8 | ~same8.groupby(pairs["hs10"]).transform("any")
-    rated = pairs[use]
-    rates = rated[["mfn_adval"] + [c for c, _ in PROGRAMS] + ["col2"]].fillna(0.0)
-    grouped = rates.groupby(rated["hs10"]).mean()
-    flags = rated.groupby("hs10")[["specific", "missing"]].any()
+    # rates: equal-weight mean over the 2026 codes (a missing MFN rate counts as 0)
+    rates = pairs[["mfn_adval"] + [c for c, _ in PROGRAMS] + ["col2"]].fillna(0.0)
+    grouped = rates.groupby(pairs["hs10"]).mean()
+    flags = pairs.groupby("hs10")[["specific", "missing"]].any()
     out = pd.DataFrame({"hs10": codes})
     out["how"] = [mapping[c][0] for c in codes]
     out["n_2026"] = [len(mapping[c][1]) for c in codes]
@@ -273,6 +270,38 @@ def report(shared: Path, table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def list_report(shared: Path) -> str:
+    """PROVENANCE.md §5b: list entries matching no 2024 line, and what the 2026 codes change (markdown)."""
+    from tariffsim.datasets import list_names, load_list, load_us_product_lines, load_us_product_lines_2026
+
+    old, new = load_us_product_lines(), load_us_product_lines_2026()
+    later = np.char.zfill(new.later_codes[1].astype(str), 10)
+    known: set[str] = set()
+    for name in ("2025_basic", "2025_rev_32", "2026_basic", "2026_rev_10"):
+        codes = read_edition(shared, name)["code"]
+        known |= {c[:k] for c in codes for k in (2, 4, 6, 8, 10) if len(c) >= k}
+    traded8 = {str(c).zfill(10)[:8] for c in np.unique(old.hs10)}
+    out = ["| list | entries | no 2024 line | 2026 code of a 2024 line | in neither schedule | carved from a kept "
+           "2024 code | HTS8 not traded in 2024 | USD bn, 2024 codes | USD bn, with 2026 codes |", "|---" * 9 + "|"]
+    total = np.zeros(5, dtype=int)
+    for name in list_names():
+        entries = load_list(name)
+        dead = [e for e in entries if not old.match([e]).any()]
+        if not dead:
+            continue
+        reach = [e for e in dead if np.char.startswith(later, e).any()]
+        rest = [e for e in dead if e not in reach]
+        older = [e for e in rest if e not in known]
+        carved = [e for e in rest if e in known and any(h.startswith(e[:8]) for h in traded8)]
+        counts = np.array([len(dead), len(reach), len(older), len(carved), len(rest) - len(older) - len(carved)])
+        total += counts
+        usd = [lines.value[lines.match(entries)].sum() / 1e9 for lines in (old, new)]
+        out.append(f"| `{name}` | {len(entries):,} | " + " | ".join(str(c) for c in counts)
+                   + f" | {usd[0]:,.1f} | {usd[1]:,.1f} |")
+    out.append("| all lists | | " + " | ".join(f"{c:,}" for c in total) + " | | |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = Path(__file__).resolve().parents[1]
@@ -282,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     table = build(args.shared, args.out)
     if args.report:
-        sys.stdout.write(report(args.shared, table) + "\n")
+        sys.stdout.write(report(args.shared, table) + "\n\n" + list_report(args.shared) + "\n")
     return 0
 
 
