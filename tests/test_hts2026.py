@@ -72,7 +72,8 @@ def successors(hts: dict, code: str) -> list[str]:
     """2026 codes of a 2024 code: itself, else concordance successors (chained), else its HTS8's codes."""
     if code in hts["codes10"]:
         return [code]
-    conc = pd.read_csv(TRACKER / "resources" / "hts_concordance.csv", dtype=str).dropna(subset=["old_hts10", "new_hts10"])
+    conc = pd.read_csv(TRACKER / "resources" / "hts_concordance.csv", dtype=str)
+    conc = conc.dropna(subset=["old_hts10", "new_hts10"])
     seen, todo = set(), [code]
     while todo:
         for new in conc.loc[conc["old_hts10"] == todo.pop(), "new_hts10"]:
