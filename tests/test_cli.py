@@ -144,7 +144,7 @@ def test_validate_ok(capsys):
     assert main(["validate", LIB]) == 0
     out = capsys.readouterr().out
     assert "ok:" in out
-    assert "'liberation_day', 105 measures (1 base, 83 item, 9 reciprocal, 8 floor, 4 exemption)" in out
+    assert "'liberation_day', 106 measures (2 base, 83 item, 9 reciprocal, 8 floor, 4 exemption)" in out
     assert "extends" in out
 
 
