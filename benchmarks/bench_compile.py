@@ -7,7 +7,9 @@ Usage (from the repository root)::
 
 Measures, in one process: loading the embedded US lines, the first (cold: lists, tables,
 lines) and warm compiles of ``scenarios/korea_us_2025/liberation_day.toml`` (median of
-``--repeat``), one ``evaluate`` of the default vector and of a batch of 1,000 random vectors,
+``--repeat``), one ``evaluate`` of the default vector and of a batch of 1,000 random vectors (every rate
+parameter random; also as CPU time, and a sweep's batch in which only the four parameters of
+``smart_million.toml`` vary),
 and ``line_accounting``; then the wall time of ``python -m tariffsim run FILE`` in a fresh
 process (median of ``--runs``) and its CPU time (user + system, from ``getrusage``; on a
 machine shared with other jobs the CPU time is the steadier number). Times in seconds.
@@ -30,12 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FILE = ROOT / "scenarios" / "korea_us_2025" / "liberation_day.toml"
 
 
-def _time(fn, repeat: int) -> float:
+def _time(fn, repeat: int, clock=time.perf_counter) -> float:
     out = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        out.append(time.perf_counter() - t)
+        out.append(clock() - t)
     return statistics.median(out)
 
 
@@ -69,6 +71,13 @@ def main() -> None:
     theta[:, rates] = rng.uniform(0, 0.5, (1000, len(rates)))
     t_eval1 = _time(lambda: sched.evaluate(), args.repeat)
     t_eval = _time(lambda: sched.evaluate(theta), max(1, args.repeat // 2))
+    t_eval_cpu = _time(lambda: sched.evaluate(theta), max(1, args.repeat // 2), clock=time.process_time)
+    # a sweep's batch: four parameters vary (those of scenarios/sweeps/smart_million.toml), the rest at defaults
+    sweep = [n for n in ("recip_annex_i.rates.KOR", "s232_autos.rate", "s232_steel_25.rate", "s232_aluminum_25.rate")
+             if n in sched.parameter_names]
+    theta4 = np.tile(sched.defaults, (1000, 1))
+    theta4[:, [sched.parameter_index(n) for n in sweep]] = rng.uniform(0, 0.5, (1000, len(sweep)))
+    t_eval4 = _time(lambda: sched.evaluate(theta4), args.repeat, clock=time.process_time)
     t_acc = _time(lambda: sched.line_accounting(), args.repeat)
     env = dict(os.environ)
     runs, cpu = [], []
@@ -86,6 +95,8 @@ def main() -> None:
     print(f"cells {cells:,} (compact {len(sched._compact.base):,}), parameters {len(sched.parameter_names)}")
     for name, value in [("import tariffsim", t_import), ("load_us_lines", t_lines), ("compile cold", t_cold),
                         ("compile warm", t_warm), ("evaluate 1", t_eval1), ("evaluate 1,000", t_eval),
+                        ("evaluate 1,000 (CPU)", t_eval_cpu),
+                        (f"evaluate 1,000, {len(sweep)} vary (CPU)", t_eval4),
                         ("compile warm (CPU)", t_cpu), ("line_accounting", t_acc),
                         ("tariffsim run (process)", statistics.median(runs)),
                         ("tariffsim run (CPU)", statistics.median(cpu))]:

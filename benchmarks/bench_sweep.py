@@ -4,9 +4,10 @@ Run from the repository root (results are printed as a Markdown table)::
 
     .venv/bin/python benchmarks/bench_sweep.py            # full: includes 1,000,000 SMART scenarios
     .venv/bin/python benchmarks/bench_sweep.py --quick    # minutes: smaller sweeps, no million
-    .venv/bin/python benchmarks/bench_sweep.py --smart 100000   # the SMART sweep of smart_million.toml
-                                                                # (first N scenarios): serial vs processes
-                                                                # side by side, chunk time split, peak RSS
+    .venv/bin/python benchmarks/bench_sweep.py --scenarios 1000000 --backend serial,processes
+        # the SMART sweep of smart_million.toml (first N scenarios), each backend in a fresh process:
+        # wall, CPU of the main process and the workers, peak RSS; then the per-chunk CPU split
+        # (add --before PATH, a checkout of main, for before/after side by side in one run)
 
 World: the default ``tariffsim.datasets.load_world()`` (10 regions x 28 sectors). Scenarios:
 random samples over Korea's reciprocal, auto and metals rates on ``liberation_day.toml``
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import resource
 import subprocess
@@ -120,128 +122,149 @@ def profile_chunk(model: str, n: int) -> str:
 
 SMART_MILLION = REPO / "scenarios" / "sweeps" / "smart_million.toml"
 
-
-def _old_chunk_shocks(job, values, names):
-    """The chunk compile as it was (np.unique over the full parameter vectors, then every
-    Shocks field copied by fancy indexing, broadcast views included), for comparison."""
-    from tariffsim.shocks import SHOCK_FIELDS, Shocks
-
-    sched = job.schedule
-    theta = np.tile(sched.defaults, (len(values), 1))
-    theta[:, job.columns] = values
-    uniq, inv = np.unique(theta, axis=0, return_inverse=True)
-    sh = sched.shocks(uniq)
-    return Shocks(sh.world, tuple(names), **{f: getattr(sh, f)[inv.reshape(-1)] for f in SHOCK_FIELDS},
-                  warnings=sh.warnings)
+# Run in a fresh interpreter per backend (PYTHONPATH decides which checkout): wall, CPU of the
+# process and of its worker processes, peak RSS of each. Prints one JSON line.
+_RUN = """
+import json, os, resource, sys, tempfile, time, warnings, logging
 
 
-def smart_split(n_chunks: int = 20, chunk: int = 500) -> str:
-    """Where a SMART chunk of smart_million.toml spends its CPU time, old vs new chunk compile."""
-    from tariffsim.sweep import load_sweep, prepare_sweep
-    from tariffsim.sweep.evaluate import _chunk_shocks, _run_model, evaluate_chunk
-    from tariffsim.sweep.runner import _write_parquet
+def main():
+    warnings.simplefilter("ignore")
+    logging.getLogger("tariffsim").setLevel("ERROR")
+    t0 = time.perf_counter()
+    from tariffsim.sweep import load_sweep, run_sweep
 
-    job = prepare_sweep(load_sweep(SMART_MILLION), chunk_size=chunk)
-    evaluate_chunk(job, 0)
-    t = dict.fromkeys(("old_shocks", "shocks", "evaluate", "smart", "chunk", "write"), 0.0)
-    with tempfile.TemporaryDirectory() as tmp:
-        for c in range(1, n_chunks + 1):
-            start, stop = job.design.chunk_bounds(c, chunk)
-            values, e_rows = job.design.values(start, stop)
-            names = [str(k) for k in range(start, stop)]
-            theta = np.tile(job.schedule.defaults, (stop - start, 1))
-            theta[:, job.columns] = values
-            t0 = time.process_time()
-            shocks = _chunk_shocks(job, values, names)
-            t["shocks"] += time.process_time() - t0
-            t0 = time.process_time()
-            job.schedule.evaluate(theta)
-            t["evaluate"] += time.process_time() - t0
-            t0 = time.process_time()
-            _old_chunk_shocks(job, values, names)
-            t["old_shocks"] += time.process_time() - t0
-            t0 = time.process_time()
-            _run_model(job, "smart", shocks, e_rows, False)
-            t["smart"] += time.process_time() - t0
-            t0 = time.process_time()
-            res = evaluate_chunk(job, c)
-            t["chunk"] += time.process_time() - t0
-            t0 = time.process_time()
-            _write_parquet(res.rows, Path(tmp) / f"c{c}.parquet")
-            t["write"] += time.process_time() - t0
-    whole = t["chunk"] + t["write"]
-    copy = t["old_shocks"] - t["shocks"]
-    return (f"per {chunk}-scenario chunk ({n_chunks} chunks): chunk + write {1e3 * whole / n_chunks:.0f} ms CPU; "
-            f"compiler evaluate {t['evaluate'] / whole:.0%}, chunk compile incl. take/dedupe {t['shocks'] / whole:.0%} "
-            f"(before: {t['old_shocks'] / (whole + copy):.0%}; the copies cost {1e3 * copy / n_chunks:.0f} ms "
-            "a chunk), "
-            f"SMART {t['smart'] / whole:.0%}, rows {(t['chunk'] - t['shocks'] - t['smart']) / whole:.0%}, "
-            f"Parquet write + checksum {t['write'] / whole:.0%}")
-
-
-def _children_cpu() -> float:
-    """CPU seconds of finished child processes (the sweep's worker processes once they exit)."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def smart_sweep(n: int) -> None:
-    """SMART sweep of smart_million.toml cut to n scenarios: serial vs processes in one run, peak RSS."""
-    from tariffsim.sweep import load_sweep, prepare_sweep, run_sweep
-
-    spec = load_sweep(SMART_MILLION)
+    n, backend, workers = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    spec = load_sweep(sys.argv[4])
     spec = spec.model_copy(update={"sample": spec.sample.model_copy(update={"n": n})})
-    prepare_sweep(spec)  # cold: imports, embedded data
-    t = time.perf_counter()
-    prepare_sweep(spec)
-    compile_s = time.perf_counter() - t
-    print(f"SMART sweep, smart_million.toml cut to {n:,} scenarios, chunk 500, Parquet out. Seconds are end to "
-          f"end (compile {compile_s:.1f} s warm, worker start-up included); scenarios/s exclude the compile.\n")
-    print("| backend | wall s | scenarios/s (wall) | ratio to first serial (wall) | CPU s: this process + workers "
-          "| idle-machine estimate s | ratio (estimate) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    rates, est = {}, {}
-    for backend, kw in (("serial", {}), ("processes", {"workers": 2}), ("serial", {})):
-        cpu0, kids0 = time.process_time(), _children_cpu()
-        with tempfile.TemporaryDirectory() as tmp:
-            run = run_sweep(spec, Path(tmp) / "out", backend=backend, progress=False, **kw)
-        cpu, kids = time.process_time() - cpu0, _children_cpu() - kids0
-        rate = n / (run.seconds - compile_s)
-        rates.setdefault(backend, []).append(rate)
-        # on an idle machine each process has a core: the wall time is the busiest process's CPU time
-        idle = max(cpu, kids / kw["workers"]) if kw else cpu
-        est.setdefault(backend, []).append(idle)
-        label = backend + (" (2 workers)" if kw else "")
-        print(f"| {label} | {run.seconds:.1f} | {rate:,.0f} | {rate / rates['serial'][0]:.2f} | {cpu:.1f} + {kids:.1f} "
-              f"| {idle:.1f} | {est['serial'][0] / idle:.2f} |", flush=True)
-    serial = float(np.mean(rates["serial"]))
-    print(f"\nwall: processes / mean of the two serial runs {rates['processes'][0] / serial:.2f}x; idle-machine "
-          f"estimate {np.mean(est['serial']) / est['processes'][0]:.2f}x. 1,000,000 extrapolated (x {1e6 / n:g}): "
-          f"wall serial {1e6 / serial / 60:.1f} min, processes {1e6 / rates['processes'][0] / 60:.1f} min; "
-          "idle-machine "
-          f"estimate serial {np.mean(est['serial']) * 1e6 / n / 60:.1f} min, processes "
-          f"{est['processes'][0] * 1e6 / n / 60:.1f} min")
-    print("\n" + smart_split(), flush=True)
+    kw = {"workers": workers} if backend == "processes" else {}
     with tempfile.TemporaryDirectory() as tmp:
-        sweep_file = Path(tmp) / "smart_n.toml"
-        text = SMART_MILLION.read_text().replace("n = 1000000", f"n = {n}")
-        sweep_file.write_text(text.replace('"../korea_us_2025/', f'"{KOREA}/'))
-        mem, sec = peak_memory(sweep_file)
-    print(f"\n`tariffsim sweep` of those {n:,} scenarios in a child process (serial, end to end): "
-          f"{sec:.1f} s, peak RSS {mem:,.0f} MB")
+        run = run_sweep(spec, os.path.join(tmp, "out"), backend=backend, progress=False, **kw)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": me.ru_utime + me.ru_stime,
+                      "workers_cpu": kids.ru_utime + kids.ru_stime, "rss": me.ru_maxrss / 1024,
+                      "workers_rss": kids.ru_maxrss / 1024, "sweep_s": run.seconds}))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+# Per-chunk CPU split, the same calls on any checkout since main fa7b975. Prints one JSON line.
+_SPLIT = """
+import json, sys, tempfile, time, warnings, logging
+from pathlib import Path
+import numpy as np
+warnings.simplefilter("ignore"); logging.getLogger("tariffsim").setLevel("ERROR")
+from tariffsim.sweep import load_sweep, prepare_sweep
+from tariffsim.sweep.evaluate import _chunk_shocks, _run_model, evaluate_chunk
+from tariffsim.sweep.runner import write_chunk
+chunks, size = int(sys.argv[1]), int(sys.argv[2])
+job = prepare_sweep(load_sweep(sys.argv[3]), chunk_size=size)
+evaluate_chunk(job, 0)
+t = dict.fromkeys(("evaluate", "shocks", "smart", "chunk", "write"), 0.0)
+with tempfile.TemporaryDirectory() as tmp:
+    (Path(tmp) / "chunks").mkdir()
+    for c in range(1, chunks + 1):
+        start, stop = job.design.chunk_bounds(c, size)
+        values, e_rows = job.design.values(start, stop)
+        theta = np.tile(job.schedule.defaults, (stop - start, 1))
+        theta[:, job.columns] = values
+        t0 = time.process_time(); job.schedule.evaluate(theta); t["evaluate"] += time.process_time() - t0
+        t0 = time.process_time(); sh = _chunk_shocks(job, values, [str(k) for k in range(start, stop)])
+        t["shocks"] += time.process_time() - t0
+        t0 = time.process_time(); _run_model(job, "smart", sh, e_rows, False); t["smart"] += time.process_time() - t0
+        t0 = time.process_time(); res = evaluate_chunk(job, c); t["chunk"] += time.process_time() - t0
+        t0 = time.process_time(); write_chunk(Path(tmp), res); t["write"] += time.process_time() - t0
+print(json.dumps({k: 1e3 * v / chunks for k, v in t.items()}))
+"""
+
+
+def _child(code: str, args: list, pythonpath: str) -> dict:
+    import json
+    import os
+
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "child.py"
+        script.write_text(code)
+        out = subprocess.run([sys.executable, str(script), *map(str, args)], check=True, capture_output=True,
+                             text=True, env=env, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def chunk_split(chunks: int, size: int, before: str | None, rounds: int = 2) -> None:
+    """Per-chunk CPU time (ms) of each part, this checkout against ``before``, alternating runs."""
+    sides = [("after", str(REPO))] + ([("before", before)] if before else [])
+    got: dict[str, list[dict]] = {name: [] for name, _ in sides}
+    for _ in range(rounds):
+        for name, path in sides:
+            got[name].append(_child(_SPLIT, [chunks, size, SMART_MILLION], path))
+    best = {name: {k: min(r[k] for r in runs) for k in runs[0]} for name, runs in got.items()}
+    print(f"\nPer {size}-scenario chunk, CPU ms (min of {rounds} runs of {chunks} chunks each, alternating; "
+          f"load average {os.getloadavg()[0]:.1f}):\n")
+    print("| part | " + " | ".join(name for name, _ in sides) + (" | before / after |" if before else " |"))
+    print("|---|" + "---:|" * (len(sides) + (1 if before else 0)))
+    parts = {"compiler `evaluate`": "evaluate", "chunk shocks (evaluate + non-tariff + take)": "shocks",
+             "SMART (`_run_model`)": "smart", "whole chunk (shocks + SMART + rows)": "chunk",
+             "Parquet write + SHA-256": "write"}
+    for label, key in parts.items():
+        vals = [best[name][key] for name, _ in sides]
+        ratio = f" | {vals[1] / vals[0]:.1f}x" if before else ""
+        print(f"| {label} | " + " | ".join(f"{v:.1f}" for v in vals) + ratio + " |")
+    total = {name: best[name]["chunk"] + best[name]["write"] for name, _ in sides}
+    print("| **chunk + write** | " + " | ".join(f"**{total[name]:.1f}**" for name, _ in sides)
+          + (f" | **{total['before'] / total['after']:.1f}x** |" if before else " |"))
+    print("\nCPU for 1,000,000 scenarios at this rate: " + ", ".join(
+        f"{name} {total[name] * 1e6 / size / 1e3:.0f} s" for name, _ in sides))
+
+
+def smart_sweep(n: int, backends: list[str], workers: int, rounds: int) -> None:
+    """SMART sweep of smart_million.toml cut to n scenarios, each backend in a fresh process."""
+    print(f"SMART sweep, smart_million.toml cut to {n:,} scenarios, chunk 500, Parquet out; each run a fresh "
+          "`python` process (imports, compile and worker start-up included).\n")
+    print("| backend | wall s | scenarios/s (wall) | CPU s: main + workers | peak RSS MB: main / worker "
+          "| idle-machine estimate s | load average (1 min) before |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    est: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for backend in backends:
+            load = os.getloadavg()[0]
+            r = _child(_RUN, [n, backend, workers, SMART_MILLION], str(REPO))
+            # with a core per process, the wall time is the busiest process's CPU time
+            idle = max(r["cpu"], r["workers_cpu"] / workers) if backend == "processes" else r["cpu"]
+            est.setdefault(backend, []).append(idle)
+            label = backend + (f" ({workers} workers)" if backend == "processes" else "")
+            print(f"| {label} | {r['wall']:.1f} | {n / r['wall']:,.0f} | {r['cpu']:.1f} + {r['workers_cpu']:.1f} | "
+                  f"{r['rss']:,.0f} / {r['workers_rss']:,.0f} | {idle:.1f} | {load:.1f} |", flush=True)
+    if "serial" in est and "processes" in est:
+        print(f"\nprocesses vs serial, idle-machine estimate (CPU of the busiest process): "
+              f"{min(est['serial']) / min(est['processes']):.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sweeps, no million-scenario run")
-    parser.add_argument("--smart", type=int, metavar="N", help="only the SMART sweep section, on N scenarios")
+    parser.add_argument("--scenarios", "--smart", type=int, metavar="N", dest="scenarios",
+                        help="only the SMART sweep of smart_million.toml, cut to N scenarios (1000000: all)")
+    parser.add_argument("--backend", default="serial,processes",
+                        help="comma-separated backends for --scenarios (serial, processes)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each backend run (alternating)")
+    parser.add_argument("--split", type=int, default=20, metavar="CHUNKS",
+                        help="chunks of 500 for the per-chunk CPU split (0: skip)")
+    parser.add_argument("--before", metavar="PATH", help="another checkout (e.g. git archive of main) for the "
+                        "per-chunk split side by side")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # SMART's linear clipping notes are expected at 50% rates
     __import__("logging").getLogger("tariffsim").setLevel("ERROR")
-    if args.smart:
-        print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {__import__('os').cpu_count()} cores, "
-              f"load average {__import__('os').getloadavg()[0]:.1f}\n")
-        smart_sweep(args.smart)
+    if args.scenarios:
+        print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}\n")
+        smart_sweep(args.scenarios, args.backend.split(","), args.workers, args.rounds)
+        if args.split:
+            chunk_split(args.split, 500, args.before)
+        print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     q = args.quick
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {__import__('os').cpu_count()} cores\n")

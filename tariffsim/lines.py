@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from ._lazy import pandas as pd
 from .errors import DataError
 
 __all__ = ["ProductLines", "normalise_hs"]
@@ -97,14 +97,15 @@ class ProductLines:
     def sector_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(labels, codes): sector labels and each line's index into them (cached; integer work only)."""
         if "sector" not in self._prefix_cache:
-            codes, labels = pd.factorize(self.sector, sort=True)
-            self._prefix_cache["sector"] = (np.asarray(labels, dtype=str), codes.astype(np.int64))
+            labels, codes = np.unique(np.asarray(self.sector, dtype=str), return_inverse=True)
+            self._prefix_cache["sector"] = (labels, codes.astype(np.int64))
         return self._prefix_cache["sector"]
 
     def sector_mask(self, sectors: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose sector is one of ``sectors``."""
         labels, codes = self.sector_codes()
-        return np.isin(labels, list(sectors))[codes]
+        wanted = set(sectors)
+        return np.array([s in wanted for s in labels.tolist()], dtype=bool)[codes]
 
     def base_with_utilization(self, utilization: np.ndarray) -> np.ndarray:
         """Base rates with FTA utilisation ``u`` (L,) on partners other than Canada and Mexico.
@@ -125,50 +126,95 @@ class ProductLines:
             self._prefix_cache[digits] = self.hs10 // 10 ** (10 - digits)
         return self._prefix_cache[digits]
 
+    def hs_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct HS10 codes, sorted, int64; index of each line into them), cached.
+
+        :func:`~tariffsim.datasets.load_us_product_lines` fills this from the file's categories
+        (about 19,000 codes for 335,000 lines), so no sort of the lines is needed.
+        """
+        if "hs" not in self._prefix_cache:
+            labels, codes = np.unique(self.hs10, return_inverse=True)
+            self._prefix_cache["hs"] = (labels, codes.astype(np.int64))
+        return self._prefix_cache["hs"]
+
+    def _set_hs_codes(self, labels: np.ndarray, codes: np.ndarray) -> None:
+        """Fill :meth:`hs_codes` from known categories (int64 labels, each line's index into them);
+        ignored unless the labels are strictly increasing."""
+        labels = np.asarray(labels, dtype=np.int64)
+        if len(labels) and np.all(labels[1:] > labels[:-1]):
+            self._prefix_cache["hs"] = (labels, np.asarray(codes, dtype=np.int64))
+
     def _truncated_unique(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
         """(distinct HS codes cut to ``digits`` digits, index of each line into them), cached."""
+        key = ("unique lines", digits)
+        if key not in self._prefix_cache:
+            uniq, inv = self._truncated_codes(digits)
+            self._prefix_cache[key] = (uniq, inv[self.hs_codes()[1]])
+        return self._prefix_cache[key]
+
+    def _truncated_codes(self, digits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct HS codes cut to ``digits`` digits, index of each *distinct HS10 code* into them), cached.
+
+        The distinct HS10 codes are sorted, so their truncations are too: the distinct values
+        are where the truncation changes (no sort).
+        """
         key = ("unique", digits)
         if key not in self._prefix_cache:
-            self._prefix_cache[key] = np.unique(self.truncated(digits), return_inverse=True)
+            labels, _ = self.hs_codes()
+            cut = labels // 10 ** (10 - digits)
+            start = np.ones(len(cut), dtype=bool)
+            start[1:] = cut[1:] != cut[:-1]
+            self._prefix_cache[key] = (cut[start], np.cumsum(start) - 1)
         return self._prefix_cache[key]
 
     def match(self, prefixes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose HS code starts with any of ``prefixes`` (digit strings).
 
-        Matched on the distinct codes of each prefix length (a few thousand), then spread to
-        the lines: no sort of the 300,000 lines per call. With ``later_codes``, a line also
-        matches when at least half of its later codes start with a prefix (a line split into
-        several codes is kept whole: its matched share rounded, where the tracker would split
-        the value equally over the codes).
+        Matched on the distinct HS10 codes (a prefix of ``d`` digits against the codes cut to
+        ``d`` digits), then spread to the lines: no pass over the 335,000 lines but the last.
+        With ``later_codes``, a line also matches when at least half of its later codes start
+        with a prefix (a line split into several codes is kept whole: its matched share rounded,
+        where the tracker would split the value equally over the codes).
         """
-        mask = np.zeros(len(self), dtype=bool)
-        by_len: dict[int, list[int]] = {}
-        for p in prefixes:
-            by_len.setdefault(len(p), []).append(int(p))
-        later = None if self.later_codes is None else np.zeros(len(self.later_codes[0]), dtype=bool)
-        for digits, group in by_len.items():
-            uniq, inv = self._truncated_unique(digits)
-            wanted = np.asarray(group, dtype=np.int64)
-            mask |= np.isin(uniq, wanted)[inv]
-            if later is not None:
-                later |= np.isin(self.later_codes[1] // 10 ** (10 - digits), wanted)
-        if later is not None and later.any():
-            codes, n_later = self._later_counts()
-            hit, n_hit = np.unique(self.later_codes[0][later], return_counts=True)
-            whole = hit[2 * n_hit >= n_later[np.searchsorted(codes, hit)]]
-            uniq, inv = self._truncated_unique(10)
-            mask |= np.isin(uniq, whole)[inv]
-        return mask
+        prefixes = list(prefixes)
+        labels, codes = self.hs_codes()
+        hit = np.zeros(len(labels), dtype=bool)
+        if prefixes:
+            length = np.fromiter(map(len, prefixes), dtype=np.int64, count=len(prefixes))
+            value = np.asarray(prefixes, dtype=str).astype(np.int64)
+            later = None if self.later_codes is None else np.zeros(len(self.later_codes[1]), dtype=bool)
+            for digits in sorted(set(length.tolist())):  # (plain np.unique would import numpy.ma)
+                uniq, inv = self._truncated_codes(digits)
+                wanted = np.sort(value[length == digits])  # isin by binary search (np.isin would import numpy.ma)
+                pos = np.minimum(np.searchsorted(wanted, uniq), len(wanted) - 1)
+                hit |= (wanted[pos] == uniq)[inv]
+                if later is not None:
+                    cut = self.later_codes[1] // 10 ** (10 - digits)
+                    pos = np.minimum(np.searchsorted(wanted, cut), len(wanted) - 1)
+                    later |= wanted[pos] == cut
+            if later is not None and later.any():
+                owner, n_later = self._later_index()
+                # a code matches when at least half of its later codes do: 2 * hits >= n
+                n_hit = np.bincount(owner[later], minlength=len(labels) + 1)[:len(labels)]
+                hit |= (n_hit > 0) & (2 * n_hit >= n_later)
+        return hit[codes]
 
-    def _later_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """(line codes with later codes, sorted; number of later codes of each), cached."""
+    def _later_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(index into :meth:`hs_codes` labels of each ``later_codes`` pair's line code, number of later
+        codes of each label), cached. Pairs whose code is not a line code count for nothing."""
         if "later" not in self._prefix_cache:
-            self._prefix_cache["later"] = np.unique(self.later_codes[0], return_counts=True)
+            labels, _ = self.hs_codes()
+            old = np.asarray(self.later_codes[0], dtype=np.int64)
+            pos = np.minimum(np.searchsorted(labels, old), len(labels) - 1)
+            owner = np.where(labels[pos] == old, pos, len(labels))  # len(labels): no line
+            n_later = np.bincount(owner, minlength=len(labels) + 1)[:len(labels)]
+            self._prefix_cache["later"] = (owner, n_later)
         return self._prefix_cache["later"]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""
-        table = np.isin(self.partner_labels, sorted(set(codes)))
+        wanted = set(codes)  # a set lookup per label (a few hundred): no np.isin, which imports numpy.ma
+        table = np.array([p in wanted for p in self.partner_labels.tolist()], dtype=bool)
         return table[self.partner_code]
 
     @classmethod
@@ -196,6 +242,7 @@ class ProductLines:
             **kw,
         )
         out._prefix_cache["sector"] = (sector_labels, sector_codes)
+        out._set_hs_codes(hs_labels.astype(np.int64), hs_codes)
         return out
 
 

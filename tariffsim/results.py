@@ -7,13 +7,15 @@ compute; a column a model does not compute is absent, never silently zero.
 
 from __future__ import annotations
 
+from collections.abc import ItemsView, ValuesView
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["Result", "SolverInfo", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "PRICES_TABLE_COLUMNS"]
+from ._lazy import pandas as pd
+
+__all__ = ["Result", "SolverInfo", "Tables", "ColumnTable", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "PRICES_TABLE_COLUMNS"]
 
 #: Per-country columns: name -> definition (units). One place, used by every model.
 COUNTRY_COLUMNS: dict[str, str] = {
@@ -94,6 +96,76 @@ PRICES_TABLE_COLUMNS: dict[str, str] = {
 }
 
 
+class ColumnTable:
+    """A table kept as columns until someone asks for a DataFrame.
+
+    Parameters
+    ----------
+    columns : dict of str -> ndarray (N,)
+        Equal-length columns in table order (strings as ``str`` arrays, numbers as floats).
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self.columns = columns
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+
+class Tables(dict):
+    """``Result.tables``: a dict of DataFrames, some of them built on first access.
+
+    A model may store a table as a :class:`ColumnTable`; reading it (``tables[name]``,
+    ``get``, ``items``, ``values``, ``dict(tables)``) returns a DataFrame, built once. Code that
+    needs only the numbers reads :meth:`columns` and never imports pandas (the text report of
+    ``tariffsim run``).
+    """
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        value = dict.__getitem__(self, name)
+        if isinstance(value, ColumnTable):
+            value = value.frame()
+            dict.__setitem__(self, name, value)
+        return value
+
+    def __iter__(self):  # defined so that dict(tables), {**tables}, d.update(tables) go through __getitem__
+        return dict.__iter__(self)
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        return ItemsView(self)
+
+    def values(self):
+        return ValuesView(self)
+
+    def pop(self, name: str, *default):
+        if name not in self:
+            return dict.pop(self, name, *default)
+        value = self[name]
+        dict.pop(self, name)
+        return value
+
+    def copy(self) -> Tables:
+        return Tables(dict.items(self))
+
+    def __reduce__(self):
+        return (Tables, (dict(dict.items(self)),))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def columns(self, name: str) -> dict[str, np.ndarray]:
+        """The columns of table ``name`` as numpy arrays (no DataFrame is built for a ColumnTable)."""
+        value = dict.__getitem__(self, name)
+        if isinstance(value, ColumnTable):
+            return value.columns
+        return {c: value[c].to_numpy() for c in value.columns}
+
+
 @dataclass(frozen=True)
 class SolverInfo:
     """Convergence diagnostics of an iterative solver, one entry per scenario.
@@ -151,8 +223,9 @@ class Result:
     solver : SolverInfo or None
     provenance : dict
         Data source, parameters, applied overrides, warnings.
-    tables : dict of str -> pandas.DataFrame
-        Model-specific tables (e.g. the accounting model's customs table by US partner).
+    tables : Tables (a dict of str -> pandas.DataFrame)
+        Model-specific tables (e.g. the accounting model's customs table by US partner);
+        a model may give some as :class:`ColumnTable`, turned into a DataFrame when read.
     """
 
     model: str
@@ -166,6 +239,8 @@ class Result:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.tables, Tables):
+            object.__setattr__(self, "tables", Tables(self.tables))
         b, n, s = len(self.scenarios), len(self.countries), len(self.sectors)
         for name, arr in self.country.items():
             if np.shape(arr) != (b, n):

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from ._lazy import pandas as pd
 from .errors import DataError, did_you_mean, shorten_list
 
 __all__ = ["TradeWorld"]

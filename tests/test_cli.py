@@ -162,13 +162,16 @@ def test_debug_reraises(broken):
 
 
 def test_import_tariffsim_is_light():
-    """`import tariffsim` loads no heavy dependency; its names load on first use."""
+    """`import tariffsim` loads no heavy dependency; its names load on first use (the datasets
+    module on ``tariffsim.load_world``, still without pandas: it loads when a frame is built)."""
     code = (
         "import sys, tariffsim; heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'dask', 'scipy') "
-        "if m in sys.modules]; tariffsim.load_world; print(heavy, 'pandas' in sys.modules)"
+        "if m in sys.modules]; loaded = 'tariffsim.datasets' in sys.modules; tariffsim.load_world; "
+        "now = ('tariffsim.datasets' in sys.modules, 'pandas' in sys.modules); "
+        "tariffsim.datasets.load_sectors(); print(heavy, loaded, *now, 'pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[] True"
+    assert out.stdout.strip() == "[] False True False True"
 
 
 def test_public_names_resolve():

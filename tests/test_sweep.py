@@ -194,7 +194,8 @@ def _sweep_in_subprocess(spec: dict, out, *, die_at: str | None = None, resume: 
         def dying(frame, path):
             if path.name == {die_at!r}:
                 import pyarrow as pa, pyarrow.parquet as pq
-                pq.write_table(pa.Table.from_pandas(frame), path.with_name(path.name + ".tmp"))  # half-way
+                table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame)
+                pq.write_table(table, path.with_name(path.name + ".tmp"))  # half-way
                 os.kill(os.getpid(), signal.SIGKILL)
             real(frame, path)
         runner._write_parquet = dying

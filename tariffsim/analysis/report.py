@@ -1,11 +1,14 @@
-"""Readable text tables and CSV files from a Result (used by the CLI and examples)."""
+"""Readable text tables and CSV files from a Result (used by the CLI and examples).
+
+The text report reads the result's arrays (``result.country``, ``result.tables.columns``) and
+imports no pandas: ``tariffsim run`` prints it without loading pandas (CSV files need it).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..results import Result
 
@@ -38,45 +41,75 @@ _ORDER = (
 )
 
 
-def _fmt_table(frame: pd.DataFrame, pct_cols=(), pp_cols=()) -> str:
-    out = frame.copy()
-    for col in out.columns:
-        if col in pct_cols:
-            out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{100 * v:.2f}%")
-        elif col in pp_cols:
-            out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{100 * v:+.2f}")
-        elif pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
-    return out.to_string(index=False)
+def _cells(values, pct: bool = False, pp: bool = False) -> list[str]:
+    """Numbers as report text: ``12.34%`` (pct), ``+12.34`` (pp, percentage points) or ``1,234.56``; NaN -> ""."""
+    if pct:
+        return ["" if v != v else f"{100 * v:.2f}%" for v in values]
+    if pp:
+        return ["" if v != v else f"{100 * v:+.2f}" for v in values]
+    return ["" if v != v else f"{v:,.2f}" for v in values]
+
+
+def _fmt_table(columns: dict[str, np.ndarray], pct_cols=(), pp_cols=()) -> str:
+    """A plain-text table: float columns formatted (see :func:`_cells`), every column right-aligned
+    to its widest cell or header, one space between columns (the layout of
+    ``DataFrame.to_string(index=False)``)."""
+    text = {}
+    for name, col in columns.items():
+        col = np.asarray(col)
+        if name in pct_cols or name in pp_cols or col.dtype.kind == "f":
+            text[name] = _cells(col.astype(float).tolist(), pct=name in pct_cols, pp=name in pp_cols)
+        else:
+            text[name] = [str(v) for v in col.tolist()]
+    widths = {name: max([len(name)] + [len(v) for v in cells]) for name, cells in text.items()}
+    rows = [" ".join(name.rjust(widths[name]) for name in text)]
+    n = len(next(iter(text.values()))) if text else 0
+    rows += [" ".join(text[name][i].rjust(widths[name]) for name in text) for i in range(n)]
+    return "\n".join(rows)
+
+
+def _partner_rows(t: dict[str, np.ndarray], name: str, partners: int) -> dict[str, np.ndarray]:
+    """Rows of the US customs table shown for scenario ``name``: WORLD, the focus partners
+    present, then the largest other partners by imports (ties in table order)."""
+    rows = np.flatnonzero(t["scenario"] == name)
+    partner = t["partner"][rows]
+    where = {p: r for p, r in zip(partner.tolist(), rows.tolist())}
+    focus = [p for p in FOCUS_PARTNERS if p in where]
+    others = rows[~np.isin(partner, ["WORLD", *focus])]
+    order = np.argsort(-t["imports_usd_bn"][others], kind="stable")[:max(partners - len(focus), 0)]
+    pick = np.concatenate([rows[partner == "WORLD"], np.array([where[p] for p in focus], dtype=np.int64),
+                           others[order]]).astype(np.int64)
+    cols = ("partner", "imports_usd_bn", "etr_base", "etr", "etr_change", "duties_usd_bn")
+    return {c: np.asarray(t[c])[pick] for c in cols}
 
 
 def text_report(result: Result, *, partners: int = 10) -> str:
-    """A plain-text report: US customs table (if any), per-country outputs, solver status."""
+    """A plain-text report: US customs table (if any), per-country outputs, solver status.
+
+    Built from the result's arrays (no pandas, except for the prices model's own report).
+    """
     lines = [f"tariffsim · model {result.model} · {result.provenance.get('world', '')}".rstrip(" ·")]
     if "prices_summary" in result.tables:  # the prices model has its own report
         from ..models.prices import format_prices_report
 
         return "\n".join(lines) + "\n\n" + format_prices_report(result, top=result.provenance.get("top", 20)) + "\n"
     dates = result.provenance.get("dates") or [None] * len(result.scenarios)
+    n = len(result.countries)
     for k, name in enumerate(result.scenarios):
         when = f" (in force on {dates[k]})" if k < len(dates) and dates[k] else ""
         lines.append("")
         lines.append(f"== scenario {name}{when}")
         if "us_partners" in result.tables:
-            t = result.tables["us_partners"]
-            t = t[t["scenario"] == name]
-            focus = [p for p in FOCUS_PARTNERS if p in set(t["partner"])]
-            rest = t[~t["partner"].isin(["WORLD", *focus])].nlargest(max(partners - len(focus), 0), "imports_usd_bn")
-            show = pd.concat([t[t["partner"] == "WORLD"], t.set_index("partner").loc[focus].reset_index(), rest])
-            show = show[["partner", "imports_usd_bn", "etr_base", "etr", "etr_change", "duties_usd_bn"]]
+            show = _partner_rows(result.tables.columns("us_partners"), name, partners)
             lines.append("US imports by partner: statutory rates at 2024 customs values (Census), USD bn")
             lines.append(_fmt_table(show, pct_cols=("etr_base", "etr"), pp_cols=("etr_change",)))
             lines.append("")
-        frame = result.country_frame()
-        frame = frame[frame["scenario"] == name].drop(columns="scenario")
-        cols = ["country"] + [c for c in _ORDER if c in frame.columns]
+        frame = {"country": np.array(result.countries, dtype=object)}
+        for col in _ORDER:
+            if col in result.country:
+                frame[col] = np.asarray(result.country[col], dtype=float).reshape(-1, n)[k]
         lines.append(f"By country ({result.provenance.get('flows', 'model flows')}; USD mn, percent):")
-        lines.append(_fmt_table(frame[cols], pct_cols=_PCT))
+        lines.append(_fmt_table(frame, pct_cols=_PCT))
     if result.solver is not None:
         s = result.solver
         lines.append("")

@@ -62,9 +62,11 @@ def _cmd_run(args) -> int:
             takes = [m for m in model_names() if name in get_model(m).option_names]
             raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")
         options[name] = value
-    date, dated, why = _run_date(args.files, args.date)
-    result = simulate(None, [str(f) for f in args.files], args.model, date=date,
-                      as_published=args.as_published, **options)
+    from ..scenario import load_scenario
+
+    scenarios = [load_scenario(f) for f in args.files]  # read once: for the date and for simulate
+    date, dated, why = _run_date(scenarios, args.date)
+    result = simulate(None, scenarios, args.model, date=date, as_published=args.as_published, **options)
     if dated:
         from .timeline import law_notes
 
@@ -82,18 +84,16 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _run_date(files, date: dt.date | None):
+def _run_date(scenarios, date: dt.date | None):
     """(date passed to simulate, date evaluated or None if undated, why) for ``run``.
 
     ``--date`` wins; else a file's own ``effective``; else, for a file whose measures carry
     ``effective`` / ``until`` dates, the law in force today (``datetime.date.today()``).
-    Files without dated measures have no date (every measure applies).
+    Files without dated measures have no date (every measure applies). ``scenarios``: the
+    loaded files.
     """
-    from ..scenario import load_scenario
-
     if date is not None:
         return date, date, "--date"
-    scenarios = [load_scenario(f) for f in files]
     own = {s.effective for s in scenarios if s.effective is not None}
     dated = any(m.effective or m.until for s in scenarios for m in s.measures)
     if own:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import gzip
 import io
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ..errors import DataError, did_you_mean, shorten_list
+
+_HERE = Path(__file__).parent
 
 
 def _open(name: str, mode: str = "rb"):
+    """An embedded file, opened: from the package folder, else (a zipped install) through importlib.resources."""
+    path = _HERE / name
+    if path.is_file():
+        return path.open(mode)
+    from importlib import resources  # imports tempfile and shutil: only where needed
+
     return resources.files(__package__).joinpath(name).open(mode)
 
 
@@ -22,6 +32,34 @@ def _read_csv(name: str, **kwargs) -> pd.DataFrame:
         data = fh.read()
     return pd.read_csv(io.BytesIO(data), compression="gzip" if name.endswith(".gz") else None,
                        keep_default_na=False, na_values=[""], **kwargs)
+
+
+def _text(name: str) -> str:
+    """The text of an embedded file (gunzipped if its name ends in ``.gz``)."""
+    with _open(name) as fh:
+        data = fh.read()
+    return (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
+
+
+def _numbers(name: str, columns: Sequence[int], dtype=float) -> np.ndarray:
+    """Numeric columns (positions) of an embedded CSV file without quoted fields, shape (N, len(columns))."""
+    return np.loadtxt(io.StringIO(_text(name)), delimiter=",", skiprows=1, usecols=tuple(columns),
+                      dtype=dtype, ndmin=2)
+
+
+def _read_columns(name: str) -> dict[str, tuple[str, ...]]:
+    """Columns of an embedded CSV file (optionally gzipped) as tuples of strings, without pandas.
+
+    The light path of the loaders that ``tariffsim run`` needs (codes, list prefixes, rate
+    tables); cells are the file's text as written ("" where empty).
+    """
+    header, *body = csv.reader(io.StringIO(_text(name)))
+    columns = list(zip(*body)) if body else [()] * len(header)
+    return dict(zip(header, columns))
+
+
+#: :func:`_read_columns`, cached (for the small tables read on every run)
+_columns = functools.cache(_read_columns)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 __all__ = ["datasets_info"]
 
 _CATALOGUE = (
@@ -99,6 +97,8 @@ def datasets_info() -> list[dict]:
     """One dict per embedded file: ``name``, ``description``, ``source``, ``licence``,
     ``year``, ``size`` (bytes)."""
     out = []
+    from importlib import resources  # here: importlib.resources imports tempfile, shutil
+
     root = resources.files(__package__)
     for name, desc, src, lic, year in _CATALOGUE:
         path = root.joinpath(name)

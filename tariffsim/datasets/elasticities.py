@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from .._lazy import pandas as pd
 from ..errors import DataError, did_you_mean
 from ._files import _copy, _csv
 

@@ -12,8 +12,8 @@ import functools
 import io
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ._files import _csv, _open
 
 __all__ = ["load_hts2026", "load_us_product_lines_2026"]
@@ -114,4 +114,5 @@ def load_us_product_lines_2026():
                   later_codes=successors(lines), _prefix_cache={},
                   source="US Census Bureau, imports for consumption 2024; USITC HTS 2026 Revision 10")
     out._prefix_cache["sector"] = lines.sector_codes()
+    out._set_hs_codes(*lines.hs_codes())  # the same distinct codes: HS-prefix matching as fast
     return out

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ..errors import DataError, did_you_mean, shorten_list
 from ..world import TradeWorld
-from ._files import _copy, _csv, _npz
+from ._files import _columns, _copy, _npz
 
 __all__ = ["REGION10", "ICIO_SOURCE", "load_sectors", "goods_sectors", "load_regions", "load_world"]
 
@@ -32,8 +32,8 @@ def load_sectors() -> pd.DataFrame:
 
 def goods_sectors() -> tuple[str, ...]:
     """The 27 ICIO goods sector codes (every sector but ``SERV``), in dataset order."""
-    s = _csv("icio_sectors.csv")
-    return tuple(s.loc[s["is_goods"] == 1, "code"])
+    s = _columns("icio_sectors.csv")
+    return tuple(code for code, goods in zip(s["code"], s["is_goods"]) if int(goods) == 1)
 
 
 def load_regions() -> pd.DataFrame:
@@ -48,7 +48,8 @@ def _region_groups(regions, keep: Sequence[str], countries: tuple[str, ...]) -> 
             labels = list(countries)
             order = list(countries)
         elif regions == "region10":
-            reg = dict(_csv("icio_regions.csv")[["iso3", "region10"]].itertuples(index=False))
+            t = _columns("icio_regions.csv")
+            reg = dict(zip(t["iso3"], t["region10"]))
             labels = [reg[c] for c in countries]
             order = list(REGION10)
         else:

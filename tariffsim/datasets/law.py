@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-import pandas as pd
-
-from ._files import _check_name, _copy, _csv
+from .._lazy import pandas as pd
+from ._files import _check_name, _columns, _copy, _csv, _text
 
 __all__ = ["LAW_DATA_CHECKED", "list_names", "load_list",
            "load_list_entries", "list_info", "rate_table_names", "load_rate_table",
@@ -25,7 +25,30 @@ def _lists() -> pd.DataFrame:
 
 def list_names() -> tuple[str, ...]:
     """Names of the embedded HTS lists, usable as ``list:<name>`` in scenarios."""
-    return tuple(_csv("lists_meta.csv")["list_name"])
+    return _columns("lists_meta.csv")["list_name"]
+
+
+@functools.cache
+def _lists_text() -> str:
+    return _text("lists.csv.gz")  # list_name,hts_prefix,effective_date; no quoted fields
+
+
+@functools.cache
+def _list_prefixes(name: str) -> tuple[str, ...]:
+    """One list's HTS prefixes in source order, read from the file's text without parsing the other lists.
+
+    The rows of a list are consecutive in the file (as ``tools/build_law_lists.py`` writes
+    it): the block from the first to the last row starting ``name,`` is cut out at once;
+    rows of other lists inside it (never in the shipped file) are skipped.
+    """
+    text, key = _lists_text(), "\n" + name + ","
+    first, last = text.find(key), text.rfind(key)
+    if first < 0:
+        return ()
+    end = text.find("\n", last + 1)
+    rows = text[first + 1:end if end >= 0 else len(text)].split("\n")
+    head = key[1:]
+    return tuple(row.split(",", 2)[1] for row in rows if row.startswith(head))
 
 
 def load_list(name: str) -> tuple[str, ...]:
@@ -37,8 +60,7 @@ def load_list(name: str) -> tuple[str, ...]:
         Unknown name, with the closest valid names.
     """
     _check_name(name, list_names(), "list", "tariffsim.datasets.list_names()")
-    lists = _lists()
-    return tuple(lists.loc[lists["list_name"] == name, "hts_prefix"])
+    return _list_prefixes(name)
 
 
 def load_list_entries(name: str) -> pd.DataFrame:
@@ -56,7 +78,15 @@ def list_info() -> pd.DataFrame:
 # ------------------------------------------------------------------------ rate tables
 def rate_table_names() -> tuple[str, ...]:
     """Names of the embedded country rate tables."""
-    return tuple(dict.fromkeys(_csv("rate_tables.csv")["table"]))
+    return tuple(dict.fromkeys(_columns("rate_tables.csv")["table"]))
+
+
+def rate_table_rows(name: str) -> list[tuple[str, float, str]]:
+    """``(iso3, rate, structure)`` of each row of a rate table, in file order (no pandas)."""
+    _check_name(name, rate_table_names(), "rate table", "tariffsim.datasets.rate_table_names()")
+    t = _columns("rate_tables.csv")
+    return [(iso, float(rate), structure)
+            for table, iso, rate, structure in zip(t["table"], t["iso3"], t["rate"], t["structure"]) if table == name]
 
 
 def load_rate_table(name: str) -> pd.DataFrame:

@@ -10,8 +10,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ._files import _open
 
 __all__ = ["PricesData", "load_prices_data"]

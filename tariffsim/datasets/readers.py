@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ..errors import DataError, shorten_list
 from ..world import TradeWorld
 

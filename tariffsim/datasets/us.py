@@ -6,8 +6,8 @@ import functools
 import io
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ._files import _copy, _open
 
 __all__ = ["load_census_countries", "load_concordance", "load_us_lines", "load_us_product_lines"]
@@ -104,18 +104,21 @@ def load_us_product_lines():
         order = np.argsort(labels, kind="stable")
         remap = np.empty(len(order), dtype=np.int64)
         remap[order] = np.arange(len(order))
-        return labels[order], remap[z[f"{name}__codes"].astype(np.int64)]
+        return labels[order], remap[z[f"{name}__codes"]]
 
     hs_labels, hs_codes = cat("hs10")
     partner_labels, partner_codes = cat("iso3")
     sector_labels, sector_codes = cat("sector")
+    hs_numbers = hs_labels.astype(np.int64)
+    arrays = {k: np.asarray(z[k], dtype=float) for k in ("imports_usd", "base_rate_2024", "mfn_adval", "pref_adval")}
     out = ProductLines(
-        importer="USA", hs10=hs_labels.astype(np.int64)[hs_codes], partner_code=partner_codes,
+        importer="USA", hs10=hs_numbers[hs_codes], partner_code=partner_codes,
         partner_labels=partner_labels.astype("U8"), sector=sector_labels[sector_codes],
-        value=z["imports_usd"].astype(float), base_rate=z["base_rate_2024"].astype(float),
-        has_specific=z["mfn_has_specific"].astype(bool), mfn_rate=z["mfn_adval"].astype(float),
-        pref_rate=z["pref_adval"].astype(float), year=2024,
+        value=arrays["imports_usd"], base_rate=arrays["base_rate_2024"],
+        has_specific=np.asarray(z["mfn_has_specific"], dtype=bool), mfn_rate=arrays["mfn_adval"],
+        pref_rate=arrays["pref_adval"], year=2024,
         source="US Census Bureau, imports for consumption 2024; USITC HTS 2024 Basic Edition",
     )
     out._prefix_cache["sector"] = (sector_labels, sector_codes)
+    out._set_hs_codes(hs_numbers, hs_codes)  # HS-prefix matching on the 18,626 distinct codes
     return out

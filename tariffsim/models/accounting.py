@@ -14,13 +14,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pandas as pd
 from ..kernels.accounting import importer_etr, offdiagonal
-from ..results import Result
+from ..results import ColumnTable, Result
 from ..shocks import Shocks
 
-__all__ = ["authority_frame", "customs_tables", "run_accounting"]
+__all__ = ["authority_columns", "authority_frame", "customs_tables", "run_accounting"]
 
 #: Columns of ``result.tables["us_by_authority"]`` (after the label column, ``scenario`` or ``date``).
 AUTHORITY_COLUMNS = ("partner", "authority", "imports_usd_mn", "duties_usd_mn", "etr")
@@ -89,8 +89,36 @@ def run_accounting(shocks: Shocks, schedules=None) -> Result:
     )
 
 
-def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
-    """Customs-value tables on the US import lines, one block per scenario."""
+def _stack(blocks: list[dict]) -> dict[str, np.ndarray]:
+    """Concatenate blocks of equal columns (the numpy counterpart of ``pd.concat(ignore_index=True)``)."""
+    return {c: np.concatenate([np.asarray(b[c]) for b in blocks]) for c in blocks[0]}
+
+
+def _partner_block(name: str, acc: dict) -> dict[str, np.ndarray]:
+    """Rows ``WORLD`` then each partner of one scenario's customs table."""
+    value, base, new = acc["value"], acc["duty_base"], acc["duty_new"][0]
+    p = len(value)
+    imports = np.concatenate([[value.sum() / 1e9], value / 1e9])
+    duties_base = np.concatenate([[base.sum() / 1e9], base / 1e9])
+    duties = np.concatenate([[new.sum() / 1e9], new / 1e9])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # WORLD: ratio of the USD bn totals; partners: ratio of the USD values
+        etr_base = np.concatenate([duties_base[:1] / imports[:1], base / value])
+        etr = np.concatenate([duties[:1] / imports[:1], new / value])
+    return {
+        "scenario": np.full(p + 1, name, dtype=object), "importer": np.full(p + 1, "USA", dtype=object),
+        "partner": np.concatenate([["WORLD"], np.asarray(acc["partner"], dtype=object)]),
+        "imports_usd_bn": imports, "duties_base_usd_bn": duties_base, "duties_usd_bn": duties,
+        "etr_base": etr_base, "etr": etr, "etr_change": etr - etr_base,
+    }
+
+
+def customs_tables(shocks: Shocks, schedules) -> dict[str, ColumnTable]:
+    """Customs-value tables on the US import lines, one block per scenario.
+
+    Returned as :class:`~tariffsim.results.ColumnTable` (DataFrames once read from
+    ``result.tables``): ``us_partners``, ``us_by_authority``, ``exposure``.
+    """
     schedules = list(schedules)
     if len(schedules) == 1 and shocks.batch_size > 1:
         schedules = schedules * shocks.batch_size
@@ -103,44 +131,26 @@ def customs_tables(shocks: Shocks, schedules) -> dict[str, pd.DataFrame]:
         if len(acc["partner"]) == 0:
             continue
         value = acc["value"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frame = pd.DataFrame({
-                "scenario": name,
-                "importer": "USA",
-                "partner": acc["partner"],
-                "imports_usd_bn": value / 1e9,
-                "duties_base_usd_bn": acc["duty_base"] / 1e9,
-                "duties_usd_bn": acc["duty_new"][0] / 1e9,
-                "etr_base": acc["duty_base"] / value,
-                "etr": acc["duty_new"][0] / value,
-            })
-        frame["etr_change"] = frame["etr"] - frame["etr_base"]
-        total = pd.DataFrame({
-            "scenario": [name], "importer": ["USA"], "partner": ["WORLD"],
-            "imports_usd_bn": [value.sum() / 1e9],
-            "duties_base_usd_bn": [acc["duty_base"].sum() / 1e9],
-            "duties_usd_bn": [acc["duty_new"][0].sum() / 1e9],
-        })
-        total["etr_base"] = total["duties_base_usd_bn"] / total["imports_usd_bn"]
-        total["etr"] = total["duties_usd_bn"] / total["imports_usd_bn"]
-        total["etr_change"] = total["etr"] - total["etr_base"]
-        partners.append(pd.concat([total, frame], ignore_index=True))
-        authority.append(authority_frame(acc, [name]))
+        partners.append(_partner_block(name, acc))
+        authority.append(authority_columns(acc, [name]))
+        codes = np.asarray(acc["partner"], dtype=object)
         for mid, covered in acc["applied"].items():
             with np.errstate(invalid="ignore", divide="ignore"):
-                exposure.append(pd.DataFrame({
-                    "scenario": name, "measure": mid, "partner": acc["partner"],
+                exposure.append({
+                    "scenario": np.full(len(codes), name, dtype=object),
+                    "measure": np.full(len(codes), mid, dtype=object), "partner": codes,
                     "covered_usd_bn": covered[0] / 1e9,
                     "covered_share": covered[0] / value,
-                }))
+                })
     out = {}
     if partners:
-        out["us_partners"] = pd.concat(partners, ignore_index=True)
+        out["us_partners"] = ColumnTable(_stack(partners))
     if authority:
-        out["us_by_authority"] = pd.concat(authority, ignore_index=True)
+        out["us_by_authority"] = ColumnTable(_stack(authority))
     if exposure:
-        exp = pd.concat(exposure, ignore_index=True)
-        out["exposure"] = exp[exp["covered_usd_bn"] > 0].reset_index(drop=True)
+        exp = _stack(exposure)
+        keep = exp["covered_usd_bn"] > 0
+        out["exposure"] = ColumnTable({c: v[keep] for c, v in exp.items()})
     return out
 
 
@@ -163,11 +173,16 @@ def authority_frame(acc: dict, labels, *, label: str = "scenario", partners=None
         over the authorities of one partner the duties add up to its total duty. The base
         (MFN and preferential rates) is authority ``mfn``.
     """
+    return pd.DataFrame(authority_columns(acc, labels, label=label, partners=partners))
+
+
+def authority_columns(acc: dict, labels, *, label: str = "scenario", partners=None) -> dict[str, np.ndarray]:
+    """The columns of :func:`authority_frame` as numpy arrays (no pandas)."""
     codes = np.asarray(acc["partner"]).astype(str)
     value = np.asarray(acc["value"], dtype=float)
     split = acc["by_authority"]  # (B, A, partners) USD
     keep = np.ones(len(codes), dtype=bool) if partners is None else np.isin(codes, list(partners))
-    names = ["WORLD"] + list(codes[keep])
+    names = np.array(["WORLD"] + list(codes[keep]), dtype=object)
     blocks = []
     for k, lab in enumerate(labels):
         duty = np.concatenate([split[k].sum(axis=1, keepdims=True), split[k][:, keep]], axis=1)  # (A, 1 + P)
@@ -175,12 +190,14 @@ def authority_frame(acc: dict, labels, *, label: str = "scenario", partners=None
         with np.errstate(invalid="ignore", divide="ignore"):
             etr = duty / imports[None, :]
         a, p = duty.shape
-        blocks.append(pd.DataFrame({
-            label: [lab] * (a * p),
+        column = np.empty(a * p, dtype=object)
+        column[:] = [lab] * (a * p)
+        blocks.append({
+            label: column,
             "partner": np.tile(names, a),
-            "authority": np.repeat(list(acc["authorities"]), p),
+            "authority": np.repeat(np.array(list(acc["authorities"]), dtype=object), p),
             "imports_usd_mn": np.tile(imports / 1e6, a),
             "duties_usd_mn": duty.reshape(-1) / 1e6,
             "etr": etr.reshape(-1),
-        }))
-    return pd.concat(blocks, ignore_index=True)
+        })
+    return _stack(blocks)

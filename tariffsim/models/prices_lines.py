@@ -1,19 +1,14 @@
 """Tariff changes by BEA commodity from a compiled schedule, through its public API only.
 
-The compiled schedule merges US import lines into coverage cells, so a line's HS10 code (and
-its BEA commodity) is not kept. This module recompiles the same scenario, on the same world and
-date, once per group of lines (one BEA commodity, or one commodity x ICIO sector when the
-weights will move with a trade model's flows) with ``type(schedule)(..., lines=subset)``, and
-reads each group's duties by partner from ``CompiledSchedule.line_accounting()``:
+The compiled schedule merges US import lines into coverage cells; its
+:meth:`~tariffsim.schedule.compile.CompiledSchedule.line_rates` gives back every line's rate
+(the cells' duties spread over the lines' pieces), so one compile serves every commodity:
 
-    change_g,p = duty_new_g,p - duty_base_g,p     value_g,p = customs value (USD)
+    value_g,p = sum_{l in g, p} v_l     duty_g,p = sum_{l in g, p} v_l r_l     (base: r_l -> b_l)
 
-so the commodity tariff change ``tau_c = sum_{g in c, p} change_g,p / sum value_g,p`` is exactly
-the customs-value-weighted mean of its lines' changes. Measures are per line (HS prefixes,
-partners, shares of a line), so a line's duty does not depend on which other lines are compiled
-with it; the tests check that the groups add up to the full schedule's accounts.
-
-A public ``CompiledSchedule.line_rates(theta) -> (B, L)`` would make this one compile.
+and the commodity tariff change ``tau_c = sum_{g in c, p} (duty_new - duty_base)_g,p / sum value_g,p``
+is exactly the customs-value-weighted mean of its lines' changes. The tests check that the
+groups add up to the schedule's accounts (:meth:`line_accounting`).
 """
 
 from __future__ import annotations
@@ -89,29 +84,26 @@ def commodity_duties(schedule, commodity_of_line: np.ndarray, *, by_sector: bool
         raise DataError(f"{len(commodity_of_line)} commodity codes for {len(lines)} lines.")
     keys = np.asarray(commodity_of_line, dtype=np.int64)
     sectors = np.asarray(lines.sector, dtype=str) if by_sector else np.full(len(lines), "")
-    pairs = sorted({(int(k), str(s)) for k, s in zip(keys, sectors)})
+    # groups: the distinct (commodity, sector) pairs in sorted order, and each line's group
+    coms, com_code = np.unique(keys, return_inverse=True)
+    secs, sec_code = np.unique(sectors, return_inverse=True)
+    pair_code, line_pair = np.unique(com_code * len(secs) + sec_code, return_inverse=True)
+    pairs = [(int(coms[c // len(secs)]), str(secs[c % len(secs)])) for c in pair_code.tolist()]
     partner = np.array(sorted(set(lines.partner_labels[np.unique(lines.partner_code)])))
     g, p = len(pairs), len(partner)
-    value, base = np.zeros((g, p)), np.zeros((g, p))
-    new = None
-    scenario, world = schedule.scenario, schedule.world
-    as_published = getattr(schedule, "as_published", False)
-    for k, (com, sec) in enumerate(pairs):
-        mask = (keys == com) & (sectors == sec)
-        # the schedule's own class (models do not import tariffsim.schedule: the flow goes one way)
-        sub = type(schedule)(scenario, world, date=schedule.date, lines=subset_lines(lines, mask),
-                             as_published=as_published)
-        acc = sub.line_accounting()
-        if len(acc["partner"]) == 0:
-            continue
-        pos = np.searchsorted(partner, acc["partner"])
-        duty_new = np.atleast_2d(acc["duty_new"])
-        if new is None:
-            new = np.zeros((duty_new.shape[0], g, p))
-        value[k, pos] = acc["value"]
-        base[k, pos] = acc["duty_base"]
-        new[:, k, pos] = duty_new
-    if new is None:
-        new = np.zeros((1, g, p))
+    rates = schedule.line_rates()  # (B, L): one compile for every group
+    if rates.shape[1] != len(lines):
+        raise DataError(f"the schedule was compiled on {rates.shape[1]} lines, not these {len(lines)}; "
+                        "pass the lines it was compiled on (lines=...).")
+    on = np.isfinite(rates[0])  # lines of partners outside the world are in no cell (as line_accounting)
+    line_group = line_pair[on]
+    line_partner = np.searchsorted(partner, lines.partner_labels[lines.partner_code[on]])
+    cell = line_group * p + line_partner  # (group, partner) of each line
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=weights, minlength=g * p).reshape(g, p)
+
+    v = lines.value[on]
+    new = np.stack([total(v * r[on]) for r in rates])
     return GroupDuties(np.array([c for c, _ in pairs], dtype=np.int64), np.array([s for _, s in pairs]),
-                       partner, value, base, new)
+                       partner, total(v), total(v * schedule.line_base_rates()[on]), new)

@@ -57,7 +57,10 @@ def build_result(shocks: Shocks, data: PricesData, tau, pre, post, etr_base, etr
                             "cost_per_household_usd": pre["line"][k] * pre["pce_line"] * 1e6 / hh})
         if post is not None:
             cat["price_change_post_pct"] = 100 * post["line"][k]
-        cat = cat.sort_values("price_change_pct", ascending=False, kind="stable")
+        # rank by the change to 10 decimals (of a percent): categories with the same commodity mix
+        # tie, and keep their NIPA order, whatever the rounding of the sums that gave them
+        order = np.argsort(-np.round(cat["price_change_pct"].to_numpy(), 10), kind="stable")
+        cat = cat.iloc[order]
         cat["rank"] = np.arange(1, len(cat) + 1)
         cats.append(cat)
         com = pd.DataFrame({"scenario": name, "commodity": data.commodities, "name": data.commodity_names,

@@ -21,16 +21,16 @@ US = "USA"
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, frozenset[str]]:
     """Known codes: countries/regions, sectors, list names, rate tables."""
-    from .. import datasets
+    from ..datasets.codes import census_icio, region10_of, sector_codes
+    from ..datasets.law import list_names, rate_table_names
 
-    census = datasets.load_census_countries()
-    regions = datasets.load_regions()
-    countries = set(census["iso3"]) | set(regions["iso3"]) | set(regions["region10"]) | {"EU27", "ROW"}
+    regions = region10_of()
+    countries = set(census_icio()) | set(regions) | set(regions.values()) | {"EU27", "ROW"}
     return {
         "countries": frozenset(countries),
-        "sectors": frozenset(datasets.load_sectors()["code"]),
-        "lists": frozenset(datasets.list_names()),
-        "tables": frozenset(datasets.rate_table_names()),
+        "sectors": frozenset(sector_codes()),
+        "lists": frozenset(list_names()),
+        "tables": frozenset(rate_table_names()),
     }
 
 

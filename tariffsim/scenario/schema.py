@@ -56,7 +56,7 @@ Date = Annotated[dt.date, AfterValidator(_plausible_date)]
 
 class _Strict(BaseModel):
     # NaN and inf are never valid in a scenario file (rates, amounts, elasticities).
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False, defer_build=True)
 
 
 class _MeasureBase(_Strict):

@@ -14,8 +14,9 @@ Belongs here (DESIGN §5, steps 1–2):
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError, shorten_list
 from .context import LINE_SCHEDULES, US, Context
@@ -28,7 +29,7 @@ from .shares import (
     split_by_parameters,
 )
 
-__all__ = ["build_cells", "group_ids"]
+__all__ = ["build_cells", "group_ids", "line_pieces"]
 
 _FIELDS = (("importer", np.int64), ("exporter", np.int64), ("sector", np.int64), ("partner", np.int64),
            ("weight", float), ("base", float), ("line_data", bool))
@@ -38,8 +39,9 @@ def group_ids(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Group rows by equal values in all ``columns`` (integer arrays of length N).
 
     Returns ``(inv, first)``: group of each row (groups numbered in order of first
-    appearance) and the first row of each group. Hash-based (pd.factorize), O(N) per column;
-    non-negative columns with a small range are combined arithmetically without hashing.
+    appearance) and the first row of each group. Non-negative columns with a small range are
+    combined arithmetically into one int64 key; other columns are first replaced by their
+    rank among their distinct values (``np.unique``), one sort of the key at the end.
     """
     n = len(columns[0]) if columns else 0
     key = np.zeros(n, dtype=np.int64)
@@ -49,17 +51,48 @@ def group_ids(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if top is not None and size * top < 2**62:
             codes, count = col, top
         else:
-            codes, uniq = pd.factorize(col)
+            uniq, codes = np.unique(col, return_inverse=True)
             count = max(len(uniq), 1)
         if size * count >= 2**62:  # compress before int64 could overflow
-            key, uniq = pd.factorize(key)
+            uniq, key = np.unique(key, return_inverse=True)
             size = max(len(uniq), 1)
         key = key * count + codes
         size *= count
-    inv, uniq = pd.factorize(key)
-    first = np.full(len(uniq), n, dtype=np.int64)
-    np.minimum.at(first, inv, np.arange(n))
-    return inv.astype(np.int64), first
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # groups in order of first appearance
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inv].astype(np.int64, copy=False), first[order].astype(np.int64, copy=False)
+
+
+#: id(Context) -> (line, cell, share, line base) of a compile's US line pieces, or None without
+#: US lines; dropped with the Context. Kept off the Context so that a pickled schedule stays small
+#: (:func:`line_pieces` rebuilds them for one that was pickled).
+_PIECES: dict[int, tuple | None] = {}
+
+
+def _remember(ctx: Context, pieces: tuple | None) -> None:
+    key = id(ctx)
+    if key not in _PIECES:
+        weakref.finalize(ctx, _PIECES.pop, key, None)
+    _PIECES[key] = pieces
+
+
+def line_pieces(ctx: Context) -> tuple | None:
+    """The US line pieces of the compile made with ``ctx``: ``(line, cell, share, base)``.
+
+    ``line``, ``cell`` (K,) int: each piece's line (index into ``ctx.us_lines()``) and merged cell;
+    ``share`` (K,): its share of the line's value; ``base`` (L,): every line's base rate. None
+    when the scenario has no US measures. For a schedule that was pickled (sweep workers) the
+    cells are built again from the same inputs (the same cells, in the same order).
+    """
+    if id(ctx) not in _PIECES:
+        from .programs import nonlinear_mask
+
+        fresh = Context(ctx.scenario, ctx.world, ctx.date, ctx.measures, ctx.lines)
+        build_cells(fresh, nonlinear_mask(fresh.tariff_measures))
+        _remember(ctx, _PIECES[id(fresh)])
+    return _PIECES[id(ctx)]
 
 
 def _static(ctx: Context):
@@ -95,8 +128,9 @@ def _where_key(importer, exporter, sector, line_data: bool, partner) -> np.ndarr
     return (((importer * 256 + exporter) * 256 + sector) * 2 + int(line_data)) * 4096 + partner
 
 
-def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
-    """US import lines as rows, and the measures covering only intervals [lo, hi) of them."""
+def _line_rows(ctx: Context, rules: dict, out: dict) -> tuple[dict, dict]:
+    """US import lines as rows, and the measures covering only intervals [lo, hi) of them
+    (``out["base"]``: the base rate of every line, kept for :func:`line_pieces`)."""
     lines, world = ctx.us_lines(), ctx.world
     exporter, sector, keep, lost, key0 = _static(ctx)
     if lost > 0:
@@ -105,26 +139,30 @@ def _line_rows(ctx: Context, rules: dict) -> tuple[dict, dict]:
     for m in ctx.base_measures:
         if m.importer == US and m.schedule in LINE_SCHEDULES:
             utilization = fta_utilization(m, lines)
-    base = line_base(ctx, lines, utilization)
+    base = out["base"] = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)
+
+    def kept(a):
+        return a if whole else a[keep]
+
     cover = np.zeros((len(keep), len(ctx.tariff_measures)), dtype=bool, order="F")  # written column by column
     partial, cache = {}, {}
     for k, m in enumerate(ctx.tariff_measures):
         if m.importer != US:
             continue
         rule = rules[k] = share_rules(ctx, m, lines, cache)
-        mask = line_mask(ctx, m, lines)
-        cover[:, k] = mask if whole else mask[keep]
+        cover[:, k] = kept(line_mask(ctx, m, lines))
         coverage = getattr(m, "coverage", 1.0)
         if rule.width is not None or coverage < 1.0:
-            lo = np.zeros(len(lines)) if rule.lo is None else rule.lo
-            width = coverage * (1.0 if rule.width is None else rule.width)
-            hi = lo + np.broadcast_to(width, (len(lines),))
-            partial[k] = (lo[keep], hi[keep])
+            # read-only views where the bound is one number for every line (no array of 335,000 zeros)
+            width = coverage * (1.0 if rule.width is None else rule.width) if coverage < 1.0 else rule.width
+            if rule.lo is None:  # [0, width): a read-only view of zeros, the width itself as upper bound
+                hi = kept(width) if np.ndim(width) else np.broadcast_to(float(width), (len(keep),))
+                partial[k] = (np.broadcast_to(0.0, (len(keep),)), hi)
+                continue
+            lo = kept(rule.lo)
+            partial[k] = (lo, lo + (kept(width) if np.ndim(width) else width))
     n = len(keep)
-
-    def kept(a):
-        return a if whole else a[keep]
 
     rows = {
         "importer": np.full(n, world.country_index(US), dtype=np.int64), "exporter": exporter,
@@ -199,10 +237,10 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
             f"countries of this world ({shorten_list(ctx.world.countries)}). Keep them apart with "
             f"load_world(keep={unknown}) or [world] keep = {unknown} in the scenario file."
         )
-    parts, rules = [], {}
+    parts, rules, line_base_of = [], {}, {}
     labels = np.zeros(0, dtype="U8")
     if US in importers and US in ctx.world.countries:
-        parts.append(_line_rows(ctx, rules))
+        parts.append(_line_rows(ctx, rules, line_base_of))
         labels = ctx.us_lines().partner_labels.astype("U8")
     offset = len(labels)
     labels = np.concatenate([labels, np.array(ctx.world.countries, dtype="U8")])
@@ -210,15 +248,20 @@ def build_cells(ctx: Context, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, 
         if imp in ctx.world.countries:
             parts.append(_sector_rows(ctx, imp, offset))
     if not parts:
+        _remember(ctx, None)
         return (*_empty(ctx), [])
-    raw = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    rows = parts[0][0] if len(parts) == 1 else {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     partial = _stack_partial([p[1] for p in parts], [len(p[0]["weight"]) for p in parts])
+    # pieces carry their weight, cover and source row; the other fields are read at the source row
+    n = len(rows["key0"])
+    raw = {"weight": rows.pop("weight"), "cover": rows.pop("cover"), "_src": np.arange(n), "frac": np.ones(n)}
     raw = cut_pieces(raw, partial)
     splitters = [(k, r) for k, r in rules.items() if r.splits]
-    raw["_row"] = raw.pop("hs_row") + 1  # 0 = a sector cell; line rows shifted by one
+    raw["_row"] = rows["hs_row"][raw["_src"]] + 1  # 0 = a sector cell; line rows shifted by one
     raw = split_by_parameters(raw, [(k, *_split_rows(r, len(ctx.us_lines()))) for k, r in splitters])
-    raw.pop("_row")
-    cells, cover, role = _merge(raw, nonlinear)
+    cells, cover, role, inv = _merge(raw, rows, nonlinear)
+    on_line = raw["_row"] > 0  # pieces of US lines: (line, cell, share of the line's value)
+    _remember(ctx, (raw["_row"][on_line] - 1, inv[on_line], raw["frac"][on_line], line_base_of.get("base")))
     cells["partner"] = labels[cells["partner"]]
     return cells, cover, role, splitters
 
@@ -245,26 +288,32 @@ def _split_rows(rule: ShareRule, n_lines: int) -> tuple[np.ndarray, np.ndarray]:
     return applies, end_use
 
 
-def _merge(raw: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Merge rows no measure can tell apart; keep base rates apart where duties depend on them."""
-    cover, role = raw["cover"], raw["role"]
+def _merge(raw: dict, rows: dict, nonlinear: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge pieces no measure can tell apart; keep base rates apart where duties depend on them.
+
+    ``raw``: the pieces (``weight``, ``cover``, ``role``, ``_src``: their row in ``rows``);
+    ``rows``: the fields of the rows before cutting (``key0``, ``base``, ``importer``, ...).
+    Returns the cells, their cover and roles, and the cell of each piece.
+    """
+    cover, role, src = raw["cover"], raw["role"], raw["_src"]
+    key0, base_rows = rows["key0"][src], rows["base"][src]
     needs_base = cover[:, nonlinear].any(axis=1) if nonlinear.any() else np.zeros(len(cover), dtype=bool)
-    columns = [raw["key0"]]  # (importer, exporter, sector, line data, partner), see _where_key
+    columns = [key0]  # (importer, exporter, sector, line data, partner), see _where_key
     if needs_base.any():
-        columns.append(np.where(needs_base, np.round(raw["base"] * 1e9), -1).astype(np.int64))
+        columns.append(np.where(needs_base, np.round(base_rows * 1e9), -1).astype(np.int64))
     columns += _packed(cover) + [role[:, q].astype(np.int64) for q in range(role.shape[1])]
     inv, first = group_ids(columns)
     c = len(first)
     weight = np.bincount(inv, weights=raw["weight"], minlength=c)
     # weighted mean base rate of the merged rows: sum w b / sum w (plain mean where no trade)
-    wb = np.bincount(inv, weights=raw["weight"] * raw["base"], minlength=c)
-    plain = np.bincount(inv, weights=raw["base"], minlength=c) / np.maximum(np.bincount(inv, minlength=c), 1)
+    wb = np.bincount(inv, weights=raw["weight"] * base_rows, minlength=c)
+    plain = np.bincount(inv, weights=base_rows, minlength=c) / np.maximum(np.bincount(inv, minlength=c), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = np.where(weight > 0, wb / np.where(weight > 0, weight, 1.0), plain)
-    cells = {k: raw[k][first] for k in ("importer", "exporter", "sector", "partner", "line_data")}
+    cells = {k: rows[k][src[first]] for k in ("importer", "exporter", "sector", "partner", "line_data")}
     cells["weight"] = weight
     cells["base"] = base
-    return cells, cover[first], role[first]
+    return cells, cover[first], role[first], inv
 
 
 def _packed(cover: np.ndarray) -> list[np.ndarray]:

@@ -17,6 +17,7 @@ Every number a sweep may vary is a named *parameter* (``us_reciprocal.rates.KOR`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,9 +30,10 @@ from ..lines import ProductLines
 from ..shocks import Shocks
 from ..world import TradeWorld
 from .accounts import AccountsMixin
-from .aggregate import build_layouts, to_world
+from .aggregate import build_layouts
 from .cells import build_cells
 from .context import Context, in_force_on
+from .evaluator import Evaluator
 from .nontariff import build_nontariff, nontariff_fields
 from .programs import build_plans, finish_plans, nonlinear_mask
 from .rates import evaluate_cells
@@ -94,11 +96,26 @@ class CompiledSchedule(AccountsMixin):
         mult0 = multipliers(ctx.params.defaults[None], role, self._shares)
         self.groups, self._full, self._compact = build_layouts(world, self.cells, self.cover, role, self.plans, nonlinear,
                                                                None if mult0 is None else mult0[0])
-        # base rates through the same (compact) layout as evaluate(), so that a zero shock gives
+        self._evaluator = Evaluator(world, self.groups, self._compact, self.plans, self.rule, self._shares,
+                                    nonlinear, ctx.params.defaults)
+        # base rates through the same sums as evaluate(), so that a zero shock gives
         # tariff_new == tariff_base exactly, not up to the rounding of a different summation
-        base = self._compact.base[None, :]
-        mult = multipliers(ctx.params.defaults[None], self._compact.role, self._shares)
-        self.tariff_base = to_world(world, self.groups, base if mult is None else base * mult, self._compact)[0]
+        self.tariff_base = self._evaluator.base_rates()
+
+    def __getstate__(self) -> dict:
+        """Pickled without the embedded US lines (70 MB with their caches; reloaded if needed):
+        what sweep workers receive is the compiled cells, plans and evaluator (a few MB)."""
+        from .. import datasets
+
+        state = dict(self.__dict__)
+        ctx = state["_ctx"]
+        for name in ("load_us_product_lines", "load_us_product_lines_2026"):  # the lazily loaded lines
+            load = getattr(datasets, name, None)
+            if ctx.lines is not None and getattr(load, "cache_info", None) and load.cache_info().currsize \
+                    and ctx.lines is load():
+                state["_ctx"] = ctx = copy.copy(ctx)
+                ctx.lines = None  # Context.us_lines() loads the same lines again if asked
+        return state
 
     # ------------------------------------------------------------------ params
     @property
@@ -137,17 +154,6 @@ class CompiledSchedule(AccountsMixin):
     def _as_batch(self, theta) -> np.ndarray:
         return self._ctx.params.as_batch(theta)
 
-    def _rates(self, theta: np.ndarray, layout) -> np.ndarray:
-        """(B, C) rates times their share multipliers, in cache-sized sub-batches."""
-        step = max(1, (1 << 19) // max(len(layout.base), 1))
-        out = []
-        for k in range(0, theta.shape[0], step):
-            part = theta[k:k + step]
-            rates = evaluate_cells(part, layout, self.plans, self.rule)
-            mult = multipliers(part, layout.role, self._shares)
-            out.append(rates if mult is None else rates * mult)
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
     def cell_rates(self, theta=None, *, applied: bool = False):
         """All-in rates of every cell for a batch of parameter vectors.
 
@@ -178,9 +184,12 @@ class CompiledSchedule(AccountsMixin):
         return np.broadcast_to(w, (theta.shape[0], w.shape[1])) if mult is None else w * mult
 
     def evaluate(self, theta=None) -> np.ndarray:
-        """New tariff rates, shape (B, n, n, S), for parameter vectors ``theta`` (B, P)."""
-        rates = self._rates(self._as_batch(theta), self._compact)
-        return to_world(self.world, self.groups, rates, self._compact)
+        """New tariff rates, shape (B, n, n, S), for parameter vectors ``theta`` (B, P).
+
+        Only the rate programs and world flows that parameters differing from the defaults
+        touch are computed (:class:`~tariffsim.schedule.evaluator.Evaluator`).
+        """
+        return self._evaluator(self._as_batch(theta))
 
     def shocks(self, theta=None, scenarios: Sequence[str] | None = None) -> Shocks:
         """Shocks for a batch of parameter vectors (default: the scenario as written)."""
@@ -194,6 +203,61 @@ class CompiledSchedule(AccountsMixin):
             np.broadcast_to(self.tariff_base, (bsz,) + self.tariff_base.shape),  # read-only view, no copy
             self.evaluate(theta), warnings=self.warnings, **fields,
         )
+
+    # ------------------------------------------------------------- line level
+    def line_rates(self, theta=None) -> np.ndarray:
+        """All-in ad valorem rate of every US import line for a batch of parameter vectors.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (B, P) or (P,), optional
+            Parameter vectors (default: the scenario's own values).
+
+        Returns
+        -------
+        ndarray of shape (B, L), decimal (0.25 = 25%)
+            One column per line of the :class:`~tariffsim.lines.ProductLines` the schedule was
+            compiled on (the embedded 2024 lines unless ``lines=`` was given), in their order:
+            the line's base rate plus every duty on it, where a measure covering only a share
+            of the line (metal content, USMCA, end use, ``coverage``) counts for that share,
+
+                r_l = b_l + sum_{k in pieces of l} f_k m_k (t_c(k) - b_c(k))
+
+            (``f_k`` the piece's share of the line's value, ``m_k`` its parameter-share
+            multiplier, ``t_c - b_c`` the duty of its cell on top of the cell's base rate).
+            Weighted by the lines' customs values, the rates give the duties of
+            :meth:`line_accounting`: ``sum_l v_l r_l`` over a partner's lines. NaN for lines
+            whose partner has no country in the world (left out of every cell); the base rate
+            where the scenario has no US measures.
+        """
+        from .cells import line_pieces
+
+        theta = self._as_batch(theta)
+        n_lines = len(self._ctx.us_lines())
+        base = self.line_base_rates()
+        pieces = line_pieces(self._ctx)
+        if pieces is None:
+            return np.broadcast_to(base, (theta.shape[0], n_lines)).copy()
+        line, cell, share, _ = pieces
+        extra = self.cell_rates(theta) - self._full.base[None, :]  # (B, C) duty above the cell's base
+        mult = multipliers(theta, self._full.role, self._shares)
+        if mult is not None:
+            extra = extra * mult
+        out = np.empty((theta.shape[0], n_lines))
+        for b in range(theta.shape[0]):
+            out[b] = base + np.bincount(line, weights=share * extra[b, cell], minlength=n_lines)
+        out[:, np.bincount(line, minlength=n_lines) == 0] = np.nan
+        return out
+
+    def line_base_rates(self) -> np.ndarray:
+        """Base (MFN / preferential) rate of every US import line, shape (L,), decimal: the rate
+        :meth:`line_rates` adds the duties to (zeros where the scenario has no US base measure)."""
+        from .cells import line_pieces
+
+        pieces = line_pieces(self._ctx)
+        if pieces is None or pieces[3] is None:
+            return np.zeros(len(self._ctx.us_lines()))
+        return np.array(pieces[3], dtype=float)
 
 
 def _as_scenario(scenario):

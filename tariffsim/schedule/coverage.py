@@ -147,7 +147,7 @@ def sector_cell_mask(ctx: Context, m, exporter: np.ndarray, sec_codes: np.ndarra
         mask &= ~np.isin(sec_codes, secs)
     if m.kind == "reciprocal":
         keys = reciprocal_rates(ctx, m)
-        mask &= np.isin(partner, sorted(rated_partners(ctx, keys, np.unique(partner))))
+        mask &= np.isin(partner, sorted(rated_partners(ctx, keys, set(partner.tolist()))))
     return mask
 
 
@@ -190,12 +190,11 @@ def reciprocal_rates(ctx: Context, m) -> dict[str, float]:
 @lru_cache(maxsize=16)
 def _table_rates(name: str) -> tuple[dict[str, float], frozenset[str]]:
     """(additive rates by ISO3, partners with a non-additive structure) of a rate table."""
-    from .. import datasets
+    from ..datasets.law import rate_table_rows
 
-    table = datasets.load_rate_table(name)
-    floors = frozenset(table.loc[table["structure"] != "additive", "iso3"])
-    table = table[table["structure"] == "additive"]
-    return {iso: float(r) for iso, r in zip(table["iso3"], table["rate"])}, floors
+    rows = rate_table_rows(name)
+    floors = frozenset(iso for iso, _, structure in rows if structure != "additive")
+    return {iso: rate for iso, rate, structure in rows if structure == "additive"}, floors
 
 
 def rate_key(ctx: Context, partner: str, keys: Mapping[str, float]) -> str | None:

@@ -16,15 +16,13 @@ __all__ = ["Geography"]
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """iso3 -> ICIO economy (or ROW), iso3 -> region10, from the embedded tables."""
-    from .. import datasets
+    from ..datasets.codes import census_icio, region10_of
 
-    census = datasets.load_census_countries()
-    regions = datasets.load_regions()
-    icio = dict(zip(census["iso3"], census["icio_economy"]))
-    region = dict(zip(regions["iso3"], regions["region10"]))
+    icio = dict(census_icio())
+    region = dict(region10_of())
     for iso, econ in icio.items():
         region.setdefault(iso, region.get(econ, "ROW"))
-    for iso in regions["iso3"]:
+    for iso in region10_of():
         icio.setdefault(iso, iso)
     return icio, region
 

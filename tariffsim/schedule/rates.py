@@ -30,11 +30,32 @@ def _lifted(on, cover, plans, bsz: int, c: int) -> dict[int, np.ndarray]:
     return lifted
 
 
+def _piece(layout, k: int, plan):
+    """Plan ``k`` on ``layout``, cached on the layout: (covered cells, how many, where its rate
+    is read in theta (a (B, 1) slice when all its cells read one parameter), base (1, n))."""
+    memo = layout.__dict__.setdefault("_pieces", {})
+    if k not in memo:
+        cols = layout.cols[k]
+        base = layout.base[cols]
+        index = None
+        if layout.params[k] is not None:
+            index = layout.params[k][cols]
+            if len(index) and bool(np.all(index == index[0])):
+                index = slice(int(index[0]), int(index[0]) + 1)  # one parameter: a (B, 1) view
+        memo[k] = (cols, len(base), index, base[None, :])
+    return memo[k]
+
+
 def _item_duty(plan, theta, layout, k, cols, r, b):
     if plan.kind == "quota":
         # in-quota rate on the first Q, over-quota beyond: t_in + (t_out - t_in) * excess share
         r = r + (theta[:, layout.seconds[k][cols]] - r) * plan.excess
     return np.maximum(r - b, 0.0) if plan.all_in else r  # all-in: max(rate - base, 0)
+
+
+def _on(act, x):
+    """``x`` where the measure acts, else 0 (``act`` None: it acts everywhere)."""
+    return x if act is None else np.where(act, x, 0.0)
 
 
 def evaluate_cells(theta: np.ndarray, layout, plans, rule: str, detail: bool = False):
@@ -58,13 +79,24 @@ def evaluate_cells(theta: np.ndarray, layout, plans, rule: str, detail: bool = F
         Each measure's part of ``total - base``; they add up to it.
     masks : dict of measure id -> ndarray of bool (B, C), only with ``detail``
         Where the measure's duty is what applies.
+
+    Notes
+    -----
+    Arrays a schedule does not need (floors, additive duties) are not built; a measure
+    switched on everywhere with nothing lifting it is applied without a mask; a measure
+    whose cells all read one rate parameter reads it as a (B, 1) column. Each of these
+    gives the same numbers as the general form (adding +0.0, ``where(True, x, 0)``).
     """
     bsz, c = theta.shape[0], len(layout.base)
     base = layout.base[None, :]
     on = theta[:, [p.enabled for p in plans]] > 0.5 if plans else np.zeros((bsz, 0), bool)
     lifted = _lifted(on, layout.cover, plans, bsz, c)
-    recip, floor, item, extra = (np.zeros((bsz, c)) for _ in range(4))
+    kinds = {p.kind for p in plans}
+    recip, item = np.zeros((bsz, c)), np.zeros((bsz, c))
+    has_floor, has_extra = detail or "floor" in kinds, detail or any(p.additive for p in plans)
+    floor = np.zeros((bsz, c)) if has_floor else None
     floor_on = np.zeros((bsz, c), dtype=bool)
+    extra = np.zeros((bsz, c)) if has_extra else None
     level = np.full((bsz, c), -np.inf)
     winner = np.full((bsz, c), -1) if detail else None  # item measure holding the top duty
     floor_win = np.full((bsz, c), -1) if detail else None
@@ -72,14 +104,18 @@ def evaluate_cells(theta: np.ndarray, layout, plans, rule: str, detail: bool = F
     for k, plan in enumerate(plans):
         if plan.kind == "exemption":
             continue
-        cols = layout.cols[k]  # work only on the cells the measure covers
-        act = np.repeat(on[:, k, None], len(layout.base[cols]), axis=1)
-        if k in lifted:
-            act &= ~lifted[k][:, cols]
-        r = theta[:, layout.params[k][cols]]
-        b = base[:, cols]
+        cols, n, index, b = _piece(layout, k, plan)  # work only on the cells the measure covers
+        if n == 0 and not detail:
+            continue
+        if detail or k in lifted or not on[:, k].all():
+            act = np.repeat(on[:, k, None], n, axis=1)
+            if k in lifted:
+                act &= ~lifted[k][:, cols]
+        else:
+            act = None  # on everywhere, nothing lifts it
+        r = theta[:, index]
         if plan.kind == "reciprocal":
-            duty = np.where(act, r, 0.0)
+            duty = _on(act, r)
             recip[:, cols] += duty  # reciprocal duties add up
         elif plan.kind == "floor":
             duty = np.maximum(r - b, 0.0)  # all-in floor: max(floor, base) - base
@@ -87,19 +123,23 @@ def evaluate_cells(theta: np.ndarray, layout, plans, rule: str, detail: bool = F
             if detail:
                 take = act & (~floor_on[:, cols] | (duty > cur))
                 floor_win[:, cols] = np.where(take, k, floor_win[:, cols])
-            floor[:, cols] = np.where(act, np.maximum(cur, duty), cur)
-            floor_on[:, cols] |= act
+            floor[:, cols] = np.maximum(cur, duty) if act is None else np.where(act, np.maximum(cur, duty), cur)
+            if act is None:
+                floor_on[:, cols] = True
+            else:
+                floor_on[:, cols] |= act
         elif plan.kind == "cap":
             caps.append((k, cols, act, r))
             continue
         elif plan.additive:
-            duty = np.where(act, _item_duty(plan, theta, layout, k, cols, r, b), 0.0)
+            duty = _on(act, _item_duty(plan, theta, layout, k, cols, r, b))
             extra[:, cols] += duty  # stacks on everything: duty = sum of additive duties
         else:  # item, retaliation, quota: highest precedence wins
             duty = _item_duty(plan, theta, layout, k, cols, r, b)
             lvl, cur = level[:, cols], item[:, cols]
-            higher = act & (plan.precedence > lvl)
-            same = act & (plan.precedence == lvl)
+            higher, same = plan.precedence > lvl, plan.precedence == lvl
+            if act is not None:
+                higher, same = act & higher, act & same
             if detail:
                 beats = higher | (same & (duty > cur))
                 winner[:, cols] = np.where(beats, k, winner[:, cols])
@@ -107,13 +147,16 @@ def evaluate_cells(theta: np.ndarray, layout, plans, rule: str, detail: bool = F
             level[:, cols] = np.where(higher, plan.precedence, lvl)
         if detail:
             parts[k] = (cols, act, duty)
-    recip_part = np.where(floor_on, floor, recip)  # floors replace the reciprocal duty
+    recip_part = np.where(floor_on, floor, recip) if has_floor else recip  # floors replace the reciprocal duty
     item_on = level > -np.inf
-    total = base + combine_with_reciprocal(item, item_on, recip_part, rule) + extra
+    total = base + combine_with_reciprocal(item, item_on, recip_part, rule)
+    if has_extra:
+        total += extra
     capped = []
     for k, cols, act, r in caps:
         b = base[:, cols]
-        new = np.where(act, np.minimum(total[:, cols], np.maximum(r, b)), total[:, cols])
+        bound = np.minimum(total[:, cols], np.maximum(r, b))
+        new = bound if act is None else np.where(act, bound, total[:, cols])
         if detail:
             capped.append((k, cols, act, new < total[:, cols]))
         total[:, cols] = new

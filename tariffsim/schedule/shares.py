@@ -77,18 +77,19 @@ def _content_bounds(kind: str, lines: ProductLines, table) -> tuple[np.ndarray, 
     copper exceed the line's value (the BEA shares of some steel mill products do), the three
     are scaled down to sum to one; ``metal`` is capped at one.
     """
+    codes, line_code = lines.hs_codes()  # computed on the distinct HS10 codes, spread to the lines at the end
     hs = table["hs10"]
-    pos = np.clip(np.searchsorted(hs, lines.hs10), 0, len(hs) - 1)
-    found = hs[pos] == lines.hs10
+    pos = np.clip(np.searchsorted(hs, codes), 0, len(hs) - 1)
+    found = hs[pos] == codes
     steel, alu, copper = (np.where(found, table[k][pos], 0.0) for k in ("steel", "aluminum", "copper"))
     scale = 1.0 / np.maximum(steel + alu + copper, 1.0)
     steel, alu, copper = steel * scale, alu * scale, copper * scale
     metal = np.minimum(np.where(found, table["metal"][pos], 1.0), 1.0)
     lo = {"steel": 0.0, "aluminum": steel, "copper": steel + alu, "metal": 0.0}[kind]
     width = {"steel": steel, "aluminum": alu, "copper": copper, "metal": metal}[kind]
-    lo = np.broadcast_to(lo, (len(lines),)).copy()
-    width = np.where(found, width, 1.0)
-    return lo, np.clip(width, 0.0, 1.0 - lo)
+    lo = np.broadcast_to(lo, (len(codes),))
+    width = np.clip(np.where(found, width, 1.0), 0.0, 1.0 - lo)
+    return lo[line_code], width[line_code]
 
 
 def _usmca(lines: ProductLines) -> np.ndarray:
@@ -121,9 +122,9 @@ def share_rules(ctx: Context, m, lines: ProductLines, cache: dict) -> ShareRule:
         rule.lo, rule.width = lines.memo(("content", content), lambda: _content_bounds(content, lines, cache["metal"]))
     util = getattr(m, "utilization", None)
     if isinstance(util, str):  # 'usmca'
-        if "usmca" not in cache:
-            cache["usmca"] = lines.memo(("usmca",), lambda: _usmca(lines))
-        keep = 1.0 - cache["usmca"]
+        if "usmca" not in cache:  # share not entering under USMCA, 1 - u (one array for every measure)
+            cache["usmca"] = 1.0 - lines.memo(("usmca",), lambda: _usmca(lines))
+        keep = cache["usmca"]
         rule.width = keep if rule.width is None else rule.width * keep
     elif util is not None:
         rule.factors.append((ctx.params.add(f"{m.id}.utilization", util), True))
@@ -149,7 +150,8 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     -------
     dict of ndarray; rows covered whole or not at all are kept as one piece. Piece k of a
     row spans consecutive breakpoints ``[b_k, b_k+1)``, weight ``w (b_k+1 - b_k)``, covered
-    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``.
+    by m where ``lo_m <= b_k`` and ``b_k+1 <= hi_m``; an optional field ``frac`` (share of the
+    row's value) is scaled like ``weight``.
     """
     cover = raw["cover"]
     cut_any = np.zeros(len(cover), dtype=bool)
@@ -176,12 +178,16 @@ def cut_pieces(raw: dict, partial: dict[int, tuple[np.ndarray, np.ndarray]]) -> 
     pr, pk = np.nonzero(bps[:, 1:] - bps[:, :-1] > _EPS)
     a, b = bps[pr, pk], bps[pr, pk + 1]
     r = rows[pr]
-    piece = {key: v[r] for key, v in raw.items()}
-    mid = ((a + b) / 2)[:, None]
-    piece["cover"][:, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
-    piece["weight"] = raw["weight"][r] * (b - a)
     rest = np.flatnonzero(~cut_any)
-    return {k: np.concatenate([raw[k][rest], piece[k]]) for k in raw}
+    # rows not cut first, then the pieces: one gather per field (cover row-major for it)
+    src = np.concatenate([rest, r])
+    out = {key: (np.ascontiguousarray(v) if key == "cover" else v)[src] for key, v in raw.items()}
+    mid = ((a + b) / 2)[:, None]
+    out["cover"][len(rest):, cols] = sub_on[pr] & (sub_lo[pr] <= mid) & (mid < sub_hi[pr])
+    out["weight"][len(rest):] = raw["weight"][r] * (b - a)
+    if "frac" in raw:  # share of the row's value, (b - a) of each piece
+        out["frac"][len(rest):] = raw["frac"][r] * (b - a)
+    return out
 
 
 def split_by_parameters(raw: dict, splitters: list[tuple[int, np.ndarray, np.ndarray]]) -> dict:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..shocks import Shocks, take_shocks
+from . import rows as tidy
 from .design import Design, elasticity_draws
 from .spec import SweepSpec
 
@@ -67,19 +68,28 @@ class SweepJob:
 
 @dataclass
 class ChunkOutput:
-    """Rows of one chunk and what the models warned about.
+    """Rows of one chunk (Arrow tables) and what the models warned about.
 
-    Once written (by a worker process, see ``runner.write_chunk``), ``rows`` and ``flows``
-    are dropped and ``files`` maps each file written (relative path) to its SHA-256.
+    Once written (see ``runner.write_chunk``), the tables are dropped and ``files`` maps each
+    file written (relative path) to its SHA-256. ``rows`` and ``flows`` give the tables as
+    DataFrames (what :func:`~tariffsim.sweep.read_sweep` returns for them).
     """
 
     chunk: int
-    rows: pd.DataFrame | None
-    flows: pd.DataFrame | None
+    table: Any  # pyarrow.Table of the rows, or None once written
+    flow_table: Any  # pyarrow.Table of the per-flow rows (flows = true), or None
     notes: list[str]
     failed: dict[str, int]
     files: dict[str, str] | None = None
     columns: list[str] | None = None
+
+    @property
+    def rows(self) -> pd.DataFrame | None:
+        return None if self.table is None else self.table.to_pandas()
+
+    @property
+    def flows(self) -> pd.DataFrame | None:
+        return None if self.flow_table is None else self.flow_table.to_pandas()
 
 
 def prepare_job(spec: SweepSpec, scenario, schedule) -> SweepJob:
@@ -243,34 +253,31 @@ def _evaluate(job: SweepJob, chunk: int) -> ChunkOutput:
     shocks = _chunk_shocks(job, values, names)
     world = sched.world
     n = world.n_countries
-    base = {"scenario": np.repeat(np.arange(start, stop, dtype=np.int64), n),
-            "country": np.tile(np.asarray(world.countries, dtype=object), b)}
+    scenario = np.repeat(np.arange(start, stop, dtype=np.int64), n)
+    country = tidy.labels(world.countries, np.tile(np.arange(n), b))
     params = {name: np.repeat(values[:, j], n) for j, name in enumerate(spec.varied)}
     if job.theta is not None:
-        params["elasticity_source"] = np.repeat(np.array([job.labels[e][0] for e in e_rows], dtype=object), n)
+        sources = sorted({s for s, _ in job.labels})
+        params["elasticity_source"] = tidy.labels(sources, np.repeat([sources.index(job.labels[e][0]) for e in e_rows],
+                                                                     n))
         params["elasticity_draw"] = np.repeat(np.array([job.labels[e][1] for e in e_rows], dtype=np.int64), n)
-    frames, flow_frames, failed = [], [], {}
+    tables, flow_tables, failed = [], [], {}
     for model in spec.models:
-        country, flow, success, reasons, extra = _run_model(job, model, shocks, e_rows, spec.flows)
-        cols = dict(base)
-        cols["model"] = np.full(b * n, model, dtype=object)
-        cols.update(params)
+        out, flow, success, reasons, extra = _run_model(job, model, shocks, e_rows, spec.flows)
         ok = np.repeat(success, n)
-        for name, arr in country.items():
-            cols[name] = np.where(ok, arr.reshape(b * n), np.nan)
+        cols = {"scenario": scenario, "model": tidy.labels([model], np.zeros(b * n)), "country": country, **params}
+        for name, arr in out.items():
+            cols[name] = arr.reshape(b * n) if ok.all() else np.where(ok, arr.reshape(b * n), np.nan)
         for name, arr in extra.items():
             cols[name] = np.repeat(arr, n)
-        cols["status"] = np.where(ok, "ok", "failed").astype(object)
+        cols["status"] = tidy.labels(["ok", "failed"], ~ok)
         cols["reason"] = np.repeat(reasons, n)
-        frames.append(pd.DataFrame(cols))
+        tables.append(tidy.table(cols))
         failed[model] = int((~success).sum())
         if spec.flows and flow:
-            flow_frames.append(_flow_rows(world, model, start, stop, flow, success))
-    rows = pd.concat(frames, ignore_index=True)
-    lead = ["scenario", "model", "country"]
-    rows = rows[lead + [c for c in rows.columns if c not in lead]]
-    flows = pd.concat(flow_frames, ignore_index=True) if flow_frames else None
-    return ChunkOutput(chunk, rows, flows, list(shocks.warnings), failed)
+            flow_tables.append(_flow_rows(world, model, start, stop, flow, success))
+    flows = tidy.stack(flow_tables) if flow_tables else None
+    return ChunkOutput(chunk, tidy.stack(tables), flows, list(shocks.warnings), failed)
 
 
 def _chunk_shocks(job: SweepJob, values: np.ndarray, names: list[str]) -> Shocks:
@@ -298,21 +305,20 @@ def _chunk_shocks(job: SweepJob, values: np.ndarray, names: list[str]) -> Shocks
     return sched.shocks(theta, scenarios=names)
 
 
-def _flow_rows(world, model: str, start: int, stop: int, flow: dict, success: np.ndarray) -> pd.DataFrame:
+def _flow_rows(world, model: str, start: int, stop: int, flow: dict, success: np.ndarray):
     """One row per (scenario, exporter, importer, sector) with a non-zero baseline import flow."""
     n = world.n_countries
     live = (world.flows * (1.0 - np.eye(n))[:, :, None]) > 0
     i, j, s = np.nonzero(live)
     b, m = stop - start, len(i)
-    countries = np.asarray(world.countries, dtype=object)
     cols = {
         "scenario": np.repeat(np.arange(start, stop, dtype=np.int64), m),
-        "model": np.full(b * m, model, dtype=object),
-        "exporter": np.tile(countries[i], b),
-        "importer": np.tile(countries[j], b),
-        "sector": np.tile(np.asarray(world.sectors, dtype=object)[s], b),
+        "model": tidy.labels([model], np.zeros(b * m)),
+        "exporter": tidy.labels(world.countries, np.tile(i, b)),
+        "importer": tidy.labels(world.countries, np.tile(j, b)),
+        "sector": tidy.labels(world.sectors, np.tile(s, b)),
     }
     ok = np.repeat(success, m)
     for name, arr in flow.items():
         cols[name] = np.where(ok, arr[:, i, j, s].reshape(b * m), np.nan)
-    return pd.DataFrame(cols)
+    return tidy.table(cols)

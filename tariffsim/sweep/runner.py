@@ -93,13 +93,22 @@ class SweepRun:
 
 
 # ------------------------------------------------------------------ files
-def _write_parquet(frame: pd.DataFrame, path: Path) -> str:
-    """Write ``frame`` to ``path`` atomically (temporary name, then rename); returns its SHA-256."""
+def _write_parquet(frame, path: Path) -> str:
+    """Write ``frame`` (a pyarrow Table or a DataFrame) to ``path`` atomically (temporary name,
+    then rename); returns its SHA-256.
+
+    Dictionary-encoded label columns and min/max statistics for the columns ``read_sweep``
+    filters on (scenario, model, country); snappy compression.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    names = table.schema.names
+    strings = [f.name for f in table.schema if pa.types.is_large_string(f.type) or pa.types.is_string(f.type)]
+    stats = [c for c in ("scenario", "model", "country", "importer") if c in names]
     buf = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    pq.write_table(table, buf, use_dictionary=strings or False, write_statistics=stats or False)
     data = buf.getvalue()
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -112,11 +121,11 @@ def write_chunk(out: Path, res: ChunkOutput) -> ChunkOutput:
     """Write a chunk's files (flows first, rows last) into ``out``; the result without its frames,
     with ``files`` = {relative path: SHA-256} for the journal (cheap to send between processes)."""
     files = {}
-    for folder, frame in (("flows", res.flows), ("chunks", res.rows)):
-        if frame is not None:
+    for folder, table in (("flows", res.flow_table), ("chunks", res.table)):
+        if table is not None:
             path = Path(out) / folder / chunk_name(res.chunk)
-            files[f"{folder}/{path.name}"] = _write_parquet(frame, path) or sha256_file(path)
-    return dataclasses.replace(res, rows=None, flows=None, files=files, columns=list(res.rows.columns))
+            files[f"{folder}/{path.name}"] = _write_parquet(table, path) or sha256_file(path)
+    return dataclasses.replace(res, table=None, flow_table=None, files=files, columns=list(res.table.schema.names))
 
 
 # ------------------------------------------------------------------ prepare
