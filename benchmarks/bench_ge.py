@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -73,7 +74,7 @@ def workload(name: str, batch: int | None):
         scale = rng.uniform(0.5, 1.5, (b, 1, 1, 1))
         return world, np.array([4.0]), np.zeros_like(rates), rates[None] * scale, {}
     if name == "cp2015":
-        from tariffsim.readers import read_caliendo_parro
+        from tariffsim.datasets.readers import read_caliendo_parro
 
         data = read_caliendo_parro(DATA / "caliendo_parro_2015")
         w = data.world
@@ -132,12 +133,11 @@ def bench(name: str, args) -> list[dict]:
 
 
 def kernel_row(mod, label, world, theta, tb, tn, opts, **kw) -> dict:
-    """calibrate + solve_equilibrium of a cp module (no Result), the baseline calibrated per scenario."""
+    """calibrate + solve_equilibrium of a cp module (no Result); the shared baseline calibrated once, as run_ge does."""
     b = tn.shape[0]
-    tbb = np.broadcast_to(tb, tn.shape)
 
     def go(tn):
-        base = mod.calibrate(world.flows, np.broadcast_to(tb, tn.shape), world.value_added_share,
+        base = mod.calibrate(world.flows, np.asarray(tb, float)[None], world.value_added_share,
                              world.io_coefficients)
         if opts.get("deficits") == "purge":
             zero = mod.solve_equilibrium(base, base.tariff, theta, deficit_new=np.zeros_like(base.deficit), **kw)
@@ -145,7 +145,6 @@ def kernel_row(mod, label, world, theta, tb, tn, opts, **kw) -> dict:
         return mod.solve_equilibrium(base, tn, theta, **kw)
 
     go(tn[:1])  # warm-up
-    del tbb
     dt, eq = timed(lambda: go(tn))
     it = eq.iterations
     eqs = (2 if opts.get("deficits") == "purge" else 1) * b
@@ -187,7 +186,8 @@ def main() -> None:
     args = parser.parse_args()
     DATA = Path(args.data)
     print(f"numba available: {_accel.numba_available()}; gegravity installed: "
-          f"{importlib.util.find_spec('gegravity') is not None}")
+          f"{importlib.util.find_spec('gegravity') is not None}; load average at start "
+          f"{os.getloadavg()[0]:.2f}")
     for name in args.workloads.split(","):
         print(f"\n## {name}\n")
         print("| method | scenarios | CPU s | ms per equilibrium | equilibria/s | iterations median/max | "
@@ -198,6 +198,7 @@ def main() -> None:
             diff = f"{r['diff']:.1e}" if "diff" in r else ""
             print(f"| {r['method']} | {r['n']} | {r['cpu']:.3f} | {1e3 * per:.2f} | {1 / per:,.0f} | "
                   f"{r.get('iters', '')} | {r.get('ok', '')} | {diff} |", flush=True)
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f} (1 min)")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,8 @@ _VALUES = st.recursive(
 )
 _KEYS = st.sampled_from(["id", "kind", "importer", "rate", "rates", "products", "partners", "exclude_partners",
                          "exempt", "effective", "until", "all_in", "precedence", "coverage", "amount", "sectors",
-                         "authority", "content", "content_share", "utilization", "published", "stacking", "bogus"])
+                         "authority", "content", "content_share", "utilization", "published", "replaces", "stacking",
+                         "bogus"])
 _MEASURES = st.dictionaries(_KEYS, _VALUES, max_size=8).map(
     lambda m: {"kind": "item", "id": "m", **m} if "kind" not in m else m)
 

@@ -184,6 +184,19 @@ def additional_share(raw: pd.DataFrame, iso: str, duty: np.ndarray) -> float:
     return float(np.sum(duty[sel] * v[sel]) / np.sum(v[sel]))
 
 
+def s122_note_codes(first: str, stop: str) -> tuple[str, ...]:
+    """Codes printed in US note 2(aa) from heading 9903.<first> up to 9903.<stop>, read with a regex."""
+    import gzip
+    import re
+
+    path = SHARED / "us_tariff_law_2026" / "htsus_text" / "htsus_2026rev6_chapter99.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    block = text.split(f"As provided in heading 9903.{first}", 1)[1].split(f"As provided in heading 9903.{stop}", 1)[0]
+    codes = {c.replace(".", "") for c in re.findall(r"\d{4}\.\d{2}(?:\.\d{2,4})?", block)}
+    return tuple(sorted(c for c in codes if not c.startswith("9903")))
+
+
 def _params() -> dict:
     import yaml
 
@@ -477,9 +490,27 @@ def test_section_122_exemptions(raw26, accounts, iso):
     s, a, k = (raw[x].to_numpy() for x in ("steel", "aluminum", "copper"))
     # kinds side by side (disjoint parts of the line); a line without data is all metal
     content = np.where(raw["found"].to_numpy(), s * steel + a * alu + k * copper, (steel | alu | copper).astype(float))
-    share = np.where(full | exempt, 0.0, 1.0 - content)
+    outside = np.where(full, 0.0, 1.0 - content)
+    share = np.where(exempt, 0.0, outside)
     expected = _value(raw, iso, np.ones(len(raw), dtype=bool), share)
     got = applied(accounts, "2026-03-01", "s122", iso)
     assert got == pytest.approx(expected, rel=1e-5)
+    # civil aircraft (note 2(aa)(iv), on the exempt list): outside chapter 88 / 8411 / 8412 only 10% of a
+    # line is civil aircraft, so 90% pays the surcharge unless the line is exempt under notes (ii)/(iii)
+    generic = on(raw, s122_note_codes("03.05", "03.06")) & ~on(raw, ("88", "8411", "8412"))
+    other = on(raw, s122_note_codes("03.03", "03.05"))
+    # shares are intervals of the line nesting from 0 (tariffsim.schedule.shares): the generic rule covers
+    # [0, 0.9) less the 232 content intervals steel [0, s), aluminium [s, s + a), copper [s + a, s + a + k)
+    found = raw["found"].to_numpy()
+
+    def cut(lo, hi, listed):  # length of [lo, hi) n [0, 0.9) on listed lines
+        return np.where(listed, np.clip(np.minimum(hi, 0.9) - np.minimum(lo, 0.9), 0.0, None), 0.0)
+
+    taken = np.where(found, cut(0, s, steel) + cut(s, s + a, alu) + cut(s + a, s + a + k, copper),
+                     np.where(steel | alu | copper, 0.9, 0.0))
+    nested = np.where(full, 0.0, 0.9 - taken)
+    got_generic = applied(accounts, "2026-03-01", "s122_aircraft_generic", iso)
+    assert got_generic == pytest.approx(_value(raw, iso, generic & ~other, nested), rel=1e-5)
+    assert got_generic > 0.0
     # the exemptions matter: Section 122 reaches well under all of the partner's trade
     assert got < 0.8 * _value(raw, iso, np.ones(len(raw), dtype=bool))

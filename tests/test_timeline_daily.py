@@ -246,3 +246,35 @@ def test_cli_refunds_by_hand(tiny, korea_lines, capsys):
     assert got[("WORLD", "ieepa_reciprocal")] == pytest.approx(expected, rel=1e-9)
     code, out, _ = _cli(["refunds", tiny], capsys)
     assert code == 0 and "USD bn" in out and "NOT collections" in out and "KOR" in out and "AGO" not in out
+
+
+def test_cli_timeline_without_dates_adds_today_and_says_so(tiny, capsys):
+    """Without --dates: the day before the first date, each change date of the tiny file, and today."""
+    code, out, err = _cli(["timeline", tiny, "--partners", "KOR", "--json"], capsys)
+    assert code == 0
+    today = dt.date.today()
+    dates = sorted({r["date"] for r in json.loads(out)})
+    # tiny.toml: autos from 2025-04-03, recip 2025-04-09 to 2025-04-10
+    assert dates == ["2025-04-02", "2025-04-03", "2025-04-09", "2025-04-10", today.isoformat()]
+    assert f"law in force on 2025-04-02 to {today}" in err
+    assert f"the 4 dates on which the file's law changes, counting the day before the first, and today {today}" in err
+    rows = {(r["date"], r["partner"]): r for r in json.loads(out)}
+    assert rows[(today.isoformat(), "KOR")]["etr"] == pytest.approx(rows[("2025-04-10", "KOR")]["etr"])
+
+
+def test_cli_timeline_with_dates_evaluates_only_those(tiny, capsys):
+    code, out, err = _cli(["timeline", tiny, "--dates", "2025-04-09", "--partners", "KOR", "--json"], capsys)
+    assert code == 0 and {r["date"] for r in json.loads(out)} == {"2025-04-09"}
+    assert "today" not in err and "law in force on 2025-04-09;" in err
+
+
+def test_cli_refunds_prints_the_date_line_and_verify_warning_like_run(tiny, capsys):
+    """The tiny file's one IEEPA day (2025-04-09) is the window; its reciprocal measure says 'verify'."""
+    code, out, err = _cli(["refunds", tiny, "--json"], capsys)
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("date: law in force on 2025-04-09 to 2026-02-23 (the IEEPA window")
+    assert "law data last checked 2026-06-08" in lines[0] and "secondary sources" not in lines[0]
+    assert lines[1].startswith("warning: 1 measure(s)") and "recip" in lines[1]
+    code, out, err = _cli(["refunds", tiny, "--as-published"], capsys)
+    assert code == 0 and "law as published" in out and err.startswith("date: law in force on 2025-04-09")

@@ -34,6 +34,25 @@ def _digits(codes) -> list[str]:
     return [c for c in out if c]
 
 
+HTSUS_TEXT = Path("us_tariff_law_2026") / "htsus_text" / "htsus_2026rev6_chapter99.txt.gz"
+
+
+def htsus_note_codes(path: Path, start: str, end: str) -> list[str]:
+    """HTS codes (dddd.dd[.dd[dd]]) printed between two markers of the HTSUS chapter 99 text.
+
+    The list pages carry page headers ("99 - III - 57"), which do not match the code pattern;
+    chapter 99 headings named in the note's own sentence are dropped.
+    """
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    a = text.index(start)
+    block = text[a + len(start): text.index(end, a)]
+    codes = re.findall(r"\b\d{4}\.\d{2}(?:\.\d{2,4})?\b", block)
+    return [c for c in codes if not c.startswith("9903.")]  # headings named in the note's prose
+
+
 def _csv(path: Path) -> pd.DataFrame:
     text = "".join(
         line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if not line.startswith("#")
@@ -295,6 +314,38 @@ def law_lists(shared: Path) -> tuple[list[tuple[str, str, str]], dict[str, tuple
         "Section 122 surcharge: products exempt",
         "HTSUS heading 9903.03.01 and its US note (verify); " + BY.format("resources/s122_exempt_products.csv"),
         "2026-02-24",
+    )
+
+    # ---- Section 122 civil-aircraft exemption (US note 2(aa)(iv), heading 9903.03.05), read from the HTSUS text
+    add(
+        "s122_exempt_civil_aircraft",
+        htsus_note_codes(Path(shared) / HTSUS_TEXT, "(iv) As provided in heading 9903.03.05",
+                         "(v) As provided in heading 9903.03.06"),
+        "Section 122 surcharge: civil aircraft, engines, parts and simulators exempt (provisions listed; a product "
+        "qualifies only as civil aircraft under general note 6)",
+        "HTSUS (2026) Rev. 6, Chapter 99 Subchapter III US note 2(aa)(iv), heading 9903.03.05 (public domain)",
+        "2026-02-24",
+    )
+
+    add(
+        "s122_exempt_other",
+        htsus_note_codes(Path(shared) / HTSUS_TEXT, "(ii) As provided in heading 9903.03.03",
+                         "(iv) As provided in heading 9903.03.05"),
+        "Section 122 surcharge: products exempt for other reasons than civil aircraft (notes 2(aa)(ii) and (iii))",
+        "HTSUS (2026) Rev. 6, Chapter 99 Subchapter III US note 2(aa)(ii),(iii), headings 9903.03.03/.04 "
+        "(public domain)",
+        "2026-02-24",
+    )
+
+    # ---- Section 232 auto parts, subdivision (r): EU/JP/KR parts certified for US production (15% floor)
+    add(
+        "s232_subdivision_r",
+        _csv(res / "s232_subdivision_r_products.csv")["hts_prefix"],
+        "Section 232 auto parts of US note 33(r) (not in 33(g), chapters 72/73/76 or note 38(i)): EU, Japan, Korea "
+        "15% all-in when certified for US vehicle production or repair, exempt from the metals annex",
+        "HTSUS US note 33(r), headings 9903.94.44/.45/.54/.55/.64/.65; "
+        + BY.format("resources/s232_subdivision_r_products.csv"),
+        "2026-04-06",
     )
 
     # ---- IEEPA Annex II changes (exempt list of EO 14257 as amended)

@@ -60,13 +60,23 @@ def _as_scenario(scenario):
 
 def _pieces(scenario, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     """Constant pieces of the law in [start, end]: (first day, number of days)."""
+    from ..scenario.law import change_points
+
     cuts = {start, end + dt.timedelta(days=1)}
     for m in scenario.measures:
-        for d in (m.effective, m.until, getattr(m, "published", None)):
+        for d in (m.effective, m.until, getattr(m, "published", None), *change_points(m), *change_points(m, True)):
             if d is not None and start < d <= end:
                 cuts.add(d)
     cuts = sorted(cuts)
     return [(a, (b - a).days) for a, b in itertools.pairwise(cuts)]
+
+
+def _unverified_in(scenario, start: dt.date, end: dt.date, as_published: bool) -> list[str]:
+    """Ids of "verify" measures in force on some day of [start, end] (the law changes only on change dates)."""
+    from .timeline import change_dates, unverified
+
+    return unverified(scenario, change_dates(scenario, start, end, as_published=as_published),
+                      as_published=as_published)
 
 
 def duty_days(
@@ -143,7 +153,9 @@ def ieepa_refund_exposure(
     pandas.DataFrame
         ``partner``, ``authority`` (one of :data:`IEEPA_AUTHORITIES` or ``all_ieepa``),
         ``duties_usd_bn``, sorted by partner total (``WORLD`` first). A statutory estimate at
-        2024 flows, not collections (see the module docstring).
+        2024 flows, not collections (see the module docstring). ``attrs``: ``window`` (start,
+        end), ``note``, ``verify`` (ids of measures in force in the window whose source says
+        "verify", as ``run`` reports them).
     """
     from ..scenario.law import measure_authority
 
@@ -172,4 +184,5 @@ def ieepa_refund_exposure(
     out["partner"] = out["partner"].astype(str)
     out.attrs["window"] = (start, end)
     out.attrs["note"] = "statutory duties at 2024 import values, not collections"
+    out.attrs["verify"] = _unverified_in(scenario, start, end, as_published)
     return out[["partner", "authority", "duties_usd_bn", "days"]]

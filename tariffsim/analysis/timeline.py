@@ -65,8 +65,10 @@ def timeline_dates(scenario, *, baseline: bool = True) -> list[dt.date]:
     -------
     list of datetime.date
     """
+    from ..scenario.law import change_points
+
     scenario = _as_scenario(scenario)
-    dates = sorted({d for m in scenario.measures for d in (m.effective, m.until) if d is not None})
+    dates = sorted({d for m in scenario.measures for d in (m.effective, m.until, *change_points(m)) if d is not None})
     if baseline and dates:
         dates.insert(0, dates[0] - dt.timedelta(days=1))
     return dates
@@ -226,14 +228,17 @@ def change_dates(scenario, start: dt.date, end: dt.date, *, as_published: bool =
     """``start`` and every day in (start, end] on which a measure starts or stops applying.
 
     Between two consecutive change dates the law (and so every rate) is constant: a measure is
-    in force on ``d`` iff start <= d < until, with start = ``effective`` (or, with
-    ``as_published``, max(effective, published)).
+    in force on ``d`` iff start <= d < end, with start = ``effective`` (or, with
+    ``as_published``, max(effective, published)) and end = ``until`` or the start of a
+    measure that ``replaces`` it (:func:`tariffsim.scenario.law.end_of`).
     """
+    from ..scenario.law import change_points
+
     scenario = _as_scenario(scenario)
     cuts = {start}
     for m in scenario.measures:
-        for d in (m.effective, m.until, getattr(m, "published", None) if as_published else None):
-            if d is not None and start < d <= end:
+        for d in change_points(m, as_published):
+            if start < d <= end:
                 cuts.add(d)
     return sorted(cuts)
 

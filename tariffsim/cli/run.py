@@ -14,6 +14,10 @@ from ..models.registry import get_model, model_names
 __all__ = ["register"]
 
 
+#: --accelerate choices -> the models' ``accelerate`` option
+_ACCELERATE = {"auto": None, "on": True, "off": False}
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -38,6 +42,9 @@ def register(sub, parents) -> None:
                      help="solver tolerance (gsim, ge; default: the model's)")
     run.add_argument("--max-iter", type=int, default=None, metavar="N",
                      help="solver iteration limit (gsim, ge; default: the model's); exit code 1 if not converged")
+    run.add_argument("--accelerate", choices=tuple(_ACCELERATE), default=None,
+                     help="ge: the compiled (numba) solver when installed (auto, the default), required (on), "
+                          "or pure numpy (off)")
     run.add_argument("--no-flows", action="store_true", help="leave per-flow rows out of the JSON")
     run.set_defaults(handler=_cmd_run)
 
@@ -54,10 +61,13 @@ def _cmd_run(args) -> int:
     from ..simulate import simulate
 
     options = {}
-    for flag, name in (("--method", "method"), ("--tol", "tol"), ("--max-iter", "max_iter")):
+    for flag, name in (("--method", "method"), ("--tol", "tol"), ("--max-iter", "max_iter"),
+                       ("--accelerate", "accelerate")):
         value = getattr(args, name)
         if value is None:
             continue
+        if name == "accelerate":
+            value = _ACCELERATE[value]
         if name not in get_model(args.model).option_names:
             takes = [m for m in model_names() if name in get_model(m).option_names]
             raise DataError(f"{flag} applies to --model {' or '.join(takes)} only (got --model {args.model}).")

@@ -27,8 +27,9 @@ def register(sub, parents=()) -> None:
         help="statutory ETR and duties on US imports, by legal authority, on dates or daily")
     tl.add_argument("file", metavar="FILE", help="scenario TOML file with dated measures")
     tl.add_argument(
-        "--dates", metavar="D1,D2,...", help="dates YYYY-MM-DD (default: every effective/until date in the file)"
-    )
+        "--dates", metavar="D1,D2,...",
+        help="dates YYYY-MM-DD (default: the day before the file's first date, every date on which a measure "
+             "starts or stops, and today)")
     tl.add_argument("--partners", default="KOR", metavar="P1,P2",
                     help="US partners besides WORLD (default KOR; 'all' for every partner)")
     tl.add_argument("--json", action="store_true", help="print JSON records instead of a table")
@@ -102,10 +103,14 @@ def _cmd_timeline(args) -> int:
         return _daily(args)
     from ..analysis.timeline import timeline_by_authority
 
-    dates = None if not args.dates else [d for d in args.dates.split(",") if d.strip()]
+    why = None
+    if args.dates:
+        dates = [d for d in args.dates.split(",") if d.strip()]
+    else:
+        dates, why = default_dates(args.file, as_published=args.as_published)
     split, frame = timeline_by_authority(args.file, dates, partners=_partners(args.partners),
                                          as_published=args.as_published, with_totals=True)
-    _note(law_notes(set(frame["date"]), frame.attrs["verify"]))
+    _note(law_notes(set(frame["date"]), frame.attrs["verify"], default=why))
     if args.json:
         records = _records(frame)
         nonzero = split[(split["duties_usd_mn"] != 0) | (split["authority"] == "mfn")]
@@ -123,6 +128,28 @@ def _cmd_timeline(args) -> int:
     print()
     print(_authority_table(split))
     return 0
+
+
+def default_dates(file, *, as_published: bool = False) -> tuple[list[dt.date], str]:
+    """The dates ``timeline`` evaluates without ``--dates``, and why (for the date line).
+
+    The day before the file's first date, every date on which a measure starts or stops
+    (:func:`tariffsim.analysis.timeline.timeline_dates`; with ``as_published``, the published
+    dates too) and today (``datetime.date.today()``), as ``run`` evaluates a dated file that
+    sets no ``effective`` on today's law.
+    """
+    from ..analysis.timeline import change_dates, timeline_dates
+
+    known = timeline_dates(file)
+    if not known:
+        raise DataError(f"{file}: no dated measures; pass --dates D1,D2 (YYYY-MM-DD).")
+    if as_published:
+        known = sorted(set(known) | set(change_dates(file, known[0], known[-1], as_published=True)))
+    today = dt.date.today()
+    dates = sorted(set(known) | {today})
+    why = (f"the {len(known)} dates on which the file's law changes, counting the day before the first, and "
+           f"today {today}; pass --dates to choose")
+    return dates, why
 
 
 def _totals_table(frame) -> str:
@@ -196,6 +223,8 @@ def _cmd_refunds(args) -> int:
 
     frame = ieepa_refund_exposure(args.file, as_published=args.as_published)
     start, end = frame.attrs["window"]
+    _note(law_notes([start, end], frame.attrs["verify"],
+                    default="the IEEPA window: first IEEPA duty in the file to the last day CBP collected"))
     partners = _partners(args.partners)
     order = list(dict.fromkeys(frame["partner"]))
     if partners is None and args.partners is None:
@@ -207,7 +236,8 @@ def _cmd_refunds(args) -> int:
             raise DataError(f"no IEEPA duties for {missing} in {args.file}; partners are ISO3 codes such as KOR.")
         frame = frame[frame["partner"].isin(["WORLD"] + partners)]
     label = (f"IEEPA refund exposure, {start} to {end}: statutory IEEPA duties at 2024 import values (USD bn). "
-             "An estimate of liability under the law as applied, NOT collections (imports fell; no behaviour).")
+             f"An estimate of liability under the law {'as published' if args.as_published else 'as applied'}, "
+             "NOT collections (imports fell; no behaviour).")
     if args.json:
         doc = {"note": label, "start": start.isoformat(), "end": end.isoformat(), "rows": _records(frame)}
         json.dump(doc, sys.stdout, indent=1)

@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 
-__all__ = ["cp_solver", "numba_available", "single_blas_thread", "use_numba"]
+__all__ = ["cp_io_solver", "cp_solver", "numba_available", "single_blas_thread", "use_numba"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,15 @@ def cp_solver(accelerate: bool | None):
     from . import _accel_cp  # imports numba: first use only
 
     return _accel_cp.solve
+
+
+def cp_io_solver(accelerate: bool | None):
+    """The compiled Caliendo–Parro solver with IO links (:func:`tariffsim.kernels._accel_cp_io.solve`), or None."""
+    if not use_numba(accelerate):
+        return None
+    from . import _accel_cp_io  # imports numba: first use only
+
+    return _accel_cp_io.solve
 
 
 def single_blas_thread():

@@ -251,7 +251,8 @@ def solve_equilibrium(
         (exact per-country S x S solves, trade links iterated from a warm start; default),
         or one LU solve of the full nS x nS system (slow for large n S or batches).
     accelerate : bool or None
-        Use the compiled (numba) solver where it applies (no IO links, no taste shifters):
+        Use the compiled (numba) solver where it applies (no taste shifters; with IO links
+        for ``linear="block"``, :mod:`tariffsim.kernels._accel_cp_io`):
         ``None`` (default) when numba is importable and the environment variable
         ``TARIFFSIM_NO_NUMBA`` is not set; ``False`` the pure-numpy solver; ``True``
         requires numba. Both give the same answers to solver precision.
@@ -285,11 +286,17 @@ def solve_equilibrium(
     numba_solve = None
     if base.io is None and taste is None and linear == "block":
         numba_solve = _accel.cp_solver(accelerate)
+    elif base.io is not None and taste is None and linear == "block":
+        io_solve = _accel.cp_io_solver(accelerate)
+        if io_solve is not None:  # compiled, with IO links (kernels/_accel_cp_io.py)
+            return _from_compiled_io(base, tariff_new, theta, io_solve, ntb=ntb, productivity=productivity,
+                                     d1=d1, tol=tol, max_iter=max_iter)
     elif accelerate:
         _accel.cp_solver(accelerate)  # raises if numba is missing
     if numba_solve is not None:  # compiled loops, no BLAS calls: no thread pool to limit
         return _from_compiled(base, tariff_new, theta, numba_solve, ntb=ntb, productivity=productivity,
                               d1=d1, tol=tol, max_iter=max_iter)
+    big = {"pi": np.empty((b, n, n, s)), "flows": np.empty((b, n, n, s))}  # per-flow outputs, written in place
     with _accel.single_blas_thread():
         parts = []
         for sl in _blocks(b, n * n * s * (3 if taste is not None else 2)):
@@ -299,8 +306,9 @@ def solve_equilibrium(
                 productivity=_rows(productivity, sl), taste=_rows(taste, sl), value_added=_rows(base.value_added, sl),
                 deficit_new=d1[sl], alpha=_rows(base.alpha, sl), gamma=base.gamma, io=base.io, linear=linear, tol=tol,
             )
-            parts.append(_finish(pb, solve_wages(pb, max_iter)))
+            parts.append(_finish(pb, solve_wages(pb, max_iter), {k: v[sl] for k, v in big.items()}))
     out = {k: np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k] for k in parts[0]}
+    out.update(big)
     out["success"] = out["success"] & (out["residual_goods"] <= max(tol, 1e-8))
     return Equilibrium(**out)
 
@@ -316,6 +324,20 @@ def _blocks(b: int, flow_values: int):
     return [slice(k, min(k + size, b)) for k in range(0, b, size)]
 
 
+def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
+    """Equilibrium from the compiled solver with IO links (no taste shifters)."""
+    b, n, _, s = np.shape(tariff_new)
+    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
+              alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
+    return Equilibrium(
+        w_hat=np.exp(r["lnw"]), c_hat=r["c_hat"], p_hat=r["c_hat"] / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"],
+        expenditure=r["X"], flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
+        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
+        residual_goods=r["res_goods"],
+    )
+
+
 def _rows(a, sl: slice):
     """Rows ``sl`` of a batched array, or the array itself when its batch axis is 1 (shared)."""
     if a is None:
@@ -327,23 +349,28 @@ def _rows(a, sl: slice):
 def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
     """Equilibrium from the compiled solver (γ = 1, no taste shifters)."""
     b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    lnz = np.zeros((1, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
     r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
               alpha=base.alpha, gamma=base.gamma, tol=tol, max_iter=max_iter)
     w = np.exp(r["lnw"])
     c_hat = np.repeat(w[..., None], s, axis=2)  # ĉ = ŵ when there are no intermediate inputs
+    p_hat = c_hat.copy() if productivity is None else c_hat / np.exp(lnz)  # p̂ = ĉ/ẑ
     return Equilibrium(
-        w_hat=w, c_hat=c_hat, p_hat=c_hat / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
+        w_hat=w, c_hat=c_hat, p_hat=p_hat, P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
         flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
         success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
         residual_goods=r["res_goods"],
     )
 
 
-def _finish(pb, sol) -> dict:
-    """Equilibrium fields of one block at the solved wages (one more evaluation, per-flow arrays)."""
+def _finish(pb, sol, big: dict) -> dict:
+    """Equilibrium fields of one block at the solved wages (one more evaluation).
+
+    The per-flow fields π' and M' are written into ``big["pi"]``, ``big["flows"]`` (this
+    block's rows of the batch's arrays) and left out of the returned dict.
+    """
     st = evaluate(pb, sol.lnw, sol.lnP, sol.X)
-    pi1, flows = flow_state(pb, st)
+    flow_state(pb, st, out=(big["pi"], big["flows"]))
     X1, va = st["X"], pb.va
     inc1 = st["w"] * va + pb.d1 + np.einsum("bnk,bnk->bn", 1.0 - st["F"], X1)  # I' = ŵVA + D' + R'
     demand = pb.alpha * inc1[..., None]  # goods market: X' = Σ_k γ^{j,k} Y'^k + α I'
@@ -352,7 +379,7 @@ def _finish(pb, sol) -> dict:
     res_goods = np.max(np.abs(X1 - demand), axis=(1, 2)) / np.maximum(np.max(np.abs(X1), axis=(1, 2)), 1e-300)
     c_hat = np.exp(st["lnc"])
     return dict(
-        w_hat=st["w"], c_hat=c_hat, p_hat=c_hat / np.exp(pb.lnz), P_hat=np.exp(st["lnP"]), pi=pi1,
-        expenditure=X1, flows=flows, income=inc1, deficit=pb.d1.copy(), success=sol.done.copy(),
+        w_hat=st["w"], c_hat=c_hat, p_hat=c_hat / np.exp(pb.lnz), P_hat=np.exp(st["lnP"]),
+        expenditure=X1, income=inc1, deficit=pb.d1.copy(), success=sol.done.copy(),
         iterations=sol.iterations, residual_trade_balance=st["res"], residual_goods=res_goods,
     )

@@ -164,14 +164,14 @@ def evaluate(pb: Problem, lnw: np.ndarray, lnP: np.ndarray, X0: np.ndarray | Non
     return dict(w=w, lnc=lnc, lnP=lnP, xp=xp, Pt=Pt, F=F, X=X, Y=Y, excess=excess, res=res)
 
 
-def flow_state(pb: Problem, st: dict) -> tuple[np.ndarray, np.ndarray]:
-    """π' and M' at an evaluated state, each (B, n, n, S).
+def flow_state(pb: Problem, st: dict, out: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """π' and M' at an evaluated state, each (B, n, n, S) (written into ``out`` when given).
 
     π'_ni^j = W_ni^j x_i^j / P̂_n^(−θ) (eq. 3) and M'_ni^j = π'_ni^j X'_n^j / (1 + τ'_ni^j).
     """
     scale = st["xp"][:, :, None, :] / st["Pt"][:, None, :, :]
-    pi1 = pb.pik * scale
-    flows = pb.pikt * scale
+    pi1 = np.multiply(pb.pik, scale, out=None if out is None else out[0])
+    flows = np.multiply(pb.pikt, scale, out=None if out is None else out[1])
     flows *= st["X"][:, None, :, :]
     return pi1, flows
 

@@ -17,11 +17,13 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, shorten_list
 from ..kernels._util import currency_factor
-from ..kernels.accounting import importer_etr
 from ..kernels.cp import Baseline, calibrate, solve_equilibrium, taste_shifter
-from ..kernels.cp_outputs import acr_real_wage_hat, country_outputs, flow_outputs
+from ..kernels.cp_outputs import baseline_summary
 from ..results import Result, SolverInfo
 from ..shocks import Shocks
+from .ge_result import calibrated as _calibrated
+from .ge_result import expand as _expand
+from .ge_result import outputs as _outputs
 
 __all__ = ["CURRENCY_OPTIONS", "DEFICIT_OPTIONS", "run_ge"]
 
@@ -76,14 +78,17 @@ def _trade_elasticity(shocks: Shocks, trade_elasticity: Any) -> tuple[np.ndarray
 
 
 def _check_shocks(shocks: Shocks) -> None:
-    if np.any(shocks.tariff_base <= -1) or np.any(shocks.tariff_new <= -1):
+    """Domain checks, one pass per array that is not a broadcast neutral value (min, not a mask)."""
+    if min(_compact(shocks.tariff_base).min(), _compact(shocks.tariff_new).min()) <= -1:
         raise DataError("tariffs must be > -1 (decimal rates, 0.25 = 25%).")
-    if np.any(shocks.ntb <= -1):
+    if shocks.uses("ntb") and _compact(shocks.ntb).min() <= -1:
         raise DataError("ntb must be > -1: it multiplies the iceberg cost by (1 + ntb).")
-    if np.any(shocks.currency <= -1):
+    if shocks.uses("currency") and _compact(shocks.currency).min() <= -1:
         raise DataError("currency (appreciation x pass-through) must be > -1 (decimal, 0.05 = 5% stronger).")
-    if np.any(shocks.productivity <= 0):
+    if shocks.uses("productivity") and _compact(shocks.productivity).min() <= 0:
         raise DataError("productivity changes are ratios new/old and must be > 0 (1 = none).")
+    if not shocks.uses("deficit_change"):
+        return
     world_va = shocks.world.flows.sum()
     gap = np.abs(shocks.deficit_change.sum(axis=1))
     if np.any(gap > 1e-9 * world_va):
@@ -92,6 +97,12 @@ def _check_shocks(shocks: Shocks) -> None:
             f"deficit_change must sum to zero over countries in each scenario (one country's transfer is "
             f"another's); scenario {shocks.scenarios[k]!r} sums to {shocks.deficit_change[k].sum():g}."
         )
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """A broadcast array without its repeated axes (stride 0 collapsed to length 1): a view."""
+    a = np.asarray(a)
+    return a[tuple(slice(0, 1) if st == 0 and k > 1 else slice(None) for k, st in zip(a.shape, a.strides))]
 
 
 def _taste(shocks: Shocks, base) -> np.ndarray:
@@ -202,7 +213,7 @@ def run_ge(
     not neutral (and the import side a free cost cut); a uniform appreciation of all
     currencies is neutral. ``provenance["currency"]`` records the treatment.
     """
-    _check_options(deficits, currency, tol, max_iter)
+    _check_options(deficits, currency, tol, max_iter, accelerate)
     _check_shocks(shocks)
     theta, theta_source = _trade_elasticity(shocks, trade_elasticity)
     world = shocks.world
@@ -216,14 +227,14 @@ def run_ge(
         warnings.warn(msg, UserWarning, stacklevel=2)
         notes.append(msg)
     solve = dict(tol=tol, max_iter=max_iter, accelerate=accelerate)
-    base, iterations, purge_ok = _baseline(shocks, theta, deficits, notes, solve)
+    base, summary, iterations, purge_ok = _baseline(shocks, theta, deficits, notes, solve)
     full = _expand(base, shocks.batch_size)  # per-scenario views of a shared baseline (no copies)
     ntb, prod, taste = _kernel_shocks(shocks, full, currency)
     eq = solve_equilibrium(base, shocks.tariff_new, theta, ntb=ntb, productivity=prod,
                            deficit_new=base.deficit + shocks.deficit_change, taste=taste, **solve)
     info = _solver_info(shocks, eq, iterations + eq.iterations, eq.success & purge_ok, tol, max_iter,
                         raise_on_failure)
-    country, flows = _outputs(shocks, full, eq, theta, prod, ntb, taste)
+    country, flows = _outputs(shocks, full, eq, theta, prod, ntb, taste, summary)
     provenance = {
         "world": world.name,
         "source": world.source,
@@ -245,7 +256,7 @@ def run_ge(
     )
 
 
-def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> None:
+def _check_options(deficits: str, currency: str, tol: float, max_iter: int, accelerate) -> None:
     if deficits not in DEFICIT_OPTIONS:
         raise DataError(
             f"The 'deficits' parameter of run_ge must be a str among {set(DEFICIT_OPTIONS)}. Got {deficits!r} instead."
@@ -258,10 +269,12 @@ def _check_options(deficits: str, currency: str, tol: float, max_iter: int) -> N
         raise DataError(f"The 'tol' parameter of run_ge must be a float in the range (0, inf). Got {tol!r} instead.")
     if int(max_iter) < 1:
         raise DataError(f"The 'max_iter' parameter of run_ge must be an int in the range [1, inf). Got {max_iter!r} instead.")
+    if accelerate is not None and not isinstance(accelerate, bool):
+        raise DataError(f"The 'accelerate' parameter of run_ge must be None, True or False. Got {accelerate!r} instead.")
 
 
 def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, solve: dict):
-    """Calibrated baseline (batch 1 when every scenario shares it), purge iterations and success.
+    """Calibrated baseline (batch 1 when every scenario shares it), its summary, purge iterations and success.
 
     With ``deficits="purge"`` the baseline is first re-solved with all deficits at zero at
     baseline tariffs (CP's NAFTA exercise); α keeps the data's calibration.
@@ -276,14 +289,15 @@ def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, sol
     # one baseline shared by all scenarios: calibrate once (and purge once, unless θ differs by scenario)
     if tb.shape[0] > 1 and tb.strides[0] == 0 and (deficits != "purge" or np.all(theta == theta[0])):
         tb = tb[:1]
-    base = calibrate(world.flows, tb, world.value_added_share, world.io_coefficients)
+    base, summary = _calibrated(world, tb)
     b = shocks.batch_size
     if deficits == "purge":
         zero = solve_equilibrium(base, base.tariff, theta[: base.pi.shape[0]], deficit_new=np.zeros_like(base.deficit),
                                  **solve)
         purged = calibrate(zero.flows, base.tariff, world.value_added_share, world.io_coefficients)
         base = dataclasses.replace(purged, alpha=base.alpha, alpha_clipped=base.alpha_clipped)
-        return base, np.broadcast_to(zero.iterations, (b,)).copy(), np.broadcast_to(zero.success, (b,))
+        return (base, baseline_summary(base, world.goods), np.broadcast_to(zero.iterations, (b,)).copy(),
+                np.broadcast_to(zero.success, (b,)))
     clipped = base.alpha_clipped > 1e-9 * base.value_added.sum(axis=1)
     if np.any(clipped):
         msg = (
@@ -293,16 +307,7 @@ def _baseline(shocks: Shocks, theta: np.ndarray, deficits: str, notes: list, sol
         )
         warnings.warn(msg, UserWarning, stacklevel=3)
         notes.append(msg)
-    return base, np.zeros(b, dtype=int), np.ones(b, dtype=bool)
-
-
-def _expand(base: Baseline, b: int) -> Baseline:
-    """The baseline with every batched array viewed at batch size b (read-only broadcast views)."""
-    if base.pi.shape[0] == b:
-        return base
-    batched = ("flows", "tariff", "pi", "expenditure", "value_added", "deficit", "income", "alpha", "alpha_clipped")
-    return dataclasses.replace(base, **{k: np.broadcast_to(getattr(base, k), (b,) + getattr(base, k).shape[1:])
-                                        for k in batched})
+    return base, summary, np.zeros(b, dtype=int), np.ones(b, dtype=bool)
 
 
 def _kernel_shocks(shocks: Shocks, base: Baseline, currency: str):
@@ -333,23 +338,3 @@ def _solver_info(shocks: Shocks, eq, iterations, success, tol, max_iter, raise_o
             info,
         )
     return info
-
-
-def _outputs(shocks: Shocks, base: Baseline, eq, theta, prod, ntb, taste):
-    """Country and flow columns of the Result (ETRs over goods imports, ACR without IO links)."""
-    world = shocks.world
-    country = country_outputs(base, eq, shocks.tariff_new)
-    flows = flow_outputs(base, eq, shocks.tariff_new)
-    # ETRs over goods imports, as in every model (services pay no duty)
-    country["etr"] = importer_etr(flows["tariff_new"], flows["flow_new"], world.goods)
-    tb, mb = base.tariff, base.flows
-    if tb.shape[0] > 1 and tb.strides[0] == 0 and mb.strides[0] == 0:  # shared baseline: once
-        tb, mb = tb[:1], mb[:1]
-    country["etr_base"] = np.broadcast_to(importer_etr(tb, mb, world.goods), country["etr"].shape).copy()
-    if world.io_coefficients is None and world.value_added_share is None:
-        acr = acr_real_wage_hat(base, eq, theta, prod, ntb)
-        country["acr_real_wage_pct"] = 100.0 * (acr - 1.0)
-        if taste is not None:  # the ACR identity does not hold with taste shifts
-            shifted = np.any(shocks.demand_shift != 0, axis=(1, 2, 3))
-            country["acr_real_wage_pct"][shifted] = np.nan
-    return country, flows

@@ -103,7 +103,11 @@ _ENTRIES: list[ModelEntry] = [
                  Option("deficits", "fixed", "deficits held fixed, or purged to a balanced baseline first",
                         choices=("fixed", "purge")),
                  Option("currency", "neutral", "what a currency shock does", choices=("neutral", "wedge")),
-                 tol_option(1e-10), max_iter_option(500), RAISE_ON_FAILURE),
+                 tol_option(1e-10), max_iter_option(500), RAISE_ON_FAILURE,
+                 Option("accelerate", None, "compiled (numba, extra tariffsim[fast]) solver for worlds without IO "
+                        "links: None = when installed and TARIFFSIM_NO_NUMBA is unset, True = require it, "
+                        "False = pure numpy (same answers to solver precision)",
+                        check=lambda v: v is None or isinstance(v, bool), expect="None, True or False")),
         elasticities="theta", solver=True, welfare="welfare_pct",
     ),
     ModelEntry(

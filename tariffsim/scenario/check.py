@@ -56,10 +56,12 @@ def check_scenario(scenario) -> None:
             hint = did_you_mean(code, voc["countries"]) or "Use ISO3 codes (KOR, JPN, DEU) or EU27 / ROW."
             add(mid, key, code, "is not a known country or region code.", hint)
 
+    by_id = {m.id: m for m in scenario.measures}
     for m in scenario.measures:
         _check_codes(add, country, m, voc, ids)
         _check_line_data(add, m)
         _check_kind_rules(add, m, voc, ids)
+        _check_replaces(add, m, by_id)
     _check_parameters(scenario, voc, problems)
     if problems:
         only = next(iter(files)) if len(files) == 1 else None
@@ -143,6 +145,29 @@ def _check_kind_rules(add, m, voc, ids) -> None:
     if m.effective and m.until and m.until <= m.effective:
         add(mid, "until", m.until.isoformat(), f"is not after effective = {m.effective.isoformat()}.",
             "`until` is the first day no longer in force.")
+
+
+def _check_replaces(add, m, by_id: dict) -> None:
+    """``replaces``: known ids, not itself, a dated replacement, and no gap before it is published."""
+    refs = getattr(m, "replaces", ()) or ()
+    if refs and m.effective is None:
+        add(m.id, "replaces", list(refs), "needs an `effective` date: the replaced measures end where this one "
+            "starts.", "Add effective = YYYY-MM-DD (and published = ... if it was retroactive).")
+        return
+    published = getattr(m, "published", None)
+    start = m.effective if published is None or m.effective is None else max(m.effective, published)
+    for k, ref in enumerate(refs):
+        if ref == m.id:
+            add(m.id, f"replaces[{k}]", ref, "is this measure itself.", "Name the measure it replaces.")
+        elif ref not in by_id:
+            add(m.id, f"replaces[{k}]", ref, "names no measure of this scenario.",
+                did_you_mean(ref, list(by_id)) or f"Measures: {shorten_list(list(by_id), 12)}.")
+        elif by_id[ref].until is not None and by_id[ref].until < start:
+            old = by_id[ref]
+            add(m.id, f"replaces[{k}]", ref, f"ends on its own (until = {old.until.isoformat()}) before this "
+                f"measure is {'published' if published else 'effective'} ({start.isoformat()}), which would leave "
+                "a gap as published.",
+                f"Delete `until` of {ref!r} (this measure ends it), or set it to {start.isoformat()} or later.")
 
 
 def _check_product(add, mid, key, item, is_exempt, voc, ids) -> None:

@@ -3,7 +3,7 @@
 Belongs here: the scenario-file fields that tie a measure to the law as written and applied
 (``authority``, ``content``, ``content_share``, ``utilization``, ``end_use``), as mixins of the
 measure models of :mod:`tariffsim.scenario.schema`, and the rule of when a measure is in force
-(``effective`` / ``published`` / ``until``). The compiler's side of these rules is in
+(``effective`` / ``published`` / ``until`` / ``replaces``). The compiler's side of these rules is in
 :mod:`tariffsim.schedule.shares` and :mod:`tariffsim.schedule.stacking`.
 """
 
@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AUTHORITIES", "CONTENT_KINDS", "EndUse", "in_force_on", "measure_authority"]
+__all__ = ["AUTHORITIES", "CONTENT_KINDS", "EndUse", "change_points", "end_of", "in_force_on", "link_replacements",
+           "measure_authority", "start_of"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -122,14 +123,69 @@ def measure_authority(measure) -> str:
     return {"base": "mfn", "retaliation": "retaliation"}.get(measure.kind, "other")
 
 
-def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
-    """Whether ``measure`` applies on ``date``: effective <= date < until.
-
-    As applied (default) a measure starts on ``effective``; ``as_published=True`` starts it
-    on max(effective, published).
-    """
+def start_of(measure, as_published: bool = False) -> dt.date | None:
+    """First day ``measure`` applies: ``effective`` (as applied) or, ``as_published``, max(effective, published)."""
     start = measure.effective
     published = getattr(measure, "published", None)
     if as_published and published is not None:
         start = published if start is None else max(start, published)
-    return (start is None or start <= date) and (measure.until is None or date < measure.until)
+    return start
+
+
+def end_of(measure, as_published: bool = False) -> dt.date | None:
+    """First day ``measure`` no longer applies: ``until``, or earlier where a later measure replaces it.
+
+    A measure named in another's ``replaces`` ends where each replacement starts: on its
+    ``effective`` date as applied, on max(effective, published) as published (the replaced
+    duty was collected until the retroactive replacement was published). The replacements'
+    (effective, published) dates are attached by :func:`link_replacements`.
+    """
+    end = measure.until
+    for effective, published in getattr(measure, "_replaced_by", ()) or ():
+        cut = effective if not as_published or published is None else max(effective, published)
+        end = cut if end is None else min(end, cut)
+    return end
+
+
+def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
+    """Whether ``measure`` applies on ``date``: start <= date < end.
+
+    As applied (default) a measure starts on ``effective``; ``as_published=True`` starts it
+    on max(effective, published). It ends on ``until`` or where a measure that ``replaces`` it
+    starts (:func:`end_of`).
+    """
+    start, end = start_of(measure, as_published), end_of(measure, as_published)
+    return (start is None or start <= date) and (end is None or date < end)
+
+
+def change_points(measure, as_published: bool = False) -> tuple[dt.date, ...]:
+    """The days on which ``measure`` starts or stops applying (in the view asked for)."""
+    return tuple(d for d in (start_of(measure, as_published), end_of(measure, as_published)) if d is not None)
+
+
+def link_replacements(measures) -> tuple:
+    """``measures`` with each replaced measure told when its replacements start.
+
+    For every measure R with ``replaces = [A, ...]`` and an ``effective`` date, A gets R's
+    (effective, published) in its private ``_replaced_by`` (read by :func:`end_of`). Unknown
+    ids are left to :func:`tariffsim.scenario.check.check_scenario` to report.
+    """
+    cuts: dict[str, list] = {}
+    for m in measures:  # salvaged, unvalidated measures (error reports) may hold anything: skip those
+        effective, published = getattr(m, "effective", None), getattr(m, "published", None)
+        refs = getattr(m, "replaces", ()) or ()
+        if not isinstance(effective, dt.date) or not isinstance(refs, (tuple, list)):
+            continue
+        published = published if isinstance(published, dt.date) else None
+        for ref in refs:
+            if isinstance(ref, str) and ref != getattr(m, "id", None):
+                cuts.setdefault(ref, []).append((effective, published))
+    out = []
+    for m in measures:
+        mid = getattr(m, "id", None)
+        want = tuple(sorted(cuts.get(mid, ()) if isinstance(mid, str) else (), key=lambda c: (c[0], c[1] or c[0])))
+        if tuple(getattr(m, "_replaced_by", ()) or ()) != want and hasattr(m, "model_copy"):
+            m = m.model_copy()
+            m._replaced_by = want
+        out.append(m)
+    return tuple(out)

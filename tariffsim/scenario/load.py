@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
-from .law import in_force_on
+from .law import in_force_on, link_replacements
 from .messages import problems_from_validation
 from .schema import MEASURE_KINDS, MEASURE_MODELS, MODEL_NAMES, ParameterSpec, ScenarioFile, WorldSpec
 
@@ -66,6 +66,10 @@ class Scenario:
     applied_overrides: tuple[str, ...] = ()
     origins: tuple[tuple[str, str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # measures named in another's `replaces` learn when it starts (scenario.law.end_of)
+        object.__setattr__(self, "measures", link_replacements(self.measures))
+
     def origin(self, measure_id: str) -> tuple[str | None, str]:
         """(file, key path) where a measure was defined, for error messages."""
         for mid, file, path in self.origins:
@@ -88,7 +92,8 @@ class Scenario:
 
         With ``as_published=True`` a measure with a ``published`` date applies only from
         max(effective, published): what was known on ``date`` (retroactive amendments are
-        not yet in force before they are published).
+        not yet in force before they are published), and a measure it ``replaces`` runs
+        until then.
         """
         date = date or self.effective
         if date is None:
@@ -355,9 +360,10 @@ def _apply_disable(top, measures: dict, applied: list, problems: list, label: st
         exempt = getattr(m, "exempt", ())
         kept_refs = tuple(r for r in refs if r not in gone)
         kept_exempt = tuple(e for e in exempt if not (e.startswith("measure:") and e[8:] in gone))
-        if kept_refs == tuple(refs) and kept_exempt == tuple(exempt):
+        kept_replaces = tuple(r for r in m.replaces if r not in gone)
+        if kept_refs == tuple(refs) and kept_exempt == tuple(exempt) and kept_replaces == m.replaces:
             continue
-        update = {}
+        update = {"replaces": kept_replaces}
         if m.kind == "exemption":
             if not kept_refs and refs:
                 del measures[mid]

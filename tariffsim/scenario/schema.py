@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StrictBool
 
 from ..models.registry import MODELS
 from .law import AUTHORITIES, CONTENT_KINDS, EndUse, _Shares, _Tariff, measure_authority
@@ -73,6 +73,17 @@ class _MeasureBase(_Strict):
         "`--as-published` / `as_published=True` applies it only from max(effective, published): what a trader "
         "knew on the day.",
     )
+    replaces: tuple[str, ...] = Field(
+        (),
+        description="Ids of measures this one replaces from its `effective` date (e.g. a deal floor replacing a "
+        "country's reciprocal rate). As applied, each replaced measure ends where this one's `effective` begins; "
+        "with `--as-published` it runs until this one's `published` date (the old duty was collected until the "
+        "retroactive replacement was published), so the two views leave no gap. The replaced measure's own "
+        "`until`, if any, must not come before that date; this measure needs an `effective` date.",
+    )
+    # (effective, published) of the measures that replace this one; set when the scenario is built
+    # (tariffsim.scenario.law.link_replacements), read by tariffsim.scenario.law.end_of.
+    _replaced_by: tuple = PrivateAttr(())
 
 
 class _Where(_Strict):

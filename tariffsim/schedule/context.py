@@ -83,17 +83,24 @@ class Context:
 
 
 def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:
-    """Whether ``measure`` applies on ``date``: start <= date < until.
+    """Whether ``measure`` applies on ``date``: start <= date < end.
 
     The start is ``effective`` (the law as applied), or with ``as_published`` max(effective,
-    published). The same rule as :meth:`tariffsim.scenario.Scenario.in_force` (the schedule
-    room does not import the scenario room; tests/test_law_rules.py checks both paths).
+    published). The end is ``until``, or earlier where a measure that ``replaces`` this one
+    starts (its effective date as applied, max(effective, published) as published; the
+    scenario attaches them as ``_replaced_by``). The same rule as
+    :meth:`tariffsim.scenario.Scenario.in_force` (the schedule room does not import the
+    scenario room; tests/test_law_rules.py checks both paths).
     """
     start = measure.effective
     published = getattr(measure, "published", None)
     if as_published and published is not None:
         start = published if start is None else max(start, published)
-    return (start is None or start <= date) and (measure.until is None or date < measure.until)
+    end = measure.until
+    for effective, later in getattr(measure, "_replaced_by", ()) or ():
+        cut = effective if not as_published or later is None else max(effective, later)
+        end = cut if end is None else min(end, cut)
+    return (start is None or start <= date) and (end is None or date < end)
 
 
 def authority_of(measure) -> str:
