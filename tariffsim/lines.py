@@ -44,6 +44,10 @@ class ProductLines:
         The base rate has a specific or compound part counted as zero.
     year : int
     source : str
+    later_codes : (ndarray of int64, ndarray of int64), optional
+        Pairs (line's HS10 code, a later code of it), e.g. the 2026 codes of 2024 lines whose code changed
+        (:func:`tariffsim.datasets.load_us_product_lines_2026`): :meth:`match` also matches a line through
+        them. None: codes match only as they are.
     """
 
     importer: str
@@ -58,6 +62,7 @@ class ProductLines:
     source: str = ""
     mfn_rate: np.ndarray | None = None
     pref_rate: np.ndarray | None = None
+    later_codes: tuple[np.ndarray, np.ndarray] | None = None
     _prefix_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +172,9 @@ class ProductLines:
 
         Matched on the distinct HS10 codes (a prefix of ``d`` digits against the codes cut to
         ``d`` digits), then spread to the lines: no pass over the 335,000 lines but the last.
+        With ``later_codes``, a line also matches when at least half of its later codes start
+        with a prefix (a line split into several codes is kept whole: its matched share rounded,
+        where the tracker would split the value equally over the codes).
         """
         prefixes = list(prefixes)
         labels, codes = self.hs_codes()
@@ -174,12 +182,34 @@ class ProductLines:
         if prefixes:
             length = np.fromiter(map(len, prefixes), dtype=np.int64, count=len(prefixes))
             value = np.asarray(prefixes, dtype=str).astype(np.int64)
+            later = None if self.later_codes is None else np.zeros(len(self.later_codes[1]), dtype=bool)
             for digits in sorted(set(length.tolist())):  # (plain np.unique would import numpy.ma)
                 uniq, inv = self._truncated_codes(digits)
                 wanted = np.sort(value[length == digits])  # isin by binary search (np.isin would import numpy.ma)
                 pos = np.minimum(np.searchsorted(wanted, uniq), len(wanted) - 1)
                 hit |= (wanted[pos] == uniq)[inv]
+                if later is not None:
+                    cut = self.later_codes[1] // 10 ** (10 - digits)
+                    pos = np.minimum(np.searchsorted(wanted, cut), len(wanted) - 1)
+                    later |= wanted[pos] == cut
+            if later is not None and later.any():
+                owner, n_later = self._later_index()
+                # a code matches when at least half of its later codes do: 2 * hits >= n
+                n_hit = np.bincount(owner[later], minlength=len(labels) + 1)[:len(labels)]
+                hit |= (n_hit > 0) & (2 * n_hit >= n_later)
         return hit[codes]
+
+    def _later_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(index into :meth:`hs_codes` labels of each ``later_codes`` pair's line code, number of later
+        codes of each label), cached. Pairs whose code is not a line code count for nothing."""
+        if "later" not in self._prefix_cache:
+            labels, _ = self.hs_codes()
+            old = np.asarray(self.later_codes[0], dtype=np.int64)
+            pos = np.minimum(np.searchsorted(labels, old), len(labels) - 1)
+            owner = np.where(labels[pos] == old, pos, len(labels))  # len(labels): no line
+            n_later = np.bincount(owner, minlength=len(labels) + 1)[:len(labels)]
+            self._prefix_cache["later"] = (owner, n_later)
+        return self._prefix_cache["later"]
 
     def partner_mask(self, codes: Iterable[str]) -> np.ndarray:
         """Boolean mask of lines whose partner is one of ``codes`` (ISO3)."""

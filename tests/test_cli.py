@@ -144,8 +144,8 @@ def test_validate_ok(capsys):
     assert main(["validate", LIB]) == 0
     out = capsys.readouterr().out
     assert "ok:" in out
-    # 110 = the law file's [[measure]] tables (109) + the baseline's base measure; liberation_day adds none
-    assert "'liberation_day', 110 measures (1 base, 87 item, 10 reciprocal, 8 floor, 4 exemption)" in out
+    # 111 = the law file's [[measure]] tables (110, with us_base_2026) + the baseline's base measure
+    assert "'liberation_day', 111 measures (2 base, 87 item, 10 reciprocal, 8 floor, 4 exemption)" in out
     assert "extends" in out
 
 

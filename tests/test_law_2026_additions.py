@@ -55,17 +55,17 @@ def _annex(frame, annex, metal=None) -> np.ndarray:
 
 
 def _accounts(overrides=None):
+    from tariffsim.analysis.periods import dated_accounting
     from tariffsim.datasets import load_world
     from tariffsim.scenario import load_scenario, scenario_from_dict
-    from tariffsim.schedule import prepare_schedule
 
     if overrides:
         scenario = scenario_from_dict({"name": "child", "extends": LAW.name, "overrides": overrides},
                                       base_dir=LAW.parent)
     else:
         scenario = load_scenario(LAW)
-    sched = prepare_schedule(scenario, load_world(), all_dates=True)
-    return sched.line_accounting(sched.dated_vector(DAY)[None, :])
+    # the law file's base is dated (hts_2024, then hts_2026): one compile per base schedule
+    return dated_accounting(scenario, [DAY], load_world())
 
 
 def _duty(acc, iso) -> float:

@@ -19,7 +19,10 @@ The package side is the compiler's statutory accounting (``tariffsim.analysis.ti
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +112,70 @@ def raw() -> pd.DataFrame:
 
 
 def on(raw: pd.DataFrame, codes) -> np.ndarray:
-    return raw["hs10"].str.startswith(tuple(codes)).to_numpy()
+    """Lines whose code starts with one of ``codes``; on :func:`raw26` also lines at least half of whose
+    2026 codes do (2026 dates: the law file's base is the 2026 schedule, lists match through 2026 codes)."""
+    codes = tuple(codes)
+    hit = raw["hs10"].str.startswith(codes).to_numpy().copy()
+    later = raw.attrs.get("later")
+    if later:
+        whole = {c for c, succ in later.items() if 2 * sum(s.startswith(codes) for s in succ) >= len(succ)}
+        hit |= raw["hs10"].isin(whole).to_numpy()
+    return hit
+
+
+def _pct(text: str) -> float:
+    """Ad valorem part of an HTS rate text: Free -> 0, the first 'x%', else 0 (specific only)."""
+    t = text.strip()
+    m = re.search(r"(\d+(?:\.\d+)?)\s*%", t)
+    return 0.0 if t.lower().startswith("free") or not m else float(m.group(1)) / 100
+
+
+@pytest.fixture(scope="module")
+def raw26(raw) -> pd.DataFrame:
+    """``raw`` read in the 2026 schedule: each 2024 code's 2026 codes (USITC HTS 2026 Rev. 10 JSON: the
+    code itself, else its successors by the tracker concordance chained, those in its HTS8 if any, else
+    the codes of its HTS8) in ``attrs["later"]``, and ``base`` = the mean KORUS (Korea) or MFN rate of them."""
+    with gzip.open(TRACK.parent / "data" / "hts_archives" / "hts_2026_rev_10.json.gz", "rt") as fh:
+        rows = [r for r in json.load(fh) if r["htsno"] and r["htsno"][:2] not in ("98", "99")]
+    text = {}
+    for r in rows:
+        if (r.get("general") or "").strip():
+            text.setdefault(r["htsno"].replace(".", ""), (r["general"], r.get("special") or ""))
+    ref = {r["htsno"].replace(".", "") for r in rows if len(r["htsno"].replace(".", "")) == 10}
+    conc = pd.read_csv(TRACK / "hts_concordance.csv", dtype=str).dropna(subset=["old_hts10", "new_hts10"])
+    nxt = conc.groupby("old_hts10")["new_hts10"].apply(set).to_dict()
+
+    def succ(code):
+        if code in ref:
+            return [code]
+        seen, todo = set(), [code]
+        while todo:
+            for new in nxt.get(todo.pop(), ()):
+                if new not in seen and new != code:
+                    seen.add(new)
+                    todo.append(new)
+        found = sorted(seen & ref)
+        found = [c for c in found if c[:8] == code[:8]] or found  # pairs across HTS8 only if none stays
+        return found or sorted(c for c in ref if c[:8] == code[:8]) or [code[:8]]
+
+    def rate(code, korea):
+        general, special = text.get(code) or text.get(code[:8]) or ("", "")
+        if korea and not general.lower().startswith("free"):
+            for r, codes in re.findall(r"([^()]*?)\s*\(([^()]*)\)", special):
+                if "KR" in [c.strip().rstrip("*") for c in codes.split(",")]:
+                    t = r.strip()
+                    if t.lower().startswith("free") or "%" in t or re.search("[¢$]", t):
+                        return _pct(t)  # Free, ad valorem, or specific only (counted as zero)
+                    return _pct(general)  # "See 9822.xx": a chapter 98/99 provision, MFN counted
+        return _pct(general)
+
+    out = raw.copy()
+    later = {c: succ(c) for c in out["hs10"].unique()}
+    out.attrs["later"] = {c: ten for c, s in later.items() if s != [c] and (ten := [x for x in s if len(x) == 10])}
+    base = {c: (np.mean([rate(x, False) for x in s]), np.mean([rate(x, True) for x in s])) for c, s in later.items()}
+    korea = (out["iso"] == "KOR").to_numpy()
+    out["base"] = np.where(korea, out["hs10"].map(lambda c: base[c][1]), out["hs10"].map(lambda c: base[c][0]))
+    return out
 
 
 def additional_share(raw: pd.DataFrame, iso: str, duty: np.ndarray) -> float:
@@ -147,14 +213,14 @@ def frame():
 
 @pytest.fixture(scope="module")
 def accounts():
+    from tariffsim.analysis.periods import dated_accounting
     from tariffsim.datasets import load_world
     from tariffsim.scenario import load_scenario
-    from tariffsim.schedule import prepare_schedule
 
     scenario = load_scenario(LAW)
-    sched = prepare_schedule(scenario, load_world(), all_dates=True)
     dates = [dt.date.fromisoformat(d) for d in DATES]
-    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
+    # one compile per base schedule (hts_2024 to 2025-12-31, hts_2026 from 2026-01-01), dates switched within
+    acc = dated_accounting(scenario, dates, load_world())
     acc["dates"] = DATES
     acc["scenario"] = scenario
     return acc
@@ -293,8 +359,9 @@ def test_japan_during_the_pause(raw, frame):
     assert added(frame, "2025-05-03", "JPN") == pytest.approx(additional_share(raw, "JPN", duty), abs=1e-7)
 
 
-def test_korea_today(raw, frame):
+def test_korea_today(raw26, frame):
     """2026-12-01: no IEEPA, no Section 122; Section 232 by precedence; forced labor 12.5% all-in elsewhere."""
+    raw = raw26  # 2026-dated: lists through the 2026 codes, the 2026 base
     b = raw["base"].to_numpy()
 
     def allin(r):
@@ -370,7 +437,8 @@ def test_coverage_of_single_measures_2025_11_14(raw, accounts, iso):
 
 
 @pytest.mark.parametrize("iso", ["KOR", "JPN", "CHN"])
-def test_semiconductor_and_pharma_coverage_today(raw, accounts, iso):
+def test_semiconductor_and_pharma_coverage_today(raw26, accounts, iso):
+    raw = raw26  # 2026-dated: lists through the 2026 codes, the 2026 base
     semis = on(raw, ("8471804000",))
     listed = on(raw, tracker("s232_semi_products.csv", "hts10"))
     pharma = on(raw, tracker("s232_pharma_products.csv", "hts10"))
@@ -392,8 +460,9 @@ def test_korea_semiconductor_and_pharma_lists_2024_values(raw):
 
 
 @pytest.mark.parametrize("iso", ["KOR", "JPN", "CHN"])
-def test_section_122_exemptions(raw, accounts, iso):
+def test_section_122_exemptions(raw26, accounts, iso):
     """2026-03-01: Section 122 covers what is neither on its exempt list nor a 232 article (content split)."""
+    raw = raw26  # 2026-dated: lists through the 2026 codes, the 2026 base
     exempt = on(raw, tracker("s122_exempt_products.csv", "hts8"))
     note33 = pd.read_csv(SHARED / "us_tariff_law_2025" / "s232_autos_parts_hts_note33.csv", dtype=str)
     autos = on(raw, tuple(note33.loc[note33["list"].str.startswith("note33(b)"), "hts_nodot"]))

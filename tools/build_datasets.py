@@ -694,6 +694,16 @@ def build_us_lines(shared: Path, out: Path, census: pd.DataFrame) -> dict:
     return stats
 
 
+def _tool(name: str):
+    """Another script of ``tools/`` as a module (loaded by path: tools is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def _law_lists(shared: Path):
     """The 2025-2026 law lists of ``tools/build_law_lists.py`` (loaded by path: tools is no package)."""
     import importlib.util
@@ -932,6 +942,7 @@ def build(shared: Path, out: Path, report: bool = False) -> dict:
     census = build_census_countries(shared, out, world)
     build_concordance(out)
     stats = build_us_lines(shared, out, census)
+    _tool("build_hts2026").build(shared, out)  # the 2026 schedule on the same lines (hts2026_lines.csv.gz)
     lists = build_lists(shared, out)
     build_rate_tables(shared, out, world)
     sectors = pd.read_csv(shared / "icio2022" / "sectors_icio28.csv")["sector"].tolist()

@@ -32,7 +32,6 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -110,7 +109,7 @@ def duty_days(
         over the window: annual 2024-flow duties times days / 365), ``days``.
     """
     from ..models.accounting import authority_frame
-    from ..schedule import prepare_schedule
+    from .periods import dated_accounting
 
     if end < start:
         raise DataError(f"refund window ends ({end}) before it starts ({start}); pass start <= end.")
@@ -120,9 +119,7 @@ def duty_days(
 
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
     pieces = _pieces(scenario, start, end)
-    sched = prepare_schedule(scenario, world, all_dates=True, as_published=as_published)
-    theta = np.stack([sched.dated_vector(d) for d, _ in pieces])
-    acc = sched.line_accounting(theta)
+    acc = dated_accounting(scenario, [d for d, _ in pieces], world, as_published=as_published)
     frame = authority_frame(acc, [d for d, _ in pieces], label="date")
     days = dict(pieces)
     frame["days"] = frame["date"].map(days)

@@ -37,7 +37,7 @@ TIMELINE_COLUMNS: dict[str, str] = {
     "imports_usd_bn": "2024 US imports for consumption from the partner, customs value, USD bn",
     "etr": "statutory effective tariff rate in force on the date, sum t M / sum M at 2024 values (decimal)",
     "duties_usd_bn": "duties at 2024 import values, sum t M, USD bn",
-    "etr_base": "the same at the baseline (2024 MFN/FTA) rates (decimal)",
+    "etr_base": "the same at the baseline (MFN/FTA) rates in force on the date (decimal)",
     "measures": "ids of the tariff measures in force on the date (other than base)",
 }
 
@@ -101,8 +101,8 @@ def _check_partners(codes, partners) -> list[str]:
 
 
 def _evaluate(scenario, dates, world, as_published):
-    """(scenario, dates, line accounting) of one compile evaluated on a batch of dates."""
-    from ..schedule import prepare_schedule
+    """(scenario, dates, line accounting) evaluated on a batch of dates (``duty_base`` per date)."""
+    from .periods import dated_accounting
 
     scenario = _as_scenario(scenario)
     dates = timeline_dates(scenario) if dates is None else _parse_dates(dates)
@@ -114,10 +114,8 @@ def _evaluate(scenario, dates, world, as_published):
         from ..datasets import load_world
 
         world = load_world(scenario.world.regions, keep=scenario.world.keep)
-    # one compile for every date: measures are switched on and off by their dates
-    sched = prepare_schedule(scenario, world, all_dates=True, as_published=as_published)
-    acc = sched.line_accounting(np.stack([sched.dated_vector(d) for d in dates]))
-    return scenario, dates, acc
+    # one compile per base schedule (periods.py): measures are switched on and off by their dates
+    return scenario, dates, dated_accounting(scenario, dates, world, as_published=as_published)
 
 
 def _totals(scenario, dates, acc, partners, as_published) -> pd.DataFrame:
@@ -136,7 +134,7 @@ def _totals(scenario, dates, acc, partners, as_published) -> pd.DataFrame:
                 # etr = sum t M / sum M
                 "etr": float(np.sum(new[sel])) / v if v > 0 else np.nan,
                 "duties_usd_bn": float(np.sum(new[sel])) / 1e9,
-                "etr_base": float(np.sum(base[sel])) / v if v > 0 else np.nan,
+                "etr_base": float(np.sum(base[k][sel])) / v if v > 0 else np.nan,
                 "measures": in_force,
             })
     frame = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))

@@ -15,6 +15,7 @@ load_census_countries Census partner code -> ISO3, ICIO economy, region
 load_concordance      GTAP -> ICIO map and HS-prefix overrides
 load_us_lines         2024 US imports by HS10 x partner with base tariff rates (DataFrame)
 load_us_product_lines the same lines as a ProductLines (the schedule compiler's input)
+load_us_product_lines_2026 / load_hts2026   the same lines with the HTS 2026 rates and codes
 read_caliendo_parro / read_gravity_long   third-party research files (``datasets.readers``)
 list_names / load_list / list_info          named HTS lists (Annex II, Section 232)
 LAW_DATA_CHECKED      last date the embedded law data were checked (date)
@@ -28,6 +29,7 @@ from __future__ import annotations
 from ._files import _npz  # noqa: F401  (tests check the cache is read-only)
 from .catalogue import datasets_info
 from .elasticities import elasticity_sources, load_elasticities, load_elasticity_table
+from .hts2026 import load_hts2026, load_us_product_lines_2026
 from .icio import ICIO_SOURCE, REGION10, goods_sectors, load_regions, load_sectors, load_world
 from .law import (
     LAW_DATA_CHECKED,
@@ -53,6 +55,8 @@ __all__ = [
     "load_concordance",
     "load_us_lines",
     "load_us_product_lines",
+    "load_us_product_lines_2026",
+    "load_hts2026",
     "list_names",
     "load_list",
     "load_list_entries",

@@ -38,6 +38,13 @@ _CATALOGUE = (
         "2024",
     ),
     (
+        "hts2026_lines.csv.gz",
+        "2026 MFN/FTA rates and 2026 HTS10 codes of each 2024 Census HS10 code",
+        "USITC HTS 2026 Rev. 10; Budget Lab at Yale (HTS concordance)",
+        "public domain; MIT (Yale)",
+        "2026",
+    ),
+    (
         "lists.csv.gz",
         "Named HTS lists: Annex II exemptions, Section 232 autos/parts/derivatives",
         "HTSUS (2026) Rev. 6 Ch. 99; EO 14257 Annex II (ONE Campaign transcription); Budget Lab at Yale",

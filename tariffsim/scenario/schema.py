@@ -115,8 +115,14 @@ class BaseMeasure(_MeasureBase, _Tariff):
 
     kind: Literal["base"]
     importer: str = Field(description="Importing country (ISO3).")
-    schedule: Literal["hts_2024"] | None = Field(
-        None, description="'hts_2024': the US 2024 MFN and FTA rates by HS line (KORUS, USMCA with utilisation, ...)."
+    schedule: Literal["hts_2024", "hts_2026"] | None = Field(
+        None,
+        description="'hts_2024': the US 2024 MFN and FTA rates by HS line (KORUS, USMCA with utilisation, ...), "
+        "HTS 2024 Basic Edition. 'hts_2026': the same 2024 Census lines and weights with the MFN and FTA rates of "
+        "the HTS 2026 (Revision 10; column 1 rates are the same in every 2026 edition), each 2024 line mapped to "
+        "its 2026 codes (Budget Lab concordance, split lines at the equal-weight mean rate), and HS prefixes "
+        "also matching through those 2026 codes (tariffsim/datasets/PROVENANCE.md section 4b). One line "
+        "schedule per compile: date the two with effective/until.",
     )
     rate: Rate | None = Field(None, description="A uniform base rate, for importers without a line schedule.")
     partners: tuple[str, ...] = Field((), description="Partners the base rate applies to; empty = all.")

@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 
 from ..errors import DataError, shorten_list
-from .context import US, Context
+from .context import LINE_SCHEDULES, US, Context
 from .coverage import line_base, line_mask, sector_cell_mask
 from .shares import (
     ShareRule,
@@ -137,7 +137,7 @@ def _line_rows(ctx: Context, rules: dict, out: dict) -> tuple[dict, dict]:
         ctx.warn(f"US import lines worth USD {lost:,.2f} bn have no country in this world and are left out.")
     utilization = None
     for m in ctx.base_measures:
-        if m.importer == US and m.schedule == "hts_2024":
+        if m.importer == US and m.schedule in LINE_SCHEDULES:
             utilization = fta_utilization(m, lines)
     base = out["base"] = line_base(ctx, lines, utilization)
     whole = len(keep) == len(lines)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..errors import ScenarioError
 from ..lines import ProductLines
 from ..world import TradeWorld
 from .geography import Geography
 from .params import Parameters
 
-__all__ = ["OTHER_KINDS", "TARIFF_KINDS", "US", "Context", "authority_of", "in_force_on"]
+__all__ = ["LINE_SCHEDULES", "OTHER_KINDS", "TARIFF_KINDS", "US", "Context", "authority_of", "in_force_on"]
 
 TARIFF_KINDS = ("reciprocal", "item", "retaliation", "floor", "cap", "exemption", "quota")
 OTHER_KINDS = ("ntb", "productivity", "deficit", "purchase", "currency")
 US = "USA"
+#: Line schedules of US base measures (``schedule = ...``): the rates they read from the lines.
+LINE_SCHEDULES = ("hts_2024", "hts_2026")
 
 
 @dataclass
@@ -32,7 +35,8 @@ class Context:
     rule : str
         The scenario's stacking rule.
     lines : ProductLines or None
-        US import lines (None: the embedded 2024 lines, loaded when needed).
+        US import lines (None: the embedded 2024 lines, loaded when needed; with a US base measure
+        ``schedule = "hts_2026"``, the same lines with the 2026 schedule).
     warnings : list of str
     """
 
@@ -60,10 +64,22 @@ class Context:
 
     def us_lines(self) -> ProductLines:
         if self.lines is None:
-            from ..datasets import load_us_product_lines
+            from ..datasets import load_us_product_lines, load_us_product_lines_2026
 
-            self.lines = load_us_product_lines()
+            self.lines = load_us_product_lines_2026() if self.line_schedule() == "hts_2026" else load_us_product_lines()
         return self.lines
+
+    def line_schedule(self) -> str | None:
+        """The line schedule of the US base measures compiled together (at most one)."""
+        used = sorted({m.schedule for m in self.base_measures if m.importer == US and m.schedule})
+        if len(used) > 1:
+            ids = [m.id for m in self.base_measures if m.schedule]
+            raise ScenarioError(
+                f"scenario {self.scenario.name!r}: base measures {ids} use the line schedules {used} at once; "
+                "one compile reads one schedule. Date them apart (until = 2026-01-01 on the first, "
+                "effective = 2026-01-01 on the second) and evaluate one date at a time."
+            )
+        return used[0] if used else None
 
 
 def in_force_on(measure, date: dt.date, as_published: bool = False) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import shorten_list
 from ..lines import ProductLines, normalise_hs
-from .context import US, Context
+from .context import LINE_SCHEDULES, US, Context
 
 __all__ = [
     "expand_products",
@@ -110,7 +110,7 @@ def line_base(ctx: Context, lines: ProductLines, utilization=None) -> np.ndarray
             continue
         everywhere = not m.partners and not m.sectors
         mask = True if everywhere else _partner_mask(ctx, lines, m.partners, ()) & _sector_mask(lines, m.sectors)
-        if m.schedule == "hts_2024":
+        if m.schedule in LINE_SCHEDULES:
             rate = lines.base_rate if utilization is None else lines.base_with_utilization(utilization)
             base = rate if everywhere else np.where(mask, rate, base)  # never written to in place
             share = lines.memo(("specific", m.partners, m.sectors),
