@@ -150,6 +150,33 @@ def _broyden(J, H, dx, df, work):  # pragma: no cover
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _trial(H, f, lnw, lam, va, vsum, step, trial):  # pragma: no cover
+    """trial = ln ŵ − λ (J + u uᵀ)⁻¹ f, shifted so that Σ ŵ VA = Σ VA (the numeraire); ``step`` is scratch."""
+    n = lnw.size
+    _matvec(H, f, step)  # Δ = −(J + u uᵀ)⁻¹ f
+    tot = 0.0
+    for i in range(n):
+        trial[i] = lnw[i] - lam * step[i]
+        tot += np.exp(trial[i]) * va[i]
+    shift = np.log(tot / vsum)
+    for i in range(n):
+        trial[i] -= shift
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _secant(ex, va, f, trial, lnw, fn, dx, df):  # pragma: no cover
+    """fn = excess/VA at the trial point, Δx, Δf for Broyden; returns (||f||², ||fn||²)."""
+    m_old, m_new = 0.0, 0.0
+    for i in range(lnw.size):
+        fn[i] = ex[i] / va[i]
+        dx[i] = trial[i] - lnw[i]
+        df[i] = fn[i] - f[i]
+        m_old += f[i] * f[i]
+        m_new += fn[i] * fn[i]
+    return m_old, m_new
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _solve_one(pik, pikt, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter, lnw):  # pragma: no cover
     """Broyden in ln ŵ for one scenario (see cp_solve.solve_wages); returns (iterations, converged).
 
@@ -174,23 +201,10 @@ def _solve_one(pik, pikt, si, theta, lnz, va, d1, alpha, gamma, tol, max_iter, l
     for it in range(1, max_iter + 1):
         for i in range(n):
             f[i] = EX[c, i] / va[i]
-        _matvec(H, f, step)  # Δ = −(J + u uᵀ)⁻¹ f
-        tot = 0.0
-        for i in range(n):
-            trial[i] = lnw[i] - lam * step[i]
-            tot += np.exp(trial[i]) * va[i]
-        shift = np.log(tot / vsum)  # numeraire Σ ŵ VA = Σ VA
-        for i in range(n):
-            trial[i] -= shift
+        _trial(H, f, lnw, lam, va, vsum, step, trial)
         o = 1 - c
         res2 = _evaluate(pik, pikt, si, theta, lnz, va, d1, alpha, trial, XP[o], PT[o], FF[o], XX[o], V[o], EX[o])
-        m_old, m_new = 0.0, 0.0
-        for i in range(n):
-            fn[i] = EX[o, i] / va[i]
-            dx[i] = trial[i] - lnw[i]
-            df[i] = fn[i] - f[i]
-            m_old += f[i] * f[i]
-            m_new += fn[i] * fn[i]
+        m_old, m_new = _secant(EX[o], va, f, trial, lnw, fn, dx, df)
         _broyden(J, H, dx, df, work)
         if m_new < m_old:  # accept: ||excess/VA||² falls
             lam = min(1.0, 2.0 * lam)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._accel_cp import _broyden, _matvec  # the same Broyden step as the solver without IO links
+from ._accel_cp import _broyden, _secant, _trial  # the Broyden steps of the solver without IO links
 from ._accel_cp_io_eval import WORK_ROWS, evaluate, preconditioners
 
 __all__ = ["INEXACT", "solve"]
@@ -93,27 +93,14 @@ def _solve_one(pik, pikt, theta, lnz, va, d1, alpha, gamma, io, tol, eta, max_it
     for it in range(1, max_iter + 1):
         for i in range(n):
             f[i] = EX[c, i] / va[i]
-        _matvec(H, f, step)  # Δ = −(J + u uᵀ)⁻¹ f
-        tot = 0.0
-        for i in range(n):
-            trial[i] = lnw[i] - lam * step[i]
-            tot += np.exp(trial[i]) * va[i]
-        shift = np.log(tot / vsum)  # numeraire Σ ŵ VA = Σ VA
-        for i in range(n):
-            trial[i] -= shift
+        _trial(H, f, lnw, lam, va, vsum, step, trial)
         o = 1 - c
         LNP[o] = LNP[c]  # warm starts: the accepted point's prices and absorption
         XX[o] = XX[c]
         tin = max(tol, eta * res)  # inexact inner solves far from the solution
         res2 = evaluate(pik, pikt, theta, lnz, gamma, io, ioT, alpha, va, d1, Q, R, trial, LNP[o], XX[o], LNC[o],
                         XP[o], PT[o], g, FF[o], V[o], YY[o], EX[o], r, aw, steps, tin)
-        m_old, m_new = 0.0, 0.0
-        for i in range(n):
-            fn[i] = EX[o, i] / va[i]
-            dx[i] = trial[i] - lnw[i]
-            df[i] = fn[i] - f[i]
-            m_old += f[i] * f[i]
-            m_new += fn[i] * fn[i]
+        m_old, m_new = _secant(EX[o], va, f, trial, lnw, fn, dx, df)
         _broyden(J, H, dx, df, work)
         if m_new < m_old:  # accept: ||excess/VA||² falls
             lam = min(1.0, 2.0 * lam)
