@@ -271,7 +271,7 @@ class TradeWorld:
         if regions is not None:
             agg, countries = self._aggregation_matrix(regions, self.countries, "country")
             # flows'[r, q, s] = sum_{i in r} sum_{j in q} flows[i, j, s]
-            flows = np.einsum("ri,ijs,qj->rqs", agg, flows, agg)
+            flows = np.einsum("ri,ijs,qj->rqs", agg, flows, agg, optimize=True)  # two matrix products
         tradable, goods = self.tradable, self.goods
         if sectors is not None:
             agg, sector_labels = self._aggregation_matrix(sectors, self.sectors, "sector")

@@ -161,7 +161,7 @@ def load_world(regions="region10", *, keep: Sequence[str] = (), year: int = 2022
         agg = np.zeros((len(order), len(countries)))
         agg[[gidx[g] for g in labels], np.arange(len(countries))] = 1.0
         # flows'[r, q, s] = sum_{i in r} sum_{j in q} flows[i, j, s]
-        flows = np.einsum("ri,ijs,qj->rqs", agg, z["flows"], agg)
+        flows = np.einsum("ri,ijs,qj->rqs", agg, z["flows"], agg, optimize=True)  # two matrix products
     if isinstance(regions, str):
         desc = {"region10": "10 regions", "icio81": "81 economies"}[regions]
     else:
