@@ -108,7 +108,9 @@ class Shocks:
         scenario); the arrays are not copied.
         """
         tb, tn = np.asarray(tariff_base, float), np.asarray(tariff_new, float)
-        tb, tn = np.broadcast_arrays(tb, tn)
+        shape = np.broadcast_shapes(tb.shape, tn.shape)  # broadcast_to: read-only views on every numpy
+        tb = tb if tb.shape == shape else np.broadcast_to(tb, shape)
+        tn = tn if tn.shape == shape else np.broadcast_to(tn, shape)
         if tb.ndim == 3:
             tb, tn = tb[None], tn[None]
         if scenarios is None:

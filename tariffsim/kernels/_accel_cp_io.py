@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._accel_cp import _broyden, _secant, _trial  # the Broyden steps of the solver without IO links
+from ._accel_cp import _broyden, _secant, _shared, _trial  # the Broyden steps of the solver without IO links
 from ._accel_cp_io_eval import WORK_ROWS, evaluate, preconditioners
 
 __all__ = ["INEXACT", "solve"]
@@ -189,14 +189,6 @@ def _solve_all(pi0, tau0, tau1, ntb, has_ntb, theta, lnz, va, d1, alpha, gamma, 
         res[k] = np.max(np.abs(EX[c]) / v)
         res_goods[k] = _outputs(pik, pikt, a, io, v, d, lnw[k], LNP[c], XX[c], LNC[c], XP[c], PT[c], FF[c], YY[c],
                                 pi1[k], flows[k], X[k], P_hat[k], c_hat[k], income[k])
-
-
-def _shared(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous, writable float array; a batch axis broadcast with stride 0 collapses to 1."""
-    a = np.asarray(a, dtype=float)
-    if a.ndim and a.shape[0] > 1 and a.strides[0] == 0:
-        a = a[:1]
-    return np.array(a, dtype=float, order="C", copy=True) if not (a.flags.c_contiguous and a.flags.writeable) else a
 
 
 def solve(pi0, tau0, tau1, theta, *, ntb, lnz, va, d1, alpha, gamma, io, tol, max_iter, eta=INEXACT) -> dict:
