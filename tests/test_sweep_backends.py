@@ -20,9 +20,10 @@ def test_processes_backend_matches_serial(serial, tmp_path):
     tmp, expected = serial
     run = run_sweep(toy_spec(tmp), tmp_path / "out", backend="processes", workers=2, progress=False)
     assert run.chunks_run == 10
-    # identical with numpy 2; numpy 1.x sums with alignment-dependent SIMD order, so a worker's GE
-    # solve can stop at another point within its tolerance (1e-10 of world value added): rows
-    # near zero of `trade_balance_change` (USD mn, differences of flows ~1e5) then differ by ~1e-8
+    # bit-identical with numpy 2; with numpy 1.26 (the minimum versions) a worker's GE answers
+    # differ from the serial ones by up to 5e-8 USD mn in `trade_balance_change` (cause not
+    # established; differences of flows ~1e5, i.e. within the solver's 1e-10 tolerance), which the
+    # default relative tolerance rejects on rows whose change is near zero
     pd.testing.assert_frame_equal(read_sweep(run.out), expected, rtol=1e-9, atol=1e-6)
 
 
