@@ -20,10 +20,10 @@ def test_processes_backend_matches_serial(serial, tmp_path):
     tmp, expected = serial
     run = run_sweep(toy_spec(tmp), tmp_path / "out", backend="processes", workers=2, progress=False)
     assert run.chunks_run == 10
-    # bit-identical with numpy 2; with numpy 1.26 (the minimum versions) a worker's GE answers
-    # differ from the serial ones by up to 5e-8 USD mn in `trade_balance_change` (cause not
-    # established; differences of flows ~1e5, i.e. within the solver's 1e-10 tolerance), which the
-    # default relative tolerance rejects on rows whose change is near zero
+    # bit-identical with numpy 2; with numpy 1.26 (the minimum versions) the workers round differently
+    # (measured: accounting identical, SMART within 2e-14, GE welfare within 7e-14 pp), and the GE
+    # solve carries that to 5e-8 USD mn in `trade_balance_change`, a difference of flows ~1e5: the
+    # default relative tolerance rejects it on rows whose change is near zero
     pd.testing.assert_frame_equal(read_sweep(run.out), expected, rtol=1e-9, atol=1e-6)
 
 
