@@ -13,22 +13,7 @@ from tariffsim import Shocks
 from tariffsim.kernels import _accel, cp
 from tariffsim.kernels.cp import calibrate, solve_equilibrium
 from tariffsim.models.ge import run_ge
-from test_ge_helpers import random_world
-
-has_numba = pytest.mark.skipif(not _accel.numba_available(), reason="numba not installed (extra tariffsim[fast])")
-
-
-def _shocks(world, b, seed, scale=0.3, extras=False):
-    rng = np.random.default_rng(seed)
-    n, s = world.n_countries, world.n_sectors
-    base = rng.uniform(0, 0.05, (n, n, s))
-    new = base[None] + rng.uniform(0, scale, (b, n, n, s))
-    kw = {}
-    if extras:  # iceberg cuts, productivity and a transfer: every input of the compiled path
-        kw = dict(ntb=rng.uniform(-0.1, 0.1, (b, n, n, s)), productivity=rng.uniform(0.95, 1.05, (b, n, s)),
-                  deficit_change=np.tile(np.r_[3.0, -3.0, np.zeros(n - 2)], (b, 1)))
-    return Shocks.from_rates(world, base, new, **kw)
-
+from test_ge_helpers import has_numba, random_shocks, random_world
 
 COLUMNS = ("welfare_pct", "real_wage_pct", "price_index_pct", "welfare_tot_pct", "exports", "tariff_revenue",
            "acr_real_wage_pct")
@@ -44,7 +29,7 @@ def _assert_same(a, b, rtol):
 @pytest.mark.parametrize("extras", [False, True])
 def test_numba_equals_numpy(extras):
     world = random_world(n=6, s=4, io=False, seed=21)
-    shocks = _shocks(world, 5, seed=22, extras=extras)
+    shocks = random_shocks(world, 5, seed=22, extras=extras)
     theta = np.array([3.0, 5.0, 7.0, 9.0])
     fast = run_ge(shocks, theta, accelerate=True)
     slow = run_ge(shocks, theta, accelerate=False)
@@ -59,7 +44,7 @@ def test_numba_equals_numpy_on_the_embedded_world():
     from tariffsim.datasets import load_elasticities, load_world
 
     world = load_world()
-    shocks = _shocks(world, 3, seed=23, scale=0.25)
+    shocks = random_shocks(world, 3, seed=23, scale=0.25)
     theta = load_elasticities("cp2015")
     _assert_same(run_ge(shocks, theta, accelerate=True), run_ge(shocks, theta, accelerate=False), rtol=1e-9)
 
@@ -68,7 +53,7 @@ def test_numba_equals_numpy_on_the_embedded_world():
 def test_blocks_and_active_set_do_not_change_answers(monkeypatch, accelerate):
     """One scenario per block vs all in one block, with scenarios of very different difficulty."""
     world = random_world(n=5, s=3, io=False, seed=24)
-    shocks = _shocks(world, 6, seed=25, scale=1.5)
+    shocks = random_shocks(world, 6, seed=25, scale=1.5)
     theta = np.array([2.0, 6.0, 12.0])
     one_block = run_ge(shocks, theta, accelerate=accelerate)
     monkeypatch.setattr(cp, "BLOCK_BYTES", 1)
@@ -80,7 +65,7 @@ def test_blocks_and_active_set_do_not_change_answers(monkeypatch, accelerate):
 
 def test_io_world_accelerated_equals_numpy_and_batch_equals_loop(monkeypatch):
     world = random_world(n=5, s=3, io=True, seed=26)
-    shocks = _shocks(world, 4, seed=27)
+    shocks = random_shocks(world, 4, seed=27)
     theta = np.array([4.0, 5.0, 6.0])
     res = run_ge(shocks, theta, accelerate=None)  # compiled with IO links where numba is installed
     np.testing.assert_allclose(run_ge(shocks, theta, accelerate=False).flow["flow_new"], res.flow["flow_new"],
@@ -94,7 +79,7 @@ def test_io_world_accelerated_equals_numpy_and_batch_equals_loop(monkeypatch):
 def test_direct_linear_solve_equals_block_jacobi():
     """cp(linear="direct"): one LU solve of CP eq. 4 gives the block-Jacobi answer."""
     world = random_world(n=4, s=3, io=True, seed=28)
-    shocks = _shocks(world, 2, seed=29)
+    shocks = random_shocks(world, 2, seed=29)
     base = calibrate(world.flows, shocks.tariff_base, world.value_added_share, world.io_coefficients)
     theta = np.array([4.0, 6.0, 8.0])
     block = solve_equilibrium(base, shocks.tariff_new, theta, linear="block")
@@ -184,7 +169,7 @@ def test_both_weight_layouts_agree_with_numpy(monkeypatch, sector_inner):
 
     monkeypatch.setattr(_accel_cp, "sector_inner", lambda n, s: sector_inner)
     world = random_world(n=5, s=7, io=False, seed=31)
-    shocks = _shocks(world, 3, seed=32, extras=True)
+    shocks = random_shocks(world, 3, seed=32, extras=True)
     theta = np.array([2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 11.0])
     fast = run_ge(shocks, theta, accelerate=True)
     slow = run_ge(shocks, theta, accelerate=False)

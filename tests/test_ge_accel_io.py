@@ -13,28 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tariffsim import Shocks
-from tariffsim.kernels import _accel
 from tariffsim.kernels.cp import calibrate, solve_equilibrium
 from tariffsim.models.ge import run_ge
 from tariffsim.shocks import take_shocks
-from test_ge_helpers import CP_DIR, needs_cp, random_world
+from test_ge_helpers import CP_DIR, has_numba, nafta_shocks, needs_cp, random_shocks, random_world
 
-has_numba = pytest.mark.skipif(not _accel.numba_available(), reason="numba not installed (extra tariffsim[fast])")
-NAFTA = ("MEX", "CAN", "USA")
 FIELDS = ("w_hat", "c_hat", "p_hat", "P_hat", "pi", "expenditure", "flows", "income")
-
-
-def _shocks(world, b, seed, scale=0.3, extras=False):
-    rng = np.random.default_rng(seed)
-    n, s = world.n_countries, world.n_sectors
-    base = rng.uniform(0, 0.05, (n, n, s))
-    new = base[None] + rng.uniform(0, scale, (b, n, n, s))
-    kw = {}
-    if extras:  # iceberg cuts, productivity and a transfer: every input of the compiled path
-        kw = dict(ntb=rng.uniform(-0.1, 0.1, (b, n, n, s)), productivity=rng.uniform(0.95, 1.05, (b, n, s)),
-                  deficit_change=np.tile(np.r_[3.0, -3.0, np.zeros(n - 2)], (b, 1)))
-    return Shocks.from_rates(world, base, new, **kw)
 
 
 def _kernel(world, shocks, theta, **kw):
@@ -53,7 +37,7 @@ def _assert_equal_fields(a, b, rtol):
 @pytest.mark.parametrize("extras", [False, True])
 def test_numba_equals_numpy_on_random_io_worlds(seed, extras):
     world = random_world(n=5, s=4, io=True, seed=seed)
-    shocks = _shocks(world, 3, seed=seed + 100, extras=extras)
+    shocks = random_shocks(world, 3, seed=seed + 100, extras=extras)
     theta = np.array([3.0, 5.0, 7.0, 9.0])
     _, fast = _kernel(world, shocks, theta, accelerate=True)
     _, slow = _kernel(world, shocks, theta, accelerate=False)
@@ -70,7 +54,7 @@ def test_exact_inner_solves_take_the_numpy_paths_steps():
     from tariffsim.kernels import _accel_cp_io
 
     world = random_world(n=6, s=3, io=True, seed=44)
-    shocks = _shocks(world, 4, seed=45, extras=True)
+    shocks = random_shocks(world, 4, seed=45, extras=True)
     theta = np.array([4.0, 6.0, 8.0])
     base, slow = _kernel(world, shocks, theta, accelerate=False)
     lnz = np.log(shocks.productivity)
@@ -86,7 +70,7 @@ def test_exact_inner_solves_take_the_numpy_paths_steps():
 def test_compiled_solution_satisfies_the_model_equations():
     """Checked from the outputs alone: goods markets (CP eq. 4), trade balance (eq. 5), shares (eq. 3)."""
     world = random_world(n=5, s=3, io=True, seed=46)
-    shocks = _shocks(world, 2, seed=47)
+    shocks = random_shocks(world, 2, seed=47)
     theta = np.array([4.0, 6.0, 8.0])
     base, eq = _kernel(world, shocks, theta, accelerate=True)
     tau1 = shocks.tariff_new * (1 - np.eye(5))[None, :, :, None]
@@ -123,7 +107,7 @@ def test_zero_shock_changes_nothing(accelerate):
 @has_numba
 def test_batch_equals_loop():
     world = random_world(n=5, s=3, io=True, seed=50)
-    shocks = _shocks(world, 4, seed=51, scale=1.0, extras=True)
+    shocks = random_shocks(world, 4, seed=51, scale=1.0, extras=True)
     theta = np.array([3.0, 6.0, 10.0])
     res = run_ge(shocks, theta, accelerate=True)
     assert res.solver.all_converged
@@ -139,7 +123,7 @@ def test_batch_equals_loop():
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.01, 1.0), theta=st.floats(1.5, 15.0))
 def test_property_numba_equals_numpy(seed, scale, theta):
     world = random_world(n=4, s=3, io=True, seed=seed)
-    shocks = _shocks(world, 1, seed=seed + 1, scale=scale)
+    shocks = random_shocks(world, 1, seed=seed + 1, scale=scale)
     _, fast = _kernel(world, shocks, theta, accelerate=True)
     _, slow = _kernel(world, shocks, theta, accelerate=False)
     assert fast.success.all() == slow.success.all()
@@ -155,13 +139,7 @@ def test_cp2015_nafta_numba_equals_numpy():
 
     data = read_caliendo_parro(CP_DIR)
     world = data.world
-    new = data.tariffs_1993.copy()
-    idx = [world.country_index(c) for c in NAFTA]
-    for i in idx:
-        for n in idx:
-            if i != n:
-                new[i, n, :] = data.tariffs_2005[i, n, :]
-    shocks = Shocks.from_rates(world, data.tariffs_1993, new, scenarios=("nafta",))
+    shocks = nafta_shocks(data)
     fast = run_ge(shocks, data.theta, deficits="purge", accelerate=True)
     slow = run_ge(shocks, data.theta, deficits="purge", accelerate=False)
     assert fast.solver.all_converged and slow.solver.all_converged

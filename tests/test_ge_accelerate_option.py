@@ -11,12 +11,11 @@ import pytest
 import tariffsim as ts
 from tariffsim.cli import main
 from tariffsim.errors import DataError
-from tariffsim.kernels import _accel
 from tariffsim.models.ge import run_ge
 from tariffsim.models.registry import check_options, get_model, sweep_options
+from test_ge_helpers import has_numba
 
 KOREA = Path(__file__).resolve().parents[1] / "scenarios" / "korea_us_2025"
-has_numba = pytest.mark.skipif(not _accel.numba_available(), reason="numba not installed (extra tariffsim[fast])")
 
 
 def test_registered_with_the_run_function_default():

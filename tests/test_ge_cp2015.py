@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tariffsim import Shocks
 from tariffsim.datasets.readers import read_caliendo_parro
 from tariffsim.models.ge import run_ge
-from test_ge_helpers import CP_DIR, needs_cp
+from test_ge_helpers import CP_DIR, NAFTA, nafta_shocks, needs_cp
 
 pytestmark = [needs_cp]
 
-NAFTA = ("MEX", "CAN", "USA")
 # CP (2015) Table 2 / Section 5: welfare (ToT + VoT), ToT, VoT, real wage (%);
 # growth of imports from NAFTA partners (%)
 PUBLISHED = {
@@ -26,13 +24,7 @@ PUBLISHED = {
 def cp_result():
     data = read_caliendo_parro(CP_DIR)
     world = data.world
-    new = data.tariffs_1993.copy()
-    idx = [world.country_index(c) for c in NAFTA]
-    for i in idx:
-        for n in idx:
-            if i != n:
-                new[i, n, :] = data.tariffs_2005[i, n, :]
-    shocks = Shocks.from_rates(world, data.tariffs_1993, new, scenarios=("nafta",))
+    shocks = nafta_shocks(data)
     return world, run_ge(shocks, data.theta, deficits="purge")
 
 

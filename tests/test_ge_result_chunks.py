@@ -9,22 +9,15 @@ from tariffsim import Shocks
 from tariffsim.kernels import cp_outputs
 from tariffsim.models import ge_result
 from tariffsim.models.ge import run_ge
-from test_ge_helpers import random_world
+from test_ge_helpers import random_shocks, random_world
 
 THETA = np.array([3.0, 5.0, 8.0])
-
-
-def _shocks(world, b, seed):
-    rng = np.random.default_rng(seed)
-    n, s = world.n_countries, world.n_sectors
-    base = rng.uniform(0, 0.05, (n, n, s))
-    return Shocks.from_rates(world, base, base[None] + rng.uniform(0, 0.4, (b, n, n, s)))
 
 
 @pytest.mark.parametrize("accelerate", [False, None])
 def test_chunked_columns_equal_one_chunk(monkeypatch, accelerate):
     world = random_world(n=5, s=3, io=False, seed=41)
-    shocks = _shocks(world, 7, seed=42)
+    shocks = random_shocks(world, 7, seed=42, scale=0.4)
     whole = run_ge(shocks, THETA, accelerate=accelerate)
     monkeypatch.setattr(ge_result, "CHUNK_BYTES", 1)  # one scenario per chunk
     monkeypatch.setattr(cp_outputs, "CHUNK_BYTES", 1)
@@ -38,7 +31,7 @@ def test_chunked_columns_equal_one_chunk(monkeypatch, accelerate):
 
 def test_each_scenario_alone_equals_the_batch():
     world = random_world(n=5, s=3, io=False, seed=43)
-    shocks = _shocks(world, 4, seed=44)
+    shocks = random_shocks(world, 4, seed=44, scale=0.4)
     batch = run_ge(shocks, THETA)
     for k in range(4):
         one = run_ge(Shocks.from_rates(world, shocks.tariff_base[k], shocks.tariff_new[k]), THETA)
