@@ -284,13 +284,8 @@ def solve_equilibrium(
     d1 = base.deficit if deficit_new is None else np.asarray(deficit_new, float)
     d1 = np.broadcast_to(d1, (b, n))
     numba_solve = None
-    if base.io is None and taste is None and linear == "block":
-        numba_solve = _accel.cp_solver(accelerate)
-    elif base.io is not None and taste is None and linear == "block":
-        io_solve = _accel.cp_io_solver(accelerate)
-        if io_solve is not None:  # compiled, with IO links (kernels/_accel_cp_io.py)
-            return _from_compiled_io(base, tariff_new, theta, io_solve, ntb=ntb, productivity=productivity,
-                                     d1=d1, tol=tol, max_iter=max_iter)
+    if taste is None and linear == "block":  # compiled, without or with IO links (kernels/_accel_cp*.py)
+        numba_solve = (_accel.cp_solver if base.io is None else _accel.cp_io_solver)(accelerate)
     elif accelerate:
         _accel.cp_solver(accelerate)  # raises if numba is missing
     if numba_solve is not None:  # compiled loops, no BLAS calls: no thread pool to limit
@@ -324,20 +319,6 @@ def _blocks(b: int, flow_values: int):
     return [slice(k, min(k + size, b)) for k in range(0, b, size)]
 
 
-def _from_compiled_io(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
-    """Equilibrium from the compiled solver with IO links (no taste shifters)."""
-    b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((b, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
-    r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
-              alpha=base.alpha, gamma=base.gamma, io=base.io, tol=tol, max_iter=max_iter)
-    return Equilibrium(
-        w_hat=np.exp(r["lnw"]), c_hat=r["c_hat"], p_hat=r["c_hat"] / np.exp(lnz), P_hat=r["P_hat"], pi=r["pi1"],
-        expenditure=r["X"], flows=r["flows"], income=r["income"], deficit=np.array(d1), iterations=r["iters"],
-        success=r["done"] & (r["res_goods"] <= max(tol, 1e-8)), residual_trade_balance=r["res"],
-        residual_goods=r["res_goods"],
-    )
-
-
 def _rows(a, sl: slice):
     """Rows ``sl`` of a batched array, or the array itself when its batch axis is 1 (shared)."""
     if a is None:
@@ -347,13 +328,16 @@ def _rows(a, sl: slice):
 
 
 def _from_compiled(base, tariff_new, theta, solve, *, ntb, productivity, d1, tol, max_iter) -> Equilibrium:
-    """Equilibrium from the compiled solver (γ = 1, no taste shifters)."""
+    """Equilibrium from a compiled solver (no taste shifters; IO links when ``base.io`` is set)."""
     b, n, _, s = np.shape(tariff_new)
-    lnz = np.zeros((1, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
+    io = {} if base.io is None else {"io": base.io}
+    lnz_batch = 1 if base.io is None else b  # the IO solver takes its batch size from lnz
+    lnz = np.zeros((lnz_batch, n, s)) if productivity is None else np.log(np.broadcast_to(productivity, (b, n, s)))
     r = solve(base.pi, base.tariff, tariff_new, theta, ntb=ntb, lnz=lnz, va=base.value_added, d1=d1,
-              alpha=base.alpha, gamma=base.gamma, tol=tol, max_iter=max_iter)
+              alpha=base.alpha, gamma=base.gamma, tol=tol, max_iter=max_iter, **io)
     w = np.exp(r["lnw"])
-    c_hat = np.repeat(w[..., None], s, axis=2)  # ĉ = ŵ when there are no intermediate inputs
+    # ĉ = ŵ when there are no intermediate inputs; the IO solver returns ĉ = ŵ^γ Π P̂^γ'
+    c_hat = np.repeat(w[..., None], s, axis=2) if base.io is None else r["c_hat"]
     p_hat = c_hat.copy() if productivity is None else c_hat / np.exp(lnz)  # p̂ = ĉ/ẑ
     return Equilibrium(
         w_hat=w, c_hat=c_hat, p_hat=p_hat, P_hat=r["P_hat"], pi=r["pi1"], expenditure=r["X"],
